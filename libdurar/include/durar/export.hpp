@@ -1,0 +1,14 @@
+// Symbol visibility for libdurar's public API.
+#pragma once
+
+#if defined(DURAR_STATIC)
+#define DURAR_API
+#elif defined(_WIN32)
+#if defined(DURAR_BUILDING)
+#define DURAR_API __declspec(dllexport)
+#else
+#define DURAR_API __declspec(dllimport)
+#endif
+#else
+#define DURAR_API __attribute__((visibility("default")))
+#endif
