@@ -2,3 +2,7 @@
 add_library(durar_warnings INTERFACE)
 target_compile_options(durar_warnings INTERFACE
   $<$<CXX_COMPILER_ID:GNU,Clang>:-Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor>)
+option(DURAR_WERROR "Treat warnings in Durar's own code as errors" OFF)
+if(DURAR_WERROR)
+  target_compile_options(durar_warnings INTERFACE $<$<CXX_COMPILER_ID:GNU,Clang>:-Werror>)
+endif()

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -78,6 +79,11 @@ struct credential {
   secret key;
 };
 
+// Prints the source only: "OPENAI_API_KEY=***".
+inline std::ostream& operator<<(std::ostream& os, const credential& c) {
+  return os << c.source << "=***";
+}
+
 // Keys for a provider in priority order, deduplicated by value:
 // DURAR_LIVE_<P>_KEY (or OPENCLAW_LIVE_<P>_KEY) > <P>_API_KEYS (comma/semicolon list) >
 // <P>_API_KEY > <P>_API_KEY_* (sorted) > the provider's extra vars > config apiKey.
@@ -115,7 +121,22 @@ class DURAR_API catalog {
  private:
   std::vector<provider_info> providers_;
   std::vector<std::pair<model_ref, std::string>> allowlist_;  // ref, alias ("" for none)
+  std::vector<model_ref> implicit_allowed_;   // primary and fallbacks pass the allowlist unlisted
+  std::vector<model_ref> configured_models_;  // models.providers entries, to place bare names
+  std::optional<model_ref> primary_;          // its provider places bare names nothing else claims
   friend struct catalog_builder;
 };
 
 }  // namespace durar
+
+// fmt is not a dependency of the public headers; hosts that use fmt get the formatter.
+#if __has_include(<fmt/format.h>)
+template <>
+struct fmt::formatter<durar::credential> : fmt::formatter<std::string_view> {
+  template <class Ctx>
+  auto format(const durar::credential& c, Ctx& ctx) const {
+    std::string text = c.source + "=***";
+    return fmt::formatter<std::string_view>::format(text, ctx);
+  }
+};
+#endif

@@ -183,6 +183,10 @@ DURAR_API result<void> config_set(const std::filesystem::path& file, std::string
                                   std::string_view value);
 DURAR_API result<void> config_unset(const std::filesystem::path& file, std::string_view path);
 
+// Writes `text` as the config file `file`: validated first (nothing is written when it has
+// errors), then atomically replaced; a new file gets mode 0600.
+DURAR_API result<void> config_write(const std::filesystem::path& file, std::string_view text);
+
 // Converts an openclaw.json / JSON5 file to Durar's YAML (validated first).
 DURAR_API result<std::string> config_to_yaml(const std::filesystem::path& source);
 

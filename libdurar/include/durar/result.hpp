@@ -27,7 +27,7 @@ class unexpected {
 // Thrown only by value() on an error result; the no-throw path is has_value()/error().
 class bad_result_access : public std::runtime_error {
  public:
-  explicit bad_result_access(const error& e) : std::runtime_error(e.describe()), error_(e) {}
+  explicit bad_result_access(const durar::error& e) : std::runtime_error(e.describe()), error_(e) {}
   [[nodiscard]] const durar::error& error() const noexcept { return error_; }
 
  private:
@@ -35,10 +35,10 @@ class bad_result_access : public std::runtime_error {
 };
 
 // Shorthand for returning a failure: `return durar::fail(errc::not_found, "no such model");`
-inline unexpected<error> fail(errc code, std::string message) {
-  return unexpected<error>(error(code, std::move(message)));
+inline unexpected<durar::error> fail(errc code, std::string message) {
+  return unexpected<durar::error>(durar::error(code, std::move(message)));
 }
-inline unexpected<error> fail(error e) { return unexpected<error>(std::move(e)); }
+inline unexpected<durar::error> fail(durar::error e) { return unexpected<durar::error>(std::move(e)); }
 
 template <class T>
 class [[nodiscard]] result {
@@ -53,8 +53,8 @@ class [[nodiscard]] result {
     requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::remove_cvref_t<U>, T> &&
              !std::is_same_v<std::remove_cvref_t<U>, result>)
   result(U&& v) : v_(std::in_place_index<0>, std::forward<U>(v)) {}  // NOLINT(implicit)
-  result(const unexpected<error>& e) : v_(std::in_place_index<1>, e.error()) {}  // NOLINT
-  result(unexpected<error>&& e) : v_(std::in_place_index<1>, std::move(e).error()) {}  // NOLINT
+  result(const unexpected<durar::error>& e) : v_(std::in_place_index<1>, e.error()) {}  // NOLINT
+  result(unexpected<durar::error>&& e) : v_(std::in_place_index<1>, std::move(e).error()) {}  // NOLINT
 
   [[nodiscard]] bool has_value() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
@@ -97,8 +97,8 @@ class [[nodiscard]] result<void> {
   using error_type = durar::error;
 
   result() = default;
-  result(const unexpected<error>& e) : error_(e.error()), failed_(true) {}  // NOLINT
-  result(unexpected<error>&& e) : error_(std::move(e).error()), failed_(true) {}  // NOLINT
+  result(const unexpected<durar::error>& e) : error_(e.error()), failed_(true) {}  // NOLINT
+  result(unexpected<durar::error>&& e) : error_(std::move(e).error()), failed_(true) {}  // NOLINT
 
   [[nodiscard]] bool has_value() const noexcept { return !failed_; }
   explicit operator bool() const noexcept { return has_value(); }

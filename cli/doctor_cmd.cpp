@@ -1,0 +1,118 @@
+// durar doctor: where Durar looks, what it found, and what is wrong.
+#include "context.hpp"
+#include "output.hpp"
+
+#include <durar/catalog.hpp>
+#include <durar/version.hpp>
+
+namespace durar::cli {
+
+namespace {
+
+struct provider_status {
+  std::string id;
+  std::vector<std::string> sources;  // where keys come from, never the keys
+};
+
+std::vector<provider_status> credentialed(const catalog& cat, const environment& env) {
+  std::vector<provider_status> out;
+  for (const auto& p : cat.providers()) {
+    auto creds = resolve_credentials(p, env);
+    if (creds.empty()) continue;
+    provider_status s{p.id, {}};
+    for (const auto& c : creds) s.sources.push_back(c.source);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+int doctor(context& ctx, const parsed_args&) {
+  config_check check = check_config(ctx.load());
+  auto paths = resolve_paths(ctx.load().paths, ctx.env);
+  if (!paths) return fail_with(ctx, exit_failure, paths.error().message);
+
+  const environment& env = check.ok() ? check.value->env : ctx.env;
+  catalog cat = catalog::builtin();
+  std::string catalog_problem;
+  if (check.ok()) {
+    if (auto merged = catalog::from_config(*check.value)) cat = std::move(*merged);
+    else catalog_problem = merged.error().message;
+  }
+  auto providers = credentialed(cat, env);
+  std::size_t errors = 0;
+  for (const auto& i : check.issues) errors += i.level == config_issue::severity::error;
+  const bool file_exists = check.ok() ? check.value->file_exists
+                                      : std::filesystem::exists(paths->config_file);
+  std::string primary = check.ok() ? check.value->agents.model.primary : "";
+  int port = check.ok() && check.value->gateway.port ? *check.value->gateway.port
+                                                     : paths->default_gateway_port;
+
+  if (ctx.globals.json) {
+    json creds = json::array();
+    for (const auto& p : providers) {
+      json sources = json::array();
+      for (const auto& s : p.sources) sources.push_back(s);
+      creds.push_back(json::object({{"provider", p.id}, {"sources", sources}}));
+    }
+    print_json(json::object({
+        {"version", std::string(version())},
+        {"config", json::object({{"path", paths->config_file.string()},
+                                 {"source", paths->config_source},
+                                 {"exists", file_exists},
+                                 {"valid", check.ok() && catalog_problem.empty()}})},
+        {"stateDir", paths->state_dir.string()},
+        {"profile", paths->profile},
+        {"gatewayPort", port},
+        {"defaultModel", primary},
+        {"credentials", creds},
+        {"issues", issues_json(check.issues)},
+    }));
+    return errors == 0 && catalog_problem.empty() ? exit_ok : exit_failure;
+  }
+
+  const style& st = ctx.styles;
+  std::string out = st.bold("Durar " + std::string(version())) + "\n\n";
+  std::vector<std::vector<std::string>> rows = {
+      {"Config", paths->config_file.string() + " (" + paths->config_source +
+                     (file_exists ? ")" : "; not found, using defaults)")},
+      {"State dir", paths->state_dir.string()},
+      {"Profile", paths->profile.empty() ? "default" : paths->profile},
+      {"Gateway port", std::to_string(port)},
+      {"Default model", primary.empty() ? "(not set; durar models set <provider/model>)" : primary},
+  };
+  out += format_table(rows, 200);
+  out += "\n" + st.bold("Credentials") + "\n";
+  if (providers.empty()) {
+    out += "  none found; set e.g. OPENAI_API_KEY or ANTHROPIC_API_KEY\n";
+  } else {
+    std::vector<std::vector<std::string>> cred_rows;
+    for (const auto& p : providers) {
+      std::string sources;
+      for (const auto& s : p.sources) sources += (sources.empty() ? "" : ", ") + s;
+      cred_rows.push_back({"  " + p.id, st.green("ok"), sources});
+    }
+    out += format_table(cred_rows, 200);
+  }
+  out += "\n" + st.bold("Config problems") + "\n";
+  print(stdout, out);
+  if (check.issues.empty() && catalog_problem.empty()) {
+    print(stdout, "  none\n");
+  } else {
+    for (const auto& issue : check.issues) {
+      bool is_error = issue.level == config_issue::severity::error;
+      std::string line = "  " + issue.describe();
+      print(stdout, (is_error ? st.red(line) : st.yellow(line)) + "\n");
+    }
+    if (!catalog_problem.empty()) print(stdout, "  " + st.red(catalog_problem) + "\n");
+  }
+  return errors == 0 && catalog_problem.empty() ? exit_ok : exit_failure;
+}
+
+}  // namespace
+
+std::vector<command_spec> doctor_commands() {
+  return {{"doctor", "", "Show the version, config and state paths, credentials and config problems",
+           {}, 0, 0, doctor}};
+}
+
+}  // namespace durar::cli

@@ -1,0 +1,75 @@
+// durar: the command-line tool. A thin layer over <durar/...>; each group lives in its own file.
+#include "args.hpp"
+#include "context.hpp"
+#include "output.hpp"
+
+#include <durar/version.hpp>
+
+#include <cstdlib>
+#include <exception>
+#include <unistd.h>
+
+namespace {
+
+std::vector<durar::cli::command_spec> all_commands() {
+  std::vector<durar::cli::command_spec> all;
+  for (auto group : {durar::cli::doctor_commands, durar::cli::config_commands,
+                     durar::cli::models_commands}) {
+    auto cmds = group();
+    all.insert(all.end(), cmds.begin(), cmds.end());
+  }
+  return all;
+}
+
+bool colors_wanted(const durar::cli::global_options& g, const durar::environment& env) {
+  if (g.no_color || env.get("NO_COLOR").has_value()) return false;
+  if (env.get("TERM").value_or("") == "dumb") return false;
+  return ::isatty(STDOUT_FILENO) != 0 && ::isatty(STDERR_FILENO) != 0;
+}
+
+int run(int argc, char** argv) {
+  using namespace durar::cli;
+  std::vector<std::string> words(argv + 1, argv + argc);
+  const auto commands = all_commands();
+  parse_outcome parsed = parse_command_line(words, commands);
+
+  context ctx;
+  ctx.globals = parsed.globals;
+  ctx.styles = style(colors_wanted(parsed.globals, ctx.env));
+
+  if (parsed.globals.version && parsed.args.command == nullptr) {
+    print(stdout, std::string("durar ") + std::string(durar::version()) + "\n");
+    return exit_ok;
+  }
+  if (!parsed.error.empty()) {
+    fail_with(ctx, exit_usage, parsed.error);
+    print(stderr, "Run 'durar --help' for usage.\n");
+    return exit_usage;
+  }
+  if (!parsed.group.empty()) {
+    print(parsed.globals.help ? stdout : stderr, group_help(parsed.group, commands));
+    return parsed.globals.help ? exit_ok : exit_usage;
+  }
+  if (parsed.args.command == nullptr) {
+    print(parsed.globals.help ? stdout : stderr, tool_help(commands));
+    return parsed.globals.help ? exit_ok : exit_usage;
+  }
+  if (parsed.globals.help) {
+    print(stdout, command_help(*parsed.args.command));
+    return exit_ok;
+  }
+  return parsed.args.command->run(ctx, parsed.args);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: internal: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "error: internal: unknown exception\n");
+  }
+  return durar::cli::exit_failure;
+}

@@ -1,0 +1,170 @@
+// durar models: list what can be used and set the default.
+#include "context.hpp"
+#include "output.hpp"
+
+#include <durar/catalog.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+namespace durar::cli {
+
+namespace {
+
+struct listed_model {
+  model_ref ref;
+  const model_info* info = nullptr;  // nullptr when the catalog doesn't know the id
+  std::vector<std::string> tags;
+};
+
+std::string input_kinds(const model_info* m) {
+  if (m == nullptr) return "-";
+  std::string s;
+  for (const auto& k : m->input) s += (s.empty() ? "" : "+") + k;
+  return s;
+}
+
+// Context windows in units of 1024 tokens, as the original prints them.
+std::string context_k(const model_info* m) {
+  if (m == nullptr) return "-";
+  auto k = static_cast<long long>(std::llround(static_cast<double>(m->effective_context()) / 1024.0));
+  return std::to_string(k) + "k";
+}
+
+void add(std::vector<listed_model>& out, const catalog& cat, const model_ref& ref,
+         const std::string& tag) {
+  auto it = std::find_if(out.begin(), out.end(), [&](const listed_model& m) { return m.ref == ref; });
+  if (it == out.end()) {
+    out.push_back({ref, cat.model(ref), {}});
+    it = out.end() - 1;
+  }
+  if (!tag.empty() && std::find(it->tags.begin(), it->tags.end(), tag) == it->tags.end())
+    it->tags.push_back(tag);
+}
+
+// The models this config uses: default, fallbacks, the allowlist, config-defined models.
+std::vector<listed_model> configured(const config& cfg, const catalog& cat) {
+  std::vector<listed_model> out;
+  if (auto r = cat.resolve(cfg.agents.model.primary); r) add(out, cat, *r, "default");
+  for (std::size_t i = 0; i < cfg.agents.model.fallbacks.size(); ++i)
+    if (auto r = cat.resolve(cfg.agents.model.fallbacks[i]); r)
+      add(out, cat, *r, "fallback#" + std::to_string(i + 1));
+  for (const auto& [ref, alias] : cat.allowlist()) add(out, cat, ref, "configured");
+  for (const auto& [id, p] : cfg.models.providers)
+    for (const auto& m : p.models) add(out, cat, {id, m.id}, "configured");
+  return out;
+}
+
+int models_list(context& ctx, const parsed_args& args) {
+  auto cfg = load_config(ctx.load());
+  if (!cfg) return fail_with(ctx, exit_failure, cfg.error().message);
+  auto cat = catalog::from_config(*cfg);
+  if (!cat) return fail_with(ctx, exit_failure, cat.error().message);
+
+  std::vector<listed_model> models;
+  if (args.has("all")) {
+    models = configured(*cfg, *cat);
+    for (const auto& p : cat->providers())
+      for (const auto& m : p.models) add(models, *cat, m.ref(), "");
+  } else {
+    models = configured(*cfg, *cat);
+  }
+  if (auto only = args.value("provider")) {
+    std::erase_if(models, [&](const listed_model& m) { return m.ref.provider != *only; });
+  }
+
+  auto auth_of = [&](const listed_model& m) {
+    const provider_info* p = cat->provider(m.ref.provider);
+    return p != nullptr && (!p->needs_key || !resolve_credentials(*p, cfg->env).empty());
+  };
+  auto is_local = [&](const listed_model& m) {
+    const provider_info* p = cat->provider(m.ref.provider);
+    return p != nullptr && p->local;
+  };
+  for (auto& m : models) {
+    std::string alias = cat->alias_of(m.ref);
+    if (!alias.empty()) m.tags.push_back("alias:" + alias);
+  }
+
+  if (ctx.globals.json) {
+    json list = json::array();
+    for (const auto& m : models) {
+      json tags = json::array();
+      for (const auto& t : m.tags) tags.push_back(t);
+      list.push_back(json::object({
+          {"key", m.ref.str()},
+          {"name", m.info != nullptr && !m.info->name.empty() ? m.info->name : m.ref.model},
+          {"input", input_kinds(m.info)},
+          {"contextWindow", m.info != nullptr ? json(m.info->effective_context()) : json()},
+          {"local", is_local(m)},
+          {"available", auth_of(m)},
+          {"tags", tags},
+          {"missing", m.info == nullptr},
+      }));
+    }
+    print_json(json::object({{"count", models.size()}, {"models", list}}));
+    return exit_ok;
+  }
+  if (models.empty()) {
+    print(stdout, "No models configured. Pick one with 'durar models set <provider/model>'; "
+                  "'durar models list --all' shows the catalog.\n");
+    return exit_ok;
+  }
+  std::vector<std::vector<std::string>> rows = {{"Model", "Input", "Ctx", "Local", "Auth", "Tags"}};
+  for (const auto& m : models) {
+    std::string tags;
+    for (const auto& t : m.tags) tags += (tags.empty() ? "" : ",") + t;
+    if (m.info == nullptr) tags += (tags.empty() ? "" : ",") + std::string("missing");
+    rows.push_back({m.ref.str(), input_kinds(m.info), context_k(m.info), is_local(m) ? "yes" : "no",
+                    auth_of(m) ? "yes" : "no", tags});
+  }
+  std::string table = format_table(rows);
+  auto first_newline = table.find('\n');
+  print(stdout, ctx.styles.bold(table.substr(0, first_newline)) + table.substr(first_newline));
+  return exit_ok;
+}
+
+int models_set(context& ctx, const parsed_args& args) {
+  auto cfg = load_config(ctx.load());
+  if (!cfg) return fail_with(ctx, exit_failure, cfg.error().message);
+  auto cat = catalog::from_config(*cfg);
+  if (!cat) return fail_with(ctx, exit_failure, cat.error().message);
+  const std::string& text = args.positional[0];
+
+  auto ref = cat->resolve(text);
+  bool add_to_allowlist = false;
+  if (!ref && ref.error().code == errc::permission_denied) {
+    // Choosing a default outside the allowlist is a request to allow it.
+    ref = model_ref::parse(text);
+    add_to_allowlist = true;
+  }
+  if (!ref) return fail_with(ctx, exit_failure, ref.error().message);
+  const std::string file = cfg->paths.config_file.string();
+  if (add_to_allowlist) {
+    auto added = config_set(cfg->paths.config_file, "agents.defaults.models[\"" + ref->str() + "\"]", "{}");
+    if (!added) return fail_with(ctx, exit_failure, added.error().message);
+  }
+  auto done = config_set(cfg->paths.config_file, "agents.defaults.model.primary", "\"" + ref->str() + "\"");
+  if (!done) return fail_with(ctx, exit_failure, done.error().message);
+  if (cat->model(*ref) == nullptr) {
+    print(stderr, ctx.styles.yellow("note:") + " " + ref->str() +
+                      " is not in Durar's catalog; it is used as given\n");
+  }
+  print(stdout, "Updated " + file + "\nDefault model: " + ref->str() + "\n");
+  return exit_ok;
+}
+
+}  // namespace
+
+std::vector<command_spec> models_commands() {
+  return {
+      {"models list", "", "List configured models (--all: the whole catalog) with auth and context",
+       {{"all", "", "include every catalog model"},
+        {"provider", "ID", "only this provider's models"}},
+       0, 0, models_list},
+      {"models set", "<provider/model|alias>", "Set the default model (agents.defaults.model.primary)",
+       {}, 1, 1, models_set},
+  };
+}
+
+}  // namespace durar::cli

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds everything warning-free and runs the whole test suite,
+# then again under AddressSanitizer + UndefinedBehaviorSanitizer (skip with DURAR_SKIP_SANITIZE=1).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+jobs=$(nproc)
+"$root/scripts/setup.sh"
+
+run_suite() {
+  local dir=$1; shift
+  cmake -S "$root" -B "$dir" -DDURAR_WERROR=ON -DDURAR_BUILD_BENCH=ON "$@"
+  cmake --build "$dir" -j"$jobs"
+  ctest --test-dir "$dir" -j"$jobs" --output-on-failure --timeout 300
+}
+
+run_suite "$root/build/test" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+if [[ "${DURAR_SKIP_SANITIZE:-0}" != 1 ]]; then
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_suite "$root/build/asan" -DCMAKE_BUILD_TYPE=Debug -DDURAR_SANITIZE=address,undefined -DDURAR_BUILD_BENCH=OFF
+fi
+echo "durar: all tests passed"

@@ -1,0 +1,74 @@
+#include "run_cli.hpp"
+
+#include <durar/json.hpp>
+
+#include <catch2/catch.hpp>
+
+using durar::test::run_durar;
+using durar::test::temp_home;
+
+TEST_CASE("doctor on a fresh machine reports defaults and exits 0", "[cli][doctor]") {
+  temp_home home;
+  auto r = run_durar({"doctor"}, {{"HOME", home.path()}});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("Durar 0.") != std::string::npos);
+  CHECK(r.out.find(home.path() + "/.durar/durar.yaml") != std::string::npos);
+  CHECK(r.out.find("not found, using defaults") != std::string::npos);
+  CHECK(r.out.find("18789") != std::string::npos);
+  CHECK(r.out.find("none found") != std::string::npos);
+}
+
+TEST_CASE("doctor names credential sources and never prints keys", "[cli][doctor]") {
+  temp_home home;
+  const std::string canary = "sk-canary-7f3e9c1d2b";
+  auto r = run_durar({"doctor"}, {{"HOME", home.path()},
+                                  {"OPENAI_API_KEY", canary},
+                                  {"ANTHROPIC_API_KEYS", canary + "a;" + canary + "b"}});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("openai") != std::string::npos);
+  CHECK(r.out.find("OPENAI_API_KEY") != std::string::npos);
+  CHECK(r.out.find("ANTHROPIC_API_KEYS") != std::string::npos);
+  CHECK(r.out.find(canary) == std::string::npos);
+  CHECK(r.err.find(canary) == std::string::npos);
+
+  auto j = run_durar({"doctor", "--json"}, {{"HOME", home.path()}, {"OPENAI_API_KEY", canary}});
+  CHECK(j.out.find(canary) == std::string::npos);
+}
+
+TEST_CASE("doctor --json is machine-readable", "[cli][doctor]") {
+  temp_home home;
+  auto r = run_durar({"doctor", "--json"}, {{"HOME", home.path()}, {"DURAR_STATE_DIR", home.path() + "/st"}});
+  REQUIRE(r.exit_code == 0);
+  auto doc = durar::json::parse(r.out);
+  REQUIRE(doc.has_value());
+  CHECK((*doc)["stateDir"].as_string() == home.path() + "/st");
+  CHECK((*doc)["config"]["path"].as_string() == home.path() + "/st/durar.yaml");
+  CHECK((*doc)["config"]["exists"].as_bool() == false);
+  CHECK((*doc)["gatewayPort"].as_int() == 18789);
+}
+
+TEST_CASE("doctor reports config problems with file and line and exits 1", "[cli][doctor]") {
+  temp_home home;
+  home.write(".durar/durar.yaml", "agents:\n  defaults:\n    modle:\n      primary: openai/gpt-5.4\n");
+  auto r = run_durar({"doctor"}, {{"HOME", home.path()}});
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find("durar.yaml:3") != std::string::npos);
+  CHECK(r.out.find("agents.defaults.modle") != std::string::npos);
+  CHECK(r.out.find("did you mean 'model'") != std::string::npos);
+}
+
+TEST_CASE("--profile and --dev isolate the state dir and port", "[cli][doctor]") {
+  temp_home home;
+  auto r = run_durar({"doctor", "--json", "--profile", "work"}, {{"HOME", home.path()}});
+  REQUIRE(r.exit_code == 0);
+  auto doc = durar::json::parse(r.out);
+  REQUIRE(doc.has_value());
+  CHECK((*doc)["stateDir"].as_string() == home.path() + "/.durar-work");
+
+  r = run_durar({"--dev", "doctor", "--json"}, {{"HOME", home.path()}});
+  REQUIRE(r.exit_code == 0);
+  doc = durar::json::parse(r.out);
+  REQUIRE(doc.has_value());
+  CHECK((*doc)["stateDir"].as_string() == home.path() + "/.durar-dev");
+  CHECK((*doc)["gatewayPort"].as_int() == 19001);
+}
