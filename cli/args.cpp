@@ -26,14 +26,17 @@ std::vector<std::string> split_words(const std::string& path) {
   return words;
 }
 
-bool starts_with_words(const std::vector<std::string>& have, const std::vector<std::string>& prefix) {
+bool starts_with_words(const std::vector<std::string>& have,
+                       const std::vector<std::string>& prefix) {
   return prefix.size() <= have.size() && std::equal(prefix.begin(), prefix.end(), have.begin());
 }
 
 std::string flag_line(const flag_spec& f) {
   std::string left = "  --" + f.name + (f.value_name.empty() ? "" : " " + f.value_name);
-  if (left.size() < 24) left.resize(24, ' ');
-  else left += "  ";
+  if (left.size() < 24)
+    left.resize(24, ' ');
+  else
+    left += "  ";
   return left + f.help + "\n";
 }
 
@@ -118,8 +121,10 @@ parse_outcome parse_command_line(const std::vector<std::string>& argv,
     const std::string& a = argv[i];
     bool is_flag = !only_positional && !a.empty() && a[0] == '-' && a != "-";
     if (!is_flag) {
-      if (path_words_left > 0) --path_words_left;
-      else out.args.positional.push_back(a);
+      if (path_words_left > 0)
+        --path_words_left;
+      else
+        out.args.positional.push_back(a);
       continue;
     }
     if (a == "--") {
@@ -144,8 +149,10 @@ parse_outcome parse_command_line(const std::vector<std::string>& argv,
       out.error = "unknown option '" + a + "' for 'durar " + best->path + "'" +
                   (hint.empty() ? "" : " (did you mean '--" + hint + "'?)");
     } else if (spec->value_name.empty()) {
-      if (inline_value) out.error = "option --" + name + " takes no value";
-      else out.args.flags[name] = "";
+      if (inline_value)
+        out.error = "option --" + name + " takes no value";
+      else
+        out.args.flags[name] = "";
     } else if (inline_value) {
       out.args.flags[name] = *inline_value;
     } else if (i + 1 < argv.size()) {
@@ -192,8 +199,10 @@ std::string tool_help(const std::vector<command_spec>& commands) {
   std::string s = "Usage: durar [options] <command> [args]\n\nCommands:\n";
   for (const auto& c : commands) {
     std::string left = "  " + c.path + (c.args.empty() ? "" : " " + c.args);
-    if (left.size() < 32) left.resize(32, ' ');
-    else left += "  ";
+    if (left.size() < 32)
+      left.resize(32, ' ');
+    else
+      left += "  ";
     s += left + c.summary + "\n";
   }
   s += "\nOptions:\n";
@@ -208,16 +217,18 @@ std::string group_help(const std::string& group, const std::vector<command_spec>
   for (const auto& c : commands) {
     if (c.path.rfind(group + " ", 0) != 0) continue;
     std::string left = "  " + c.path + (c.args.empty() ? "" : " " + c.args);
-    if (left.size() < 32) left.resize(32, ' ');
-    else left += "  ";
+    if (left.size() < 32)
+      left.resize(32, ' ');
+    else
+      left += "  ";
     s += left + c.summary + "\n";
   }
   return s;
 }
 
 std::string command_help(const command_spec& c) {
-  std::string s = "Usage: durar " + c.path + (c.args.empty() ? "" : " " + c.args) + " [options]\n\n" +
-                  c.summary + "\n";
+  std::string s = "Usage: durar " + c.path + (c.args.empty() ? "" : " " + c.args) +
+                  " [options]\n\n" + c.summary + "\n";
   if (!c.flags.empty()) {
     s += "\nOptions:\n";
     for (const auto& f : c.flags) s += flag_line(f);

@@ -57,7 +57,7 @@ struct parse_outcome {
   global_options globals;
   parsed_args args;
   std::string group;  // set when only a command group was named ("config")
-  std::string error;               // non-empty: a usage error, already worded for people
+  std::string error;  // non-empty: a usage error, already worded for people
 };
 
 // Splits argv against the known commands. Never throws; a problem is reported in `error`,

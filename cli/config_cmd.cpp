@@ -1,14 +1,16 @@
 // durar config: path, get, set, unset, validate, import.
+#include <durar/config.hpp>
+
 #include "context.hpp"
 #include "output.hpp"
-
-#include <durar/config.hpp>
 
 namespace durar::cli {
 
 namespace {
 
-result<config_paths> paths_of(const context& ctx) { return resolve_paths(ctx.load().paths, ctx.env); }
+result<config_paths> paths_of(const context& ctx) {
+  return resolve_paths(ctx.load().paths, ctx.env);
+}
 
 int config_path(context& ctx, const parsed_args&) {
   auto paths = paths_of(ctx);
@@ -30,8 +32,10 @@ int config_get_cmd(context& ctx, const parsed_args& args) {
   auto value = config_get(paths->config_file, args.positional[0]);
   if (!value) return fail_with(ctx, exit_failure, value.error().message);
   json shown = args.has("show-secrets") ? *value : redact_secrets(*value);
-  if (shown.is_string() && !ctx.globals.json) print(stdout, shown.as_string() + "\n");
-  else print_json(shown);
+  if (shown.is_string() && !ctx.globals.json)
+    print(stdout, shown.as_string() + "\n");
+  else
+    print_json(shown);
   return exit_ok;
 }
 
@@ -69,7 +73,8 @@ int config_validate(context& ctx, const parsed_args&) {
   }
   std::string where = paths->config_file.string();
   print(stdout, (check.value->file_exists ? "Config valid: " + where
-                                          : "No config file at " + where + "; defaults apply") + "\n");
+                                          : "No config file at " + where + "; defaults apply") +
+                    "\n");
   return exit_ok;
 }
 
@@ -83,10 +88,12 @@ int config_import(context& ctx, const parsed_args& args) {
     print(stdout, *yaml);
     return exit_ok;
   }
-  std::filesystem::path target = args.value("output").value_or((paths->state_dir / "durar.yaml").string());
+  std::filesystem::path target =
+      args.value("output").value_or((paths->state_dir / "durar.yaml").string());
   if (std::filesystem::exists(target) && !args.has("force")) {
-    return fail_with(ctx, exit_failure,
-                     target.string() + " already exists; pass --force to replace it or --output PATH");
+    return fail_with(
+        ctx, exit_failure,
+        target.string() + " already exists; pass --force to replace it or --output PATH");
   }
   auto written = config_write(target, *yaml);
   if (!written) return fail_with(ctx, exit_failure, written.error().message);
@@ -99,19 +106,37 @@ int config_import(context& ctx, const parsed_args& args) {
 std::vector<command_spec> config_commands() {
   return {
       {"config path", "", "Print the config file path Durar uses", {}, 0, 0, config_path},
-      {"config get", "<path>", "Print the value at a key path, e.g. agents.defaults.model.primary",
-       {{"show-secrets", "", "print keys, tokens and passwords instead of ***"}}, 1, 1, config_get_cmd},
-      {"config set", "<path> <value>",
+      {"config get",
+       "<path>",
+       "Print the value at a key path, e.g. agents.defaults.model.primary",
+       {{"show-secrets", "", "print keys, tokens and passwords instead of ***"}},
+       1,
+       1,
+       config_get_cmd},
+      {"config set",
+       "<path> <value>",
        "Set a key (value parsed as JSON when it parses, else a string); validates first",
-       {}, 2, 2, config_set_cmd},
+       {},
+       2,
+       2,
+       config_set_cmd},
       {"config unset", "<path>", "Remove a key", {}, 1, 1, config_unset_cmd},
-      {"config validate", "", "Check the config file and report every problem", {}, 0, 0,
+      {"config validate",
+       "",
+       "Check the config file and report every problem",
+       {},
+       0,
+       0,
        config_validate},
-      {"config import", "<openclaw.json>", "Convert an openclaw.json (JSON5) config to durar.yaml",
+      {"config import",
+       "<openclaw.json>",
+       "Convert an openclaw.json (JSON5) config to durar.yaml",
        {{"output", "PATH", "where to write (default: <state dir>/durar.yaml)"},
         {"force", "", "replace an existing file"},
         {"stdout", "", "print the YAML instead of writing it"}},
-       1, 1, config_import},
+       1,
+       1,
+       config_import},
   };
 }
 

@@ -1,11 +1,11 @@
 // What every command gets: the resolved options, the environment, and output style.
 #pragma once
 
-#include "args.hpp"
-#include "output.hpp"
-
 #include <durar/config.hpp>
 #include <durar/environment.hpp>
+
+#include "args.hpp"
+#include "output.hpp"
 
 namespace durar::cli {
 

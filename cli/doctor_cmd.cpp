@@ -1,9 +1,9 @@
 // durar doctor: where Durar looks, what it found, and what is wrong.
-#include "context.hpp"
-#include "output.hpp"
-
 #include <durar/catalog.hpp>
 #include <durar/version.hpp>
+
+#include "context.hpp"
+#include "output.hpp"
 
 namespace durar::cli {
 
@@ -35,14 +35,16 @@ int doctor(context& ctx, const parsed_args&) {
   catalog cat = catalog::builtin();
   std::string catalog_problem;
   if (check.ok()) {
-    if (auto merged = catalog::from_config(*check.value)) cat = std::move(*merged);
-    else catalog_problem = merged.error().message;
+    if (auto merged = catalog::from_config(*check.value))
+      cat = std::move(*merged);
+    else
+      catalog_problem = merged.error().message;
   }
   auto providers = credentialed(cat, env);
   std::size_t errors = 0;
   for (const auto& i : check.issues) errors += i.level == config_issue::severity::error;
-  const bool file_exists = check.ok() ? check.value->file_exists
-                                      : std::filesystem::exists(paths->config_file);
+  const bool file_exists =
+      check.ok() ? check.value->file_exists : std::filesystem::exists(paths->config_file);
   std::string primary = check.ok() ? check.value->agents.model.primary : "";
   int port = check.ok() && check.value->gateway.port ? *check.value->gateway.port
                                                      : paths->default_gateway_port;
@@ -111,8 +113,13 @@ int doctor(context& ctx, const parsed_args&) {
 }  // namespace
 
 std::vector<command_spec> doctor_commands() {
-  return {{"doctor", "", "Show the version, config and state paths, credentials and config problems",
-           {}, 0, 0, doctor}};
+  return {{"doctor",
+           "",
+           "Show the version, config and state paths, credentials and config problems",
+           {},
+           0,
+           0,
+           doctor}};
 }
 
 }  // namespace durar::cli

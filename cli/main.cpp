@@ -1,9 +1,9 @@
 // durar: the command-line tool. A thin layer over <durar/...>; each group lives in its own file.
+#include <durar/version.hpp>
+
 #include "args.hpp"
 #include "context.hpp"
 #include "output.hpp"
-
-#include <durar/version.hpp>
 
 #include <cstdlib>
 #include <exception>
@@ -13,8 +13,8 @@ namespace {
 
 std::vector<durar::cli::command_spec> all_commands() {
   std::vector<durar::cli::command_spec> all;
-  for (auto group : {durar::cli::doctor_commands, durar::cli::config_commands,
-                     durar::cli::models_commands}) {
+  for (auto group :
+       {durar::cli::doctor_commands, durar::cli::config_commands, durar::cli::models_commands}) {
     auto cmds = group();
     all.insert(all.end(), cmds.begin(), cmds.end());
   }

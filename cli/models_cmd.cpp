@@ -1,8 +1,8 @@
 // durar models: list what can be used and set the default.
+#include <durar/catalog.hpp>
+
 #include "context.hpp"
 #include "output.hpp"
-
-#include <durar/catalog.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -27,13 +27,15 @@ std::string input_kinds(const model_info* m) {
 // Context windows in units of 1024 tokens, as the original prints them.
 std::string context_k(const model_info* m) {
   if (m == nullptr) return "-";
-  auto k = static_cast<long long>(std::llround(static_cast<double>(m->effective_context()) / 1024.0));
+  auto k =
+      static_cast<long long>(std::llround(static_cast<double>(m->effective_context()) / 1024.0));
   return std::to_string(k) + "k";
 }
 
 void add(std::vector<listed_model>& out, const catalog& cat, const model_ref& ref,
          const std::string& tag) {
-  auto it = std::find_if(out.begin(), out.end(), [&](const listed_model& m) { return m.ref == ref; });
+  auto it =
+      std::find_if(out.begin(), out.end(), [&](const listed_model& m) { return m.ref == ref; });
   if (it == out.end()) {
     out.push_back({ref, cat.model(ref), {}});
     it = out.end() - 1;
@@ -106,8 +108,9 @@ int models_list(context& ctx, const parsed_args& args) {
     return exit_ok;
   }
   if (models.empty()) {
-    print(stdout, "No models configured. Pick one with 'durar models set <provider/model>'; "
-                  "'durar models list --all' shows the catalog.\n");
+    print(stdout,
+          "No models configured. Pick one with 'durar models set <provider/model>'; "
+          "'durar models list --all' shows the catalog.\n");
     return exit_ok;
   }
   std::vector<std::vector<std::string>> rows = {{"Model", "Input", "Ctx", "Local", "Auth", "Tags"}};
@@ -131,20 +134,18 @@ int models_set(context& ctx, const parsed_args& args) {
   if (!cat) return fail_with(ctx, exit_failure, cat.error().message);
   const std::string& text = args.positional[0];
 
-  auto ref = cat->resolve(text);
-  bool add_to_allowlist = false;
-  if (!ref && ref.error().code == errc::permission_denied) {
-    // Choosing a default outside the allowlist is a request to allow it.
-    ref = model_ref::parse(text);
-    add_to_allowlist = true;
-  }
+  // Choosing a default outside the allowlist is a request to allow it.
+  auto ref = cat->resolve_any(text);
   if (!ref) return fail_with(ctx, exit_failure, ref.error().message);
+  const bool add_to_allowlist = !cat->allowed(*ref);
   const std::string file = cfg->paths.config_file.string();
   if (add_to_allowlist) {
-    auto added = config_set(cfg->paths.config_file, "agents.defaults.models[\"" + ref->str() + "\"]", "{}");
+    auto added =
+        config_set(cfg->paths.config_file, "agents.defaults.models[\"" + ref->str() + "\"]", "{}");
     if (!added) return fail_with(ctx, exit_failure, added.error().message);
   }
-  auto done = config_set(cfg->paths.config_file, "agents.defaults.model.primary", "\"" + ref->str() + "\"");
+  auto done =
+      config_set(cfg->paths.config_file, "agents.defaults.model.primary", "\"" + ref->str() + "\"");
   if (!done) return fail_with(ctx, exit_failure, done.error().message);
   if (cat->model(*ref) == nullptr) {
     print(stderr, ctx.styles.yellow("note:") + " " + ref->str() +
@@ -158,12 +159,21 @@ int models_set(context& ctx, const parsed_args& args) {
 
 std::vector<command_spec> models_commands() {
   return {
-      {"models list", "", "List configured models (--all: the whole catalog) with auth and context",
+      {"models list",
+       "",
+       "List configured models (--all: the whole catalog) with auth and context",
        {{"all", "", "include every catalog model"},
         {"provider", "ID", "only this provider's models"}},
-       0, 0, models_list},
-      {"models set", "<provider/model|alias>", "Set the default model (agents.defaults.model.primary)",
-       {}, 1, 1, models_set},
+       0,
+       0,
+       models_list},
+      {"models set",
+       "<provider/model|alias>",
+       "Set the default model (agents.defaults.model.primary)",
+       {},
+       1,
+       1,
+       models_set},
   };
 }
 

@@ -30,7 +30,8 @@ class style {
 };
 
 // Left-aligned columns sized to their widest cell, capped at `max_width` with "...".
-std::string format_table(const std::vector<std::vector<std::string>>& rows, std::size_t max_width = 44);
+std::string format_table(const std::vector<std::vector<std::string>>& rows,
+                         std::size_t max_width = 44);
 
 void print(std::FILE* to, std::string_view text);
 void print_json(const json& value);

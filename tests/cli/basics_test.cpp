@@ -1,11 +1,11 @@
-#include "run_cli.hpp"
-
 #include <catch2/catch.hpp>
+
+#include "run_cli.hpp"
 
 using durar::test::run_durar;
 using durar::test::temp_home;
 
-TEST_CASE("--version prints the version and exits 0", "[cli]") {
+TEST_CASE("durar --version prints the version and exits 0", "[cli]") {
   temp_home home;
   auto r = run_durar({"--version"}, {{"HOME", home.path()}});
   CHECK(r.exit_code == 0);
@@ -13,7 +13,7 @@ TEST_CASE("--version prints the version and exits 0", "[cli]") {
   CHECK(r.err.empty());
 }
 
-TEST_CASE("--help lists the commands and exits 0", "[cli]") {
+TEST_CASE("durar --help lists the commands and exits 0", "[cli]") {
   temp_home home;
   auto r = run_durar({"--help"}, {{"HOME", home.path()}});
   CHECK(r.exit_code == 0);
@@ -22,7 +22,7 @@ TEST_CASE("--help lists the commands and exits 0", "[cli]") {
   CHECK(r.out.find("models list") != std::string::npos);
 }
 
-TEST_CASE("every command has --help", "[cli]") {
+TEST_CASE("every command has its own help", "[cli]") {
   temp_home home;
   for (auto cmd : {"doctor", "config path", "config get", "config set", "config unset",
                    "config validate", "config import", "models list", "models set"}) {
@@ -85,7 +85,8 @@ TEST_CASE("a command group alone prints its commands", "[cli]") {
   CHECK(r.exit_code == 0);
 }
 
-TEST_CASE("output carries no color codes when NO_COLOR is set or output is not a terminal", "[cli]") {
+TEST_CASE("output carries no color codes when NO_COLOR is set or output is not a terminal",
+          "[cli]") {
   temp_home home;
   auto r = run_durar({"doctor"}, {{"HOME", home.path()}, {"NO_COLOR", "1"}});
   CHECK(r.out.find('\x1b') == std::string::npos);

@@ -1,8 +1,8 @@
-#include "run_cli.hpp"
-
 #include <durar/json.hpp>
 
 #include <catch2/catch.hpp>
+
+#include "run_cli.hpp"
 
 #include <filesystem>
 #include <sys/stat.h>
@@ -16,7 +16,8 @@ TEST_CASE("config path follows --config, DURAR_CONFIG_PATH and the default", "[c
   CHECK(r.exit_code == 0);
   CHECK(r.out == home.path() + "/.durar/durar.yaml\n");
 
-  r = run_durar({"config", "path"}, {{"HOME", home.path()}, {"DURAR_CONFIG_PATH", home.path() + "/x.yaml"}});
+  r = run_durar({"config", "path"},
+                {{"HOME", home.path()}, {"DURAR_CONFIG_PATH", home.path() + "/x.yaml"}});
   CHECK(r.out == home.path() + "/x.yaml\n");
 
   r = run_durar({"config", "path", "--config", home.path() + "/y.json5"},
@@ -48,9 +49,11 @@ TEST_CASE("config set creates a private file and config get reads it back", "[cl
 TEST_CASE("config set keeps YAML comments", "[cli][config]") {
   temp_home home;
   home.write(".durar/durar.yaml",
-             "# my settings\nagents:\n  defaults:\n    # the model I like\n    model:\n      primary: openai/gpt-5.4\n");
-  auto r = run_durar({"config", "set", "agents.defaults.model.primary", "anthropic/claude-opus-4-6"},
-                     {{"HOME", home.path()}});
+             "# my settings\nagents:\n  defaults:\n    # the model I like\n    model:\n      "
+             "primary: openai/gpt-5.4\n");
+  auto r =
+      run_durar({"config", "set", "agents.defaults.model.primary", "anthropic/claude-opus-4-6"},
+                {{"HOME", home.path()}});
   REQUIRE(r.exit_code == 0);
   auto text = home.read(".durar/durar.yaml");
   CHECK(text.find("# my settings") != std::string::npos);
@@ -83,7 +86,8 @@ TEST_CASE("config get of a missing key fails with exit 1", "[cli][config]") {
 
 TEST_CASE("config get redacts secrets unless asked", "[cli][config]") {
   temp_home home;
-  home.write(".durar/durar.yaml", "gateway:\n  auth:\n    mode: token\n    token: canary-token-123\n");
+  home.write(".durar/durar.yaml",
+             "gateway:\n  auth:\n    mode: token\n    token: canary-token-123\n");
   auto r = run_durar({"config", "get", "gateway"}, {{"HOME", home.path()}});
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("canary-token-123") == std::string::npos);
@@ -94,7 +98,8 @@ TEST_CASE("config get redacts secrets unless asked", "[cli][config]") {
 
 TEST_CASE("config validate reports each problem with its line", "[cli][config]") {
   temp_home home;
-  home.write(".durar/durar.yaml", "gateway:\n  port: 18789\n  bind: sideways\nlogging:\n  levle: debug\n");
+  home.write(".durar/durar.yaml",
+             "gateway:\n  port: 18789\n  bind: sideways\nlogging:\n  levle: debug\n");
   auto r = run_durar({"config", "validate"}, {{"HOME", home.path()}});
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("durar.yaml:3") != std::string::npos);
@@ -116,17 +121,24 @@ TEST_CASE("malformed config is an error with a line, never a crash", "[cli][conf
   CHECK(r.exit_code == 1);
 }
 
-TEST_CASE("config import turns an openclaw.json into a durar.yaml that validates", "[cli][config]") {
+TEST_CASE("config import turns an openclaw.json into a durar.yaml that validates",
+          "[cli][config]") {
   temp_home home;
-  std::map<std::string, std::string> env = {{"HOME", home.path()}};
-  auto r = run_durar({"config", "import", std::string(DURAR_TEST_DATA) + "/config/openclaw-real.json"}, env);
+  // The original's file references ${LOCAL_API_KEY}; an unset variable is a load error.
+  std::map<std::string, std::string> env = {{"HOME", home.path()}, {"LOCAL_API_KEY", "k"}};
+  auto r = run_durar(
+      {"config", "import", std::string(DURAR_TEST_DATA) + "/config/openclaw-real.json"}, env);
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(std::filesystem::exists(home.path() + "/.durar/durar.yaml"));
   r = run_durar({"config", "validate"}, env);
   CHECK(r.exit_code == 0);
+  r = run_durar({"config", "validate"}, {{"HOME", home.path()}});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("LOCAL_API_KEY is not set") != std::string::npos);
   // A second import would overwrite: refused without --force.
-  r = run_durar({"config", "import", std::string(DURAR_TEST_DATA) + "/config/openclaw-real.json"}, env);
+  r = run_durar({"config", "import", std::string(DURAR_TEST_DATA) + "/config/openclaw-real.json"},
+                env);
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("--force") != std::string::npos);
 }

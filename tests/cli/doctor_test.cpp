@@ -1,8 +1,8 @@
-#include "run_cli.hpp"
-
 #include <durar/json.hpp>
 
 #include <catch2/catch.hpp>
+
+#include "run_cli.hpp"
 
 using durar::test::run_durar;
 using durar::test::temp_home;
@@ -37,7 +37,8 @@ TEST_CASE("doctor names credential sources and never prints keys", "[cli][doctor
 
 TEST_CASE("doctor --json is machine-readable", "[cli][doctor]") {
   temp_home home;
-  auto r = run_durar({"doctor", "--json"}, {{"HOME", home.path()}, {"DURAR_STATE_DIR", home.path() + "/st"}});
+  auto r = run_durar({"doctor", "--json"},
+                     {{"HOME", home.path()}, {"DURAR_STATE_DIR", home.path() + "/st"}});
   REQUIRE(r.exit_code == 0);
   auto doc = durar::json::parse(r.out);
   REQUIRE(doc.has_value());
@@ -49,7 +50,8 @@ TEST_CASE("doctor --json is machine-readable", "[cli][doctor]") {
 
 TEST_CASE("doctor reports config problems with file and line and exits 1", "[cli][doctor]") {
   temp_home home;
-  home.write(".durar/durar.yaml", "agents:\n  defaults:\n    modle:\n      primary: openai/gpt-5.4\n");
+  home.write(".durar/durar.yaml",
+             "agents:\n  defaults:\n    modle:\n      primary: openai/gpt-5.4\n");
   auto r = run_durar({"doctor"}, {{"HOME", home.path()}});
   CHECK(r.exit_code == 1);
   CHECK(r.out.find("durar.yaml:3") != std::string::npos);
@@ -57,7 +59,7 @@ TEST_CASE("doctor reports config problems with file and line and exits 1", "[cli
   CHECK(r.out.find("did you mean 'model'") != std::string::npos);
 }
 
-TEST_CASE("--profile and --dev isolate the state dir and port", "[cli][doctor]") {
+TEST_CASE("the profile and dev options isolate the state dir and port", "[cli][doctor]") {
   temp_home home;
   auto r = run_durar({"doctor", "--json", "--profile", "work"}, {{"HOME", home.path()}});
   REQUIRE(r.exit_code == 0);

@@ -1,8 +1,8 @@
-#include "run_cli.hpp"
-
 #include <durar/json.hpp>
 
 #include <catch2/catch.hpp>
+
+#include "run_cli.hpp"
 
 #include <filesystem>
 
@@ -40,7 +40,8 @@ TEST_CASE("models set resolves aliases and adds to an existing allowlist", "[cli
   auto r = run_durar({"models", "set", "gpt"}, env);
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
-  CHECK(run_durar({"config", "get", "agents.defaults.model.primary"}, env).out == "openai/gpt-5.4\n");
+  CHECK(run_durar({"config", "get", "agents.defaults.model.primary"}, env).out ==
+        "openai/gpt-5.4\n");
 
   r = run_durar({"models", "set", "anthropic/claude-opus-4-6"}, env);
   REQUIRE(r.exit_code == 0);

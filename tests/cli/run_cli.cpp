@@ -1,18 +1,17 @@
 #include "run_cli.hpp"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <spawn.h>
 #include <sstream>
 #include <stdexcept>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace durar::test {
 
@@ -22,8 +21,8 @@ namespace {
 std::string unique_dir(const std::string& stem) {
   static std::atomic<int> counter{0};
   std::random_device rd;
-  return (fs::temp_directory_path() /
-          (stem + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" + std::to_string(rd())))
+  return (fs::temp_directory_path() / (stem + std::to_string(::getpid()) + "-" +
+                                       std::to_string(counter++) + "-" + std::to_string(rd())))
       .string();
 }
 
@@ -53,7 +52,8 @@ std::string temp_home::read(const std::string& relative) const {
   return slurp((fs::path(path_) / relative).string());
 }
 
-cli_result run_durar(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+cli_result run_durar(const std::vector<std::string>& args,
+                     const std::map<std::string, std::string>& env) {
   std::string dir = unique_dir("durar-cli-");
   fs::create_directories(dir);
   std::string out_path = dir + "/out", err_path = dir + "/err";
@@ -61,8 +61,10 @@ cli_result run_durar(const std::vector<std::string>& args, const std::map<std::s
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0600);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0600);
 
   std::vector<std::string> argv_s = {DURAR_CLI_PATH};
   argv_s.insert(argv_s.end(), args.begin(), args.end());

@@ -30,6 +30,7 @@ class temp_home {
 };
 
 // Runs `durar args...` with exactly `env` as its environment (plus PATH), stdin from /dev/null.
-cli_result run_durar(const std::vector<std::string>& args, const std::map<std::string, std::string>& env);
+cli_result run_durar(const std::vector<std::string>& args,
+                     const std::map<std::string, std::string>& env);
 
 }  // namespace durar::test

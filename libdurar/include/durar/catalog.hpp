@@ -20,7 +20,13 @@
 namespace durar {
 
 // The wire APIs Durar speaks. Names match the config's `api` values.
-enum class api_kind { openai_completions, openai_responses, anthropic_messages, google_generative_ai, ollama };
+enum class api_kind {
+  openai_completions,
+  openai_responses,
+  anthropic_messages,
+  google_generative_ai,
+  ollama
+};
 
 DURAR_API std::string_view to_string(api_kind api) noexcept;  // "openai-completions", ...
 DURAR_API std::optional<api_kind> parse_api_kind(std::string_view name) noexcept;
@@ -45,9 +51,9 @@ struct model_info {
   api_kind api = api_kind::openai_completions;
   bool reasoning = false;
   std::vector<std::string> input{"text"};  // "text", "image"
-  model_cost cost;                          // USD per 1M tokens
-  std::int64_t context_window = 200000;     // what the model accepts
-  std::int64_t context_tokens = 0;          // runtime cap; 0 = context_window
+  model_cost cost;                         // USD per 1M tokens
+  std::int64_t context_window = 200000;    // what the model accepts
+  std::int64_t context_tokens = 0;         // runtime cap; 0 = context_window
   std::int64_t max_tokens = 8192;
   json compat;
   [[nodiscard]] model_ref ref() const { return {provider, id}; }
@@ -58,10 +64,10 @@ struct model_info {
 
 struct provider_info {
   std::string id;
-  std::string name;                    // for people: "OpenAI"
+  std::string name;  // for people: "OpenAI"
   api_kind api = api_kind::openai_completions;
-  std::string base_url;                // per CONTRACTS.md conventions (with /v1 for OpenAI-style)
-  std::vector<std::string> auth_env;   // env var stems, e.g. {"OPENAI"}; keys from <STEM>_API_KEY...
+  std::string base_url;               // per CONTRACTS.md conventions (with /v1 for OpenAI-style)
+  std::vector<std::string> auth_env;  // env var stems, e.g. {"OPENAI"}; keys from <STEM>_API_KEY...
   std::vector<std::string> extra_env;  // further single-key vars, e.g. GOOGLE_API_KEY, HF_TOKEN
   bool needs_key = true;               // false for local servers (ollama, vllm, ...)
   bool local = false;                  // runs on this machine; discovered by probing
@@ -69,7 +75,7 @@ struct provider_info {
   std::map<std::string, std::string> headers;
   std::string auth_header;
   std::optional<double> timeout_seconds;
-  bool builtin = true;                 // false when defined only by config
+  bool builtin = true;  // false when defined only by config
   std::vector<model_info> models;
 };
 
@@ -108,6 +114,8 @@ class DURAR_API catalog {
   // naming an unknown provider is not_found; with an allowlist, a ref outside it is
   // permission_denied. Errors name the input and suggest the nearest known ref.
   [[nodiscard]] result<model_ref> resolve(std::string_view text) const;
+  // resolve() without the allowlist check, for choosing a model to add to the allowlist.
+  [[nodiscard]] result<model_ref> resolve_any(std::string_view text) const;
 
   // True when agents.defaults.models is empty (no allowlist) or contains the ref.
   [[nodiscard]] bool allowed(const model_ref& ref) const;

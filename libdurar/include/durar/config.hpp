@@ -31,9 +31,9 @@ struct path_options {
 struct config_paths {
   std::filesystem::path config_file;  // resolved, may not exist yet
   std::filesystem::path state_dir;
-  std::string profile;                // "" for the default profile, "dev" for --dev
-  int default_gateway_port = 18789;   // 19001 under --dev
-  std::string config_source;          // "--config", "DURAR_CONFIG_PATH", "OPENCLAW_CONFIG_PATH", "default"
+  std::string profile;               // "" for the default profile, "dev" for --dev
+  int default_gateway_port = 18789;  // 19001 under --dev
+  std::string config_source;  // "--config", "DURAR_CONFIG_PATH", "OPENCLAW_CONFIG_PATH", "default"
 };
 
 // Precedence: --config > DURAR_CONFIG_PATH (or OPENCLAW_CONFIG_PATH) > <state>/durar.yaml,
@@ -71,7 +71,7 @@ struct provider_config {
 };
 
 struct model_choice {
-  std::string primary;                 // "provider/model" or an alias; "" when unset
+  std::string primary;  // "provider/model" or an alias; "" when unset
   std::vector<std::string> fallbacks;
 };
 
@@ -85,6 +85,8 @@ struct agent_config {
   std::optional<model_choice> model;
   std::string workspace;
   json tools;
+  std::string name;         // for people; "" when unset
+  bool is_default = false;  // the original's `default: true`
 };
 
 struct agents_config {
@@ -105,10 +107,10 @@ struct gateway_config {
   std::optional<int> port;
   std::string bind = "loopback";  // loopback | lan | tailnet | auto | custom
   std::string custom_bind_host;
-  std::string auth_mode;           // token | password | none | trusted-proxy; "" = default
+  std::string auth_mode;  // token | password | none | trusted-proxy; "" = default
   std::optional<secret> auth_token;
   std::optional<secret> auth_password;
-  std::string reload_mode;         // off | restart | hot | hybrid; "" = default
+  std::string reload_mode;  // off | restart | hot | hybrid; "" = default
 };
 
 struct logging_config {
@@ -122,9 +124,9 @@ struct logging_config {
 struct config_issue {
   enum class severity { error, warning };
   severity level = severity::error;
-  std::string path;     // key path, e.g. agents.defaults.model.primary
+  std::string path;  // key path, e.g. agents.defaults.model.primary
   std::string file;
-  int line = 0;         // 1-based; 0 when unknown
+  int line = 0;  // 1-based; 0 when unknown
   int column = 0;
   std::string message;  // what is wrong and, where one exists, "did you mean ..."
 
@@ -135,8 +137,8 @@ struct config_issue {
 struct config {
   config_paths paths;
   bool file_exists = false;
-  json document;          // the file's content after ${VAR} substitution
-  environment env;        // process > ./.env > <state>/.env > env{}
+  json document;    // the file's content after ${VAR} substitution
+  environment env;  // process > ./.env > <state>/.env > env{}
   agents_config agents;
   models_config models;
   gateway_config gateway;
@@ -145,15 +147,15 @@ struct config {
 };
 
 struct config_check {
-  std::optional<config> value;        // set when there are no errors
-  std::vector<config_issue> issues;   // errors and warnings, in file order
+  std::optional<config> value;       // set when there are no errors
+  std::vector<config_issue> issues;  // errors and warnings, in file order
   [[nodiscard]] bool ok() const noexcept { return value.has_value(); }
 };
 
 struct load_options {
   path_options paths;
-  std::optional<environment> env;       // default: environment::from_process()
-  std::filesystem::path working_dir;    // where ./.env is looked up; default: current dir
+  std::optional<environment> env;     // default: environment::from_process()
+  std::filesystem::path working_dir;  // where ./.env is looked up; default: current dir
 };
 
 // Loads and validates. A missing file is an empty config, not an error.
@@ -168,7 +170,8 @@ DURAR_API config_check check_config_text(std::string_view text, const std::strin
 // ---- editing -------------------------------------------------------------------------
 
 // A key path: dots between keys, [N] for array items, ["..."] for keys holding dots,
-// e.g. agents.defaults.models["openai/gpt-5.4"].alias
+// e.g. agents.defaults.models["openai/gpt-5.4"].alias. Array items come back as "[N]"
+// segments, keys as themselves: {"agents", "list", "[0]", "id"}.
 DURAR_API result<std::vector<std::string>> parse_key_path(std::string_view path);
 
 // The value at `path` in the raw file (before ${VAR} substitution), secrets included:
@@ -182,6 +185,13 @@ DURAR_API result<json> config_get(const std::filesystem::path& file, std::string
 DURAR_API result<void> config_set(const std::filesystem::path& file, std::string_view path,
                                   std::string_view value);
 DURAR_API result<void> config_unset(const std::filesystem::path& file, std::string_view path);
+// As above; `notes` receives warnings about the edit: the new file's warnings under `path`
+// (e.g. a key Durar does not implement yet) and, when the value could not be edited in place
+// (e.g. inside unusual YAML), that the whole file was rewritten without its comments.
+DURAR_API result<void> config_set(const std::filesystem::path& file, std::string_view path,
+                                  std::string_view value, std::vector<config_issue>& notes);
+DURAR_API result<void> config_unset(const std::filesystem::path& file, std::string_view path,
+                                    std::vector<config_issue>& notes);
 
 // Writes `text` as the config file `file`: validated first (nothing is written when it has
 // errors), then atomically replaced; a new file gets mode 0600.

@@ -16,7 +16,8 @@ namespace durar {
 class DURAR_API environment {
  public:
   environment() = default;
-  explicit environment(std::map<std::string, std::string, std::less<>> vars) : vars_(std::move(vars)) {}
+  explicit environment(std::map<std::string, std::string, std::less<>> vars)
+      : vars_(std::move(vars)) {}
 
   // A snapshot of this process's environment (environ).
   static environment from_process();

@@ -33,9 +33,9 @@ DURAR_API std::string_view to_string(errc code) noexcept;
 
 struct DURAR_API error {
   errc code = errc::internal;
-  std::string message;              // what happened, for people; never holds secrets
-  int http_status = 0;              // 0 when no HTTP exchange was involved
-  std::string provider_message;     // the vendor's own error text, verbatim
+  std::string message;           // what happened, for people; never holds secrets
+  int http_status = 0;           // 0 when no HTTP exchange was involved
+  std::string provider_message;  // the vendor's own error text, verbatim
   std::optional<std::chrono::milliseconds> retry_after;  // from Retry-After or the body
 
   error() = default;

@@ -32,20 +32,20 @@ class DURAR_API json {
   static constexpr std::size_t max_depth = 512;
 
   json() noexcept = default;
-  json(std::nullptr_t) noexcept {}  // NOLINT(implicit)
-  json(bool b) noexcept : v_(b) {}  // NOLINT(implicit)
-  json(int i) noexcept : v_(static_cast<std::int64_t>(i)) {}                   // NOLINT
-  json(long i) noexcept : v_(static_cast<std::int64_t>(i)) {}                  // NOLINT
-  json(long long i) noexcept : v_(static_cast<std::int64_t>(i)) {}             // NOLINT
-  json(unsigned i) noexcept : v_(static_cast<std::int64_t>(i)) {}              // NOLINT
-  json(unsigned long u) noexcept { set_unsigned(u); }                          // NOLINT
-  json(unsigned long long u) noexcept { set_unsigned(u); }                     // NOLINT
-  json(double d) noexcept : v_(d) {}                                           // NOLINT
-  json(std::string s) noexcept : v_(std::move(s)) {}                           // NOLINT
-  json(std::string_view s) : v_(std::string(s)) {}                             // NOLINT
-  json(const char* s) : v_(std::string(s)) {}                                  // NOLINT
-  json(json_array a) noexcept : v_(std::move(a)) {}                            // NOLINT
-  json(json_object o) noexcept : v_(std::move(o)) {}                           // NOLINT
+  json(std::nullptr_t) noexcept {}                                  // NOLINT(implicit)
+  json(bool b) noexcept : v_(b) {}                                  // NOLINT(implicit)
+  json(int i) noexcept : v_(static_cast<std::int64_t>(i)) {}        // NOLINT
+  json(long i) noexcept : v_(static_cast<std::int64_t>(i)) {}       // NOLINT
+  json(long long i) noexcept : v_(static_cast<std::int64_t>(i)) {}  // NOLINT
+  json(unsigned i) noexcept : v_(static_cast<std::int64_t>(i)) {}   // NOLINT
+  json(unsigned long u) noexcept { set_unsigned(u); }               // NOLINT
+  json(unsigned long long u) noexcept { set_unsigned(u); }          // NOLINT
+  json(double d) noexcept : v_(d) {}                                // NOLINT
+  json(std::string s) noexcept : v_(std::move(s)) {}                // NOLINT
+  json(std::string_view s) : v_(std::string(s)) {}                  // NOLINT
+  json(const char* s) : v_(std::string(s)) {}                       // NOLINT
+  json(json_array a) noexcept : v_(std::move(a)) {}                 // NOLINT
+  json(json_object o) noexcept : v_(std::move(o)) {}                // NOLINT
 
   // json::object({{"role", "user"}, {"content", "hi"}})
   static json object(std::initializer_list<std::pair<std::string, json>> members = {});
@@ -77,9 +77,9 @@ class DURAR_API json {
   // Typed access. Asking for the wrong type throws std::logic_error: it is a programming
   // mistake, not bad input. Check the type (or use the *_or getters) on untrusted data.
   [[nodiscard]] bool as_bool() const;
-  [[nodiscard]] std::int64_t as_int() const;      // integer, or uinteger that fits
-  [[nodiscard]] std::uint64_t as_uint() const;    // non-negative integer
-  [[nodiscard]] double as_double() const;         // any number
+  [[nodiscard]] std::int64_t as_int() const;    // integer, or uinteger that fits
+  [[nodiscard]] std::uint64_t as_uint() const;  // non-negative integer
+  [[nodiscard]] double as_double() const;       // any number
   [[nodiscard]] const std::string& as_string() const;
   [[nodiscard]] std::string& as_string();
   [[nodiscard]] const json_array& as_array() const;
@@ -106,6 +106,8 @@ class DURAR_API json {
   [[nodiscard]] const json& operator[](const char* key) const noexcept {
     return (*this)[std::string_view(key)];
   }
+  // Keeps `j[0]` on a non-const json from being ambiguous with `j[const char*]`.
+  [[nodiscard]] const json& operator[](int index) noexcept { return std::as_const(*this)[index]; }
   // Write access: a null value turns into an object; a missing key is appended.
   json& operator[](std::string_view key);
   json& operator[](const char* key) { return (*this)[std::string_view(key)]; }
@@ -124,8 +126,8 @@ class DURAR_API json {
 
  private:
   void set_unsigned(std::uint64_t u) noexcept;
-  std::variant<std::nullptr_t, bool, std::int64_t, std::uint64_t, double, std::string,
-               json_array, json_object>
+  std::variant<std::nullptr_t, bool, std::int64_t, std::uint64_t, double, std::string, json_array,
+               json_object>
       v_;
 };
 

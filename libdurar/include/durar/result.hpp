@@ -38,7 +38,9 @@ class bad_result_access : public std::runtime_error {
 inline unexpected<durar::error> fail(errc code, std::string message) {
   return unexpected<durar::error>(durar::error(code, std::move(message)));
 }
-inline unexpected<durar::error> fail(durar::error e) { return unexpected<durar::error>(std::move(e)); }
+inline unexpected<durar::error> fail(durar::error e) {
+  return unexpected<durar::error>(std::move(e));
+}
 
 template <class T>
 class [[nodiscard]] result {
@@ -47,27 +49,52 @@ class [[nodiscard]] result {
   using error_type = durar::error;
 
   result() requires std::is_default_constructible_v<T> : v_(std::in_place_index<0>) {}
-  result(const T& v) : v_(std::in_place_index<0>, v) {}  // NOLINT(implicit)
+  result(const T& v) : v_(std::in_place_index<0>, v) {}        // NOLINT(implicit)
   result(T&& v) : v_(std::in_place_index<0>, std::move(v)) {}  // NOLINT(implicit)
   template <class U>
-    requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::remove_cvref_t<U>, T> &&
-             !std::is_same_v<std::remove_cvref_t<U>, result>)
-  result(U&& v) : v_(std::in_place_index<0>, std::forward<U>(v)) {}  // NOLINT(implicit)
+  requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::remove_cvref_t<U>, T> &&
+           !std::is_same_v<std::remove_cvref_t<U>, result>) result(U&& v)
+      : v_(std::in_place_index<0>, std::forward<U>(v)) {}  // NOLINT(implicit)
   result(const unexpected<durar::error>& e) : v_(std::in_place_index<1>, e.error()) {}  // NOLINT
-  result(unexpected<durar::error>&& e) : v_(std::in_place_index<1>, std::move(e).error()) {}  // NOLINT
+  result(unexpected<durar::error>&& e)
+      : v_(std::in_place_index<1>, std::move(e).error()) {}  // NOLINT
 
   [[nodiscard]] bool has_value() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
 
-  T& value() & { check(); return std::get<0>(v_); }
-  const T& value() const& { check(); return std::get<0>(v_); }
-  T&& value() && { check(); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    check();
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    check();
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    check();
+    return std::get<0>(std::move(v_));
+  }
 
-  T& operator*() & noexcept { assert(has_value()); return *std::get_if<0>(&v_); }
-  const T& operator*() const& noexcept { assert(has_value()); return *std::get_if<0>(&v_); }
-  T&& operator*() && noexcept { assert(has_value()); return std::move(*std::get_if<0>(&v_)); }
-  T* operator->() noexcept { assert(has_value()); return std::get_if<0>(&v_); }
-  const T* operator->() const noexcept { assert(has_value()); return std::get_if<0>(&v_); }
+  T& operator*() & noexcept {
+    assert(has_value());
+    return *std::get_if<0>(&v_);
+  }
+  const T& operator*() const& noexcept {
+    assert(has_value());
+    return *std::get_if<0>(&v_);
+  }
+  T&& operator*() && noexcept {
+    assert(has_value());
+    return std::move(*std::get_if<0>(&v_));
+  }
+  T* operator->() noexcept {
+    assert(has_value());
+    return std::get_if<0>(&v_);
+  }
+  const T* operator->() const noexcept {
+    assert(has_value());
+    return std::get_if<0>(&v_);
+  }
 
   [[nodiscard]] const durar::error& error() const& noexcept {
     assert(!has_value());
@@ -97,7 +124,7 @@ class [[nodiscard]] result<void> {
   using error_type = durar::error;
 
   result() = default;
-  result(const unexpected<durar::error>& e) : error_(e.error()), failed_(true) {}  // NOLINT
+  result(const unexpected<durar::error>& e) : error_(e.error()), failed_(true) {}        // NOLINT
   result(unexpected<durar::error>&& e) : error_(std::move(e).error()), failed_(true) {}  // NOLINT
 
   [[nodiscard]] bool has_value() const noexcept { return !failed_; }

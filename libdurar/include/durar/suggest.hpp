@@ -10,11 +10,13 @@
 
 namespace durar {
 
-// Levenshtein distance, counting a case-only difference as 0 when ignore_case is set.
-DURAR_API std::size_t edit_distance(std::string_view a, std::string_view b, bool ignore_case = false);
+// Edit distance (insertions, deletions, substitutions and swaps of neighbours each count 1);
+// with ignore_case, letters differing only in case are equal.
+DURAR_API std::size_t edit_distance(std::string_view a, std::string_view b,
+                                    bool ignore_case = false);
 
-// The candidate nearest to `word` when it is close enough to be a plausible typo
-// (distance <= max(1, min(2, word.size() / 3)), or a case-only difference), else "".
+// The candidate nearest to `word` when it is a plausible typo (a case-only difference, or at
+// most two edits and fewer edits than the word has letters), else "".
 DURAR_API std::string suggest(std::string_view word, const std::vector<std::string>& candidates);
 
 }  // namespace durar

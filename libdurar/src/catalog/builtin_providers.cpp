@@ -69,36 +69,85 @@ void add_vendor_providers(std::vector<provider_info>& out) {
       }));
 
   out.push_back(make_provider(
-      {"anthropic", "Anthropic", anthropic_messages, "https://api.anthropic.com", {"ANTHROPIC"}, {}},
+      {"anthropic",
+       "Anthropic",
+       anthropic_messages,
+       "https://api.anthropic.com",
+       {"ANTHROPIC"},
+       {}},
       {
           {"claude-opus-4-7", "Claude Opus 4.7", R, TI, {5, 25, 0.5, 6.25}, 1000000, 128000},
           {"claude-opus-4-6", "Claude Opus 4.6", R, TI, {5, 25, 0.5, 6.25}, 1000000, 128000},
           {"claude-sonnet-4-6", "Claude Sonnet 4.6", R, TI, {3, 15, 0.3, 3.75}, 1000000, 64000},
           {"claude-opus-4-5", "Claude Opus 4.5 (latest)", R, TI, {5, 25, 0.5, 6.25}, 200000, 64000},
-          {"claude-sonnet-4-5", "Claude Sonnet 4.5 (latest)", R, TI, {3, 15, 0.3, 3.75}, 200000,
+          {"claude-sonnet-4-5",
+           "Claude Sonnet 4.5 (latest)",
+           R,
+           TI,
+           {3, 15, 0.3, 3.75},
+           200000,
            64000},
-          {"claude-haiku-4-5", "Claude Haiku 4.5 (latest)", R, TI, {1, 5, 0.1, 1.25}, 200000,
+          {"claude-haiku-4-5",
+           "Claude Haiku 4.5 (latest)",
+           R,
+           TI,
+           {1, 5, 0.1, 1.25},
+           200000,
            64000},
-          {"claude-opus-4-1", "Claude Opus 4.1 (latest)", R, TI, {15, 75, 1.5, 18.75}, 200000,
+          {"claude-opus-4-1",
+           "Claude Opus 4.1 (latest)",
+           R,
+           TI,
+           {15, 75, 1.5, 18.75},
+           200000,
            32000},
-          {"claude-sonnet-4-0", "Claude Sonnet 4 (latest)", R, TI, {3, 15, 0.3, 3.75}, 200000,
+          {"claude-sonnet-4-0",
+           "Claude Sonnet 4 (latest)",
+           R,
+           TI,
+           {3, 15, 0.3, 3.75},
+           200000,
            64000},
       }));
 
   out.push_back(make_provider(
-      {"google", "Google Gemini", google_generative_ai,
-       "https://generativelanguage.googleapis.com/v1beta", {"GEMINI"}, {"GOOGLE_API_KEY"}},
+      {"google",
+       "Google Gemini",
+       google_generative_ai,
+       "https://generativelanguage.googleapis.com/v1beta",
+       {"GEMINI"},
+       {"GOOGLE_API_KEY"}},
       {
-          {"gemini-3.1-pro-preview", "Gemini 3.1 Pro Preview", R, TI, {2, 12, 0.2, 0}, 1048576,
+          {"gemini-3.1-pro-preview",
+           "Gemini 3.1 Pro Preview",
+           R,
+           TI,
+           {2, 12, 0.2, 0},
+           1048576,
            65536},
           {"gemini-3-pro-preview", "Gemini 3 Pro Preview", R, TI, {2, 12, 0.2, 0}, 1000000, 64000},
-          {"gemini-3-flash-preview", "Gemini 3 Flash Preview", R, TI, {0.5, 3, 0.05, 0}, 1048576,
+          {"gemini-3-flash-preview",
+           "Gemini 3 Flash Preview",
+           R,
+           TI,
+           {0.5, 3, 0.05, 0},
+           1048576,
            65536},
-          {"gemini-3.1-flash-lite-preview", "Gemini 3.1 Flash Lite Preview", R, TI,
-           {0.25, 1.5, 0.025, 1}, 1048576, 65536},
+          {"gemini-3.1-flash-lite-preview",
+           "Gemini 3.1 Flash Lite Preview",
+           R,
+           TI,
+           {0.25, 1.5, 0.025, 1},
+           1048576,
+           65536},
           {"gemini-2.5-pro", "Gemini 2.5 Pro", R, TI, {1.25, 10, 0.125, 0}, 1048576, 65536},
           {"gemini-2.5-flash", "Gemini 2.5 Flash", R, TI, {0.3, 2.5, 0.03, 0}, 1048576, 65536},
-          {"gemini-2.5-flash-lite", "Gemini 2.5 Flash Lite", R, TI, {0.1, 0.4, 0.025, 0}, 1048576,
+          {"gemini-2.5-flash-lite",
+           "Gemini 2.5 Flash Lite",
+           R,
+           TI,
+           {0.1, 0.4, 0.025, 0},
+           1048576,
            65536},
       }));
 
@@ -108,12 +157,27 @@ void add_vendor_providers(std::vector<provider_info>& out) {
           {"grok-4", "Grok 4", R, T, {3, 15, 0.75, 0}, 256000, 64000},
           {"grok-4-fast", "Grok 4 Fast", R, TI, {0.2, 0.5, 0.05, 0}, 2000000, 30000},
           {"grok-4-1-fast", "Grok 4.1 Fast", R, TI, {0.2, 0.5, 0.05, 0}, 2000000, 30000},
-          {"grok-4-1-fast-non-reasoning", "Grok 4.1 Fast (Non-Reasoning)", NR, TI,
-           {0.2, 0.5, 0.05, 0}, 2000000, 30000},
-          {"grok-4.20-beta-latest-reasoning", "Grok 4.20 Beta Latest (Reasoning)", R, TI,
-           {2, 6, 0.2, 0}, 2000000, 30000},
-          {"grok-4.20-beta-latest-non-reasoning", "Grok 4.20 Beta Latest (Non-Reasoning)", NR, TI,
-           {2, 6, 0.2, 0}, 2000000, 30000},
+          {"grok-4-1-fast-non-reasoning",
+           "Grok 4.1 Fast (Non-Reasoning)",
+           NR,
+           TI,
+           {0.2, 0.5, 0.05, 0},
+           2000000,
+           30000},
+          {"grok-4.20-beta-latest-reasoning",
+           "Grok 4.20 Beta Latest (Reasoning)",
+           R,
+           TI,
+           {2, 6, 0.2, 0},
+           2000000,
+           30000},
+          {"grok-4.20-beta-latest-non-reasoning",
+           "Grok 4.20 Beta Latest (Non-Reasoning)",
+           NR,
+           TI,
+           {2, 6, 0.2, 0},
+           2000000,
+           30000},
           {"grok-code-fast-1", "Grok Code Fast 1", R, T, {0.2, 1.5, 0.02, 0}, 256000, 10000},
           {"grok-3", "Grok 3", NR, T, {3, 15, 0.75, 0}, 131072, 8192},
           {"grok-3-mini", "Grok 3 Mini", R, T, {0.3, 0.5, 0.075, 0}, 131072, 8192},
@@ -122,10 +186,20 @@ void add_vendor_providers(std::vector<provider_info>& out) {
   out.push_back(make_provider(
       {"mistral", "Mistral", openai_completions, "https://api.mistral.ai/v1", {"MISTRAL"}, {}},
       {
-          {"mistral-large-latest", "Mistral Large (latest)", NR, TI, {0.5, 1.5, 0, 0}, 262144,
+          {"mistral-large-latest",
+           "Mistral Large (latest)",
+           NR,
+           TI,
+           {0.5, 1.5, 0, 0},
+           262144,
            16384},
           {"mistral-medium-2508", "Mistral Medium 3.1", NR, TI, {0.4, 2, 0, 0}, 262144, 8192},
-          {"mistral-small-latest", "Mistral Small (latest)", R, TI, {0.1, 0.3, 0, 0}, 128000,
+          {"mistral-small-latest",
+           "Mistral Small (latest)",
+           R,
+           TI,
+           {0.1, 0.3, 0, 0},
+           128000,
            16384},
           {"magistral-small", "Magistral Small", R, T, {0.5, 1.5, 0, 0}, 128000, 40000},
           {"devstral-medium-latest", "Devstral 2 (latest)", NR, T, {0.4, 2, 0, 0}, 262144, 32768},
@@ -149,8 +223,9 @@ void add_vendor_providers(std::vector<provider_info>& out) {
                  json::object({{"supportsUsageInStreaming", true},
                                {"supportsReasoningEffort", true},
                                {"maxTokensField", "max_tokens"}}));
-    set_compat(ds, "deepseek-chat",
-               json::object({{"supportsUsageInStreaming", true}, {"maxTokensField", "max_tokens"}}));
+    set_compat(
+        ds, "deepseek-chat",
+        json::object({{"supportsUsageInStreaming", true}, {"maxTokensField", "max_tokens"}}));
     set_compat(ds, "deepseek-reasoner",
                json::object({{"supportsUsageInStreaming", true},
                              {"supportsReasoningEffort", false},
@@ -158,8 +233,12 @@ void add_vendor_providers(std::vector<provider_info>& out) {
   }
 
   out.push_back(make_provider(
-      {"moonshot", "Moonshot AI (Kimi)", openai_completions, "https://api.moonshot.ai/v1",
-       {"MOONSHOT"}, {"KIMI_API_KEY"}},
+      {"moonshot",
+       "Moonshot AI (Kimi)",
+       openai_completions,
+       "https://api.moonshot.ai/v1",
+       {"MOONSHOT"},
+       {"KIMI_API_KEY"}},
       {
           {"kimi-k2.6", "Kimi K2.6", NR, TI, {0.95, 4, 0.16, 0}, 262144, 262144},
           {"kimi-k2.5", "Kimi K2.5", NR, TI, {0.6, 3, 0.1, 0}, 262144, 262144},
@@ -168,45 +247,66 @@ void add_vendor_providers(std::vector<provider_info>& out) {
           {"kimi-k2-turbo", "Kimi K2 Turbo", NR, T, {0, 0, 0, 0}, 256000, 16384},
       }));
 
-  out.push_back(make_provider(
-      {"kimi", "Kimi Coding", anthropic_messages, "https://api.kimi.com/coding", {"KIMI"},
-       {"KIMICODE_API_KEY"}},
-      {
-          {"kimi-code", "Kimi Code", R, TI, {0, 0, 0, 0}, 262144, 32768},
-          {"k2p5", "Kimi Code (legacy model id)", R, TI, {0, 0, 0, 0}, 262144, 32768},
-      }));
+  out.push_back(
+      make_provider({"kimi",
+                     "Kimi Coding",
+                     anthropic_messages,
+                     "https://api.kimi.com/coding",
+                     {"KIMI"},
+                     {"KIMICODE_API_KEY"}},
+                    {
+                        {"kimi-code", "Kimi Code", R, TI, {0, 0, 0, 0}, 262144, 32768},
+                        {"k2p5", "Kimi Code (legacy model id)", R, TI, {0, 0, 0, 0}, 262144, 32768},
+                    }));
   out.back().headers["User-Agent"] = "claude-code/0.1.0";  // the endpoint checks for it
 
   // General endpoint; the coding plan lives at /api/coding/paas/v4 (set baseUrl to use it).
-  out.push_back(make_provider(
-      {"zai", "Z.AI (GLM)", openai_completions, "https://api.z.ai/api/paas/v4", {"ZAI"},
-       {"Z_AI_API_KEY"}},
-      {
-          {"glm-5.1", "GLM-5.1", R, T, {1.2, 4, 0.24, 0}, 202800, 131100},
-          {"glm-5", "GLM-5", R, T, {1, 3.2, 0.2, 0}, 202800, 131100},
-          {"glm-5-turbo", "GLM-5 Turbo", R, T, {1.2, 4, 0.24, 0}, 202800, 131100},
-          {"glm-5v-turbo", "GLM-5V Turbo", R, TI, {1.2, 4, 0.24, 0}, 202800, 131100},
-          {"glm-4.7", "GLM-4.7", R, T, {0.6, 2.2, 0.11, 0}, 204800, 131072},
-          {"glm-4.7-flash", "GLM-4.7 Flash", R, T, {0.07, 0.4, 0, 0}, 200000, 131072},
-          {"glm-4.6", "GLM-4.6", R, T, {0.6, 2.2, 0.11, 0}, 204800, 131072},
-          {"glm-4.5-air", "GLM-4.5 Air", R, T, {0.2, 1.1, 0.03, 0}, 131072, 98304},
-      }));
+  out.push_back(
+      make_provider({"zai",
+                     "Z.AI (GLM)",
+                     openai_completions,
+                     "https://api.z.ai/api/paas/v4",
+                     {"ZAI"},
+                     {"Z_AI_API_KEY"}},
+                    {
+                        {"glm-5.1", "GLM-5.1", R, T, {1.2, 4, 0.24, 0}, 202800, 131100},
+                        {"glm-5", "GLM-5", R, T, {1, 3.2, 0.2, 0}, 202800, 131100},
+                        {"glm-5-turbo", "GLM-5 Turbo", R, T, {1.2, 4, 0.24, 0}, 202800, 131100},
+                        {"glm-5v-turbo", "GLM-5V Turbo", R, TI, {1.2, 4, 0.24, 0}, 202800, 131100},
+                        {"glm-4.7", "GLM-4.7", R, T, {0.6, 2.2, 0.11, 0}, 204800, 131072},
+                        {"glm-4.7-flash", "GLM-4.7 Flash", R, T, {0.07, 0.4, 0, 0}, 200000, 131072},
+                        {"glm-4.6", "GLM-4.6", R, T, {0.6, 2.2, 0.11, 0}, 204800, 131072},
+                        {"glm-4.5-air", "GLM-4.5 Air", R, T, {0.2, 1.1, 0.03, 0}, 131072, 98304},
+                    }));
+
+  out.push_back(
+      make_provider({"qwen",
+                     "Qwen Cloud",
+                     openai_completions,
+                     "https://coding-intl.dashscope.aliyuncs.com/v1",
+                     {"QWEN"},
+                     {"MODELSTUDIO_API_KEY", "DASHSCOPE_API_KEY"}},
+                    {
+                        {"qwen3.5-plus", "qwen3.5-plus", NR, TI, {0, 0, 0, 0}, 1000000, 65536},
+                        {"qwen3.6-plus", "qwen3.6-plus", NR, TI, {0, 0, 0, 0}, 1000000, 65536},
+                    }));
 
   out.push_back(make_provider(
-      {"qwen", "Qwen Cloud", openai_completions, "https://coding-intl.dashscope.aliyuncs.com/v1",
-       {"QWEN"}, {"MODELSTUDIO_API_KEY", "DASHSCOPE_API_KEY"}},
-      {
-          {"qwen3.5-plus", "qwen3.5-plus", NR, TI, {0, 0, 0, 0}, 1000000, 65536},
-          {"qwen3.6-plus", "qwen3.6-plus", NR, TI, {0, 0, 0, 0}, 1000000, 65536},
-      }));
-
-  out.push_back(make_provider(
-      {"minimax", "MiniMax", anthropic_messages, "https://api.minimax.io/anthropic", {"MINIMAX"},
+      {"minimax",
+       "MiniMax",
+       anthropic_messages,
+       "https://api.minimax.io/anthropic",
+       {"MINIMAX"},
        {"MINIMAX_CODE_PLAN_KEY", "MINIMAX_CODING_API_KEY"}},
       {
           {"MiniMax-M2.7", "MiniMax-M2.7", R, T, {0.3, 1.2, 0.06, 0.375}, 204800, 131072},
-          {"MiniMax-M2.7-highspeed", "MiniMax-M2.7-highspeed", R, T, {0.6, 2.4, 0.06, 0.375},
-           204800, 131072},
+          {"MiniMax-M2.7-highspeed",
+           "MiniMax-M2.7-highspeed",
+           R,
+           T,
+           {0.6, 2.4, 0.06, 0.375},
+           204800,
+           131072},
       }));
 }
 
@@ -218,8 +318,12 @@ void add_local_providers(std::vector<provider_info>& out) {
   out.push_back(make_local_provider(
       {"sglang", "SGLang", openai_completions, "http://127.0.0.1:30000/v1", {"SGLANG"}, {}}));
   // The original says localhost; 127.0.0.1 avoids trying ::1 first where LM Studio is not.
-  out.push_back(make_local_provider({"lmstudio", "LM Studio", openai_completions,
-                                     "http://127.0.0.1:1234/v1", {"LMSTUDIO"}, {"LM_API_TOKEN"}}));
+  out.push_back(make_local_provider({"lmstudio",
+                                     "LM Studio",
+                                     openai_completions,
+                                     "http://127.0.0.1:1234/v1",
+                                     {"LMSTUDIO"},
+                                     {"LM_API_TOKEN"}}));
   // LiteLLM serves the OpenAI routes with and without /v1; the /v1 form keeps our convention.
   out.push_back(make_local_provider(
       {"litellm", "LiteLLM", openai_completions, "http://127.0.0.1:4000/v1", {"LITELLM"}, {}}));

@@ -48,8 +48,7 @@ class collector {
 
 }  // namespace
 
-std::vector<credential> resolve_credentials(const provider_info& provider,
-                                            const environment& env) {
+std::vector<credential> resolve_credentials(const provider_info& provider, const environment& env) {
   std::vector<std::string> stems = provider.auth_env;
   if (stems.empty()) stems.push_back(detail::env_stem(provider.id));
 

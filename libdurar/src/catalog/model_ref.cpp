@@ -77,9 +77,9 @@ namespace {
 struct model_id_rules {
   std::string_view provider;
   std::vector<std::pair<std::string_view, std::string_view>> aliases;  // lower-case keys
-  std::string_view strip_prefix;       // removed when the id starts with it
-  std::string_view prefix_when_bare;   // added to ids without '/'
-  std::string_view bare_claude_prefix; // added to bare "claude-*" ids
+  std::string_view strip_prefix;        // removed when the id starts with it
+  std::string_view prefix_when_bare;    // added to ids without '/'
+  std::string_view bare_claude_prefix;  // added to bare "claude-*" ids
 };
 
 const std::array<model_id_rules, 6>& all_model_id_rules() {

@@ -188,7 +188,7 @@ result<std::vector<std::string>> parse_key_path(std::string_view path) {
         close = path.find(']', i);
         if (close == std::string_view::npos) return bad("unclosed [");
         auto seg = std::string(path.substr(i, close - i + 1));
-        if (!index_segment(seg)) return bad("[" + seg + "] is not an array index");
+        if (!detail::index_segment(seg)) return bad(seg + " is not an array index");
         out.push_back(std::move(seg));
       }
       i = close + 1;

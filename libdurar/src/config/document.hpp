@@ -27,6 +27,7 @@ struct node_place {
   std::size_t key_begin = 0;         // the member's key, or the YAML item's "-"
   std::size_t lead = 0;              // YAML: just after the ':' or '-' that introduces it
   bool flow = true;                  // JSON5 text, or YAML flow style / inside a flow collection
+  bool in_flow = true;               // its parent is written in flow style (always for JSON5)
   bool editable = true;              // false when the span could not be located exactly
 };
 

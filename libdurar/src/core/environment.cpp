@@ -31,7 +31,8 @@ void environment::set(std::string_view name, std::string_view value) {
 
 std::vector<std::string> environment::names_with_prefix(std::string_view prefix) const {
   std::vector<std::string> out;
-  for (auto it = vars_.lower_bound(prefix); it != vars_.end() && it->first.starts_with(prefix); ++it)
+  for (auto it = vars_.lower_bound(prefix); it != vars_.end() && it->first.starts_with(prefix);
+       ++it)
     out.push_back(it->first);
   return out;
 }

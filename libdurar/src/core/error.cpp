@@ -6,19 +6,32 @@ namespace durar {
 
 std::string_view to_string(errc code) noexcept {
   switch (code) {
-    case errc::ok: return "ok";
-    case errc::cancelled: return "cancelled";
-    case errc::deadline_exceeded: return "deadline_exceeded";
-    case errc::unauthenticated: return "unauthenticated";
-    case errc::permission_denied: return "permission_denied";
-    case errc::resource_exhausted: return "resource_exhausted";
-    case errc::invalid_argument: return "invalid_argument";
-    case errc::context_overflow: return "context_overflow";
-    case errc::not_found: return "not_found";
-    case errc::unavailable: return "unavailable";
-    case errc::protocol_error: return "protocol_error";
-    case errc::tool_failed: return "tool_failed";
-    case errc::internal: return "internal";
+    case errc::ok:
+      return "ok";
+    case errc::cancelled:
+      return "cancelled";
+    case errc::deadline_exceeded:
+      return "deadline_exceeded";
+    case errc::unauthenticated:
+      return "unauthenticated";
+    case errc::permission_denied:
+      return "permission_denied";
+    case errc::resource_exhausted:
+      return "resource_exhausted";
+    case errc::invalid_argument:
+      return "invalid_argument";
+    case errc::context_overflow:
+      return "context_overflow";
+    case errc::not_found:
+      return "not_found";
+    case errc::unavailable:
+      return "unavailable";
+    case errc::protocol_error:
+      return "protocol_error";
+    case errc::tool_failed:
+      return "tool_failed";
+    case errc::internal:
+      return "internal";
   }
   return "unknown";
 }

@@ -1,7 +1,7 @@
 #include <durar/json.hpp>
 
-#include <simdjson.h>
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include <charconv>
 #include <cstdint>
@@ -76,12 +76,24 @@ bool convert(dom::element e, json& out, std::size_t depth) {
     case dom::element_type::OBJECT:
       return depth < json::max_depth &&
              convert_object(e.get_object().value_unsafe(), out, depth + 1);
-    case dom::element_type::INT64: out = json(e.get_int64().value_unsafe()); return true;
-    case dom::element_type::UINT64: out = json(e.get_uint64().value_unsafe()); return true;
-    case dom::element_type::DOUBLE: out = json(e.get_double().value_unsafe()); return true;
-    case dom::element_type::STRING: out = json(e.get_string().value_unsafe()); return true;
-    case dom::element_type::BOOL: out = json(e.get_bool().value_unsafe()); return true;
-    case dom::element_type::NULL_VALUE: out = json(); return true;
+    case dom::element_type::INT64:
+      out = json(e.get_int64().value_unsafe());
+      return true;
+    case dom::element_type::UINT64:
+      out = json(e.get_uint64().value_unsafe());
+      return true;
+    case dom::element_type::DOUBLE:
+      out = json(e.get_double().value_unsafe());
+      return true;
+    case dom::element_type::STRING:
+      out = json(e.get_string().value_unsafe());
+      return true;
+    case dom::element_type::BOOL:
+      out = json(e.get_bool().value_unsafe());
+      return true;
+    case dom::element_type::NULL_VALUE:
+      out = json();
+      return true;
   }
   return true;
 }
@@ -204,12 +216,18 @@ std::size_t error_locator::utf8_length(std::size_t at) const {
 }
 
 std::optional<parse_failure> error_locator::unexpected(std::string_view expected) {
-  if (at_end()) return parse_failure{i_, fmt::format("unexpected end of input, expected {}", expected)};
+  if (at_end())
+    return parse_failure{i_, fmt::format("unexpected end of input, expected {}", expected)};
   const unsigned char c = cur();
   if (c >= 0x80) {
     const std::size_t n = utf8_length(i_);
     if (n == 0) return invalid_utf8(i_);
-    return parse_failure{i_, fmt::format("expected {}, got '{}'", expected, s_.substr(i_, n))};
+    // Show the code point too: many non-ASCII characters (BOM, NBSP) are invisible.
+    const auto* p = reinterpret_cast<const unsigned char*>(s_.data()) + i_;
+    char32_t cp = n == 2 ? (p[0] & 0x1Fu) : n == 3 ? (p[0] & 0x0Fu) : (p[0] & 0x07u);
+    for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (p[k] & 0x3Fu);
+    return parse_failure{i_, fmt::format("expected {}, got '{}' (U+{:04X})", expected,
+                                         s_.substr(i_, n), static_cast<std::uint32_t>(cp))};
   }
   if (c < 0x20 || c == 0x7F)
     return parse_failure{i_, fmt::format("expected {}, got U+{:04X}", expected, c)};
@@ -314,8 +332,9 @@ std::optional<parse_failure> error_locator::number() {
 
 std::optional<parse_failure> error_locator::literal() {
   std::size_t end = i_;
-  while (end < s_.size() && ((s_[end] >= 'a' && s_[end] <= 'z') || (s_[end] >= 'A' && s_[end] <= 'Z') ||
-                             is_digit(s_[end]) || s_[end] == '_'))
+  while (end < s_.size() &&
+         ((s_[end] >= 'a' && s_[end] <= 'z') || (s_[end] >= 'A' && s_[end] <= 'Z') ||
+          is_digit(s_[end]) || s_[end] == '_'))
     ++end;
   const std::string_view word = s_.substr(i_, end - i_);
   if (word != "true" && word != "false" && word != "null") {
@@ -352,10 +371,14 @@ std::optional<parse_failure> error_locator::run() {
           continue;
         }
         std::optional<parse_failure> f;
-        if (c == '"') f = string();
-        else if (c == '-' || is_digit(c)) f = number();
-        else if (c == 't' || c == 'f' || c == 'n') f = literal();
-        else return unexpected("a value");
+        if (c == '"')
+          f = string();
+        else if (c == '-' || is_digit(c))
+          f = number();
+        else if (c == 't' || c == 'f' || c == 'n')
+          f = literal();
+        else
+          return unexpected("a value");
         if (f) return f;
         st = state::after_value;
         continue;
@@ -413,11 +436,14 @@ std::string locate(std::string_view text, const parse_failure& f) {
 }  // namespace
 
 result<json> json::parse(std::string_view text) {
+  // RFC 8259 lets parsers ignore a byte order mark; editors on Windows still write one.
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   try {
     dom::parser& parser = thread_parser();
     json out;
     auto ec = parse_into(parser, text, out);
-    if (ec == simdjson::NUMBER_ERROR || ec == simdjson::BIGINT_ERROR) {
+    // 3.0 says NUMBER_ERROR for big integers, later versions BIGINT_ERROR: retry on any error.
+    if (ec != simdjson::SUCCESS && ec != simdjson::MEMALLOC && ec != simdjson::CAPACITY) {
       if (auto widened = widen_big_integers(text)) ec = parse_into(parser, *widened, out);
     }
     if (parser.capacity() > keep_capacity) parser = dom::parser{};

@@ -73,14 +73,22 @@ bool objects_equal(const json_object& a, const json_object& b) noexcept {
 
 std::string_view to_string(json_type t) noexcept {
   switch (t) {
-    case json_type::null: return "null";
-    case json_type::boolean: return "boolean";
-    case json_type::integer: return "integer";
-    case json_type::uinteger: return "integer";
-    case json_type::real: return "number";
-    case json_type::string: return "string";
-    case json_type::array: return "array";
-    case json_type::object: return "object";
+    case json_type::null:
+      return "null";
+    case json_type::boolean:
+      return "boolean";
+    case json_type::integer:
+      return "integer";
+    case json_type::uinteger:
+      return "integer";
+    case json_type::real:
+      return "number";
+    case json_type::string:
+      return "string";
+    case json_type::array:
+      return "array";
+    case json_type::object:
+      return "object";
   }
   return "unknown";
 }
@@ -260,12 +268,18 @@ bool operator==(const json& a, const json& b) noexcept {
   if (a.is_number() && b.is_number()) return numbers_equal(a, b);
   if (a.type() != b.type()) return false;
   switch (a.type()) {
-    case json_type::null: return true;
-    case json_type::boolean: return a.as_bool() == b.as_bool();
-    case json_type::string: return a.as_string() == b.as_string();
-    case json_type::array: return a.as_array() == b.as_array();
-    case json_type::object: return objects_equal(a.as_object(), b.as_object());
-    default: return false;
+    case json_type::null:
+      return true;
+    case json_type::boolean:
+      return a.as_bool() == b.as_bool();
+    case json_type::string:
+      return a.as_string() == b.as_string();
+    case json_type::array:
+      return a.as_array() == b.as_array();
+    case json_type::object:
+      return objects_equal(a.as_object(), b.as_object());
+    default:
+      return false;
   }
 }
 

@@ -59,13 +59,27 @@ std::size_t utf8_sequence(const unsigned char* p, const unsigned char* end, std:
 
 void append_escape(std::string& out, unsigned char c) {
   switch (c) {
-    case '"': out += "\\\""; return;
-    case '\\': out += "\\\\"; return;
-    case '\b': out += "\\b"; return;
-    case '\f': out += "\\f"; return;
-    case '\n': out += "\\n"; return;
-    case '\r': out += "\\r"; return;
-    case '\t': out += "\\t"; return;
+    case '"':
+      out += "\\\"";
+      return;
+    case '\\':
+      out += "\\\\";
+      return;
+    case '\b':
+      out += "\\b";
+      return;
+    case '\f':
+      out += "\\f";
+      return;
+    case '\n':
+      out += "\\n";
+      return;
+    case '\r':
+      out += "\\r";
+      return;
+    case '\t':
+      out += "\\t";
+      return;
     default: {
       static constexpr char hex[] = "0123456789abcdef";
       const char buf[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
@@ -101,12 +115,24 @@ void newline(std::string& out, int indent, int level) {
 
 void write(std::string& out, const json& v, int indent, int level) {
   switch (v.type()) {
-    case json_type::null: out += "null"; return;
-    case json_type::boolean: out += v.as_bool() ? "true" : "false"; return;
-    case json_type::integer: append_integer(out, v.as_int()); return;
-    case json_type::uinteger: append_integer(out, v.as_uint()); return;
-    case json_type::real: append_real(out, v.as_double()); return;
-    case json_type::string: json_quote(out, v.as_string()); return;
+    case json_type::null:
+      out += "null";
+      return;
+    case json_type::boolean:
+      out += v.as_bool() ? "true" : "false";
+      return;
+    case json_type::integer:
+      append_integer(out, v.as_int());
+      return;
+    case json_type::uinteger:
+      append_integer(out, v.as_uint());
+      return;
+    case json_type::real:
+      append_real(out, v.as_double());
+      return;
+    case json_type::string:
+      json_quote(out, v.as_string());
+      return;
     case json_type::array: {
       const auto& arr = v.as_array();
       if (arr.empty()) {

@@ -12,30 +12,32 @@ char fold(char c, bool ignore_case) {
 }  // namespace
 
 std::size_t edit_distance(std::string_view a, std::string_view b, bool ignore_case) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  // Optimal string alignment: Levenshtein plus adjacent transpositions ("prot" -> "port").
+  std::vector<std::size_t> before(b.size() + 1), prev(b.size() + 1), row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
     row[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t above = row[j];
       bool same = fold(a[i - 1], ignore_case) == fold(b[j - 1], ignore_case);
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
-      diagonal = above;
+      row[j] = std::min({prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (same ? 0 : 1)});
+      if (i > 1 && j > 1 && fold(a[i - 1], ignore_case) == fold(b[j - 2], ignore_case) &&
+          fold(a[i - 2], ignore_case) == fold(b[j - 1], ignore_case))
+        row[j] = std::min(row[j], before[j - 2] + 1);
     }
+    std::swap(before, prev);
+    std::swap(prev, row);
   }
-  return row[b.size()];
+  return prev[b.size()];
 }
 
 std::string suggest(std::string_view word, const std::vector<std::string>& candidates) {
-  const std::size_t limit = std::max<std::size_t>(1, std::min<std::size_t>(2, word.size() / 3));
   std::string best;
-  std::size_t best_distance = limit + 1;
+  std::size_t best_distance = 3;
   for (const auto& c : candidates) {
     if (c == word) continue;
-    if (edit_distance(word, c, true) == 0) return c;  // case-only difference wins
+    if (edit_distance(word, c, true) == 0) return c;  // a case-only difference wins
     std::size_t d = edit_distance(word, c);
-    if (d < best_distance) {
+    if (d < best_distance && d < word.size()) {
       best_distance = d;
       best = c;
     }
