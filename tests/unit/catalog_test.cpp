@@ -613,3 +613,10 @@ TEST_CASE("no message or printed credential contains the key", "[catalog]") {
   }
   CHECK(fmt::format("{}", creds[0]) == "OPENAI_API_KEYS[1]=***");
 }
+
+TEST_CASE("a bare fragment that names no model offers catalog models containing it", "[catalog]") {
+  auto r = durar::catalog::builtin().resolve("opus");
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == durar::errc::invalid_argument);
+  CHECK(r.error().message.find("anthropic/claude-opus-4-6") != std::string::npos);
+}

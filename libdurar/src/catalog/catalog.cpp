@@ -157,6 +157,12 @@ result<model_ref> catalog_builder::resolve_unchecked(const catalog& cat, std::st
         if (!near.empty()) {
           auto at = std::find(names.begin(), names.end(), near) - names.begin();
           message += "; did you mean '" + shown[static_cast<std::size_t>(at)] + "'?";
+        } else {
+          // A fragment such as "opus" or "flash": offer the catalog models that contain it.
+          std::vector<std::string> containing;
+          for (const auto& r : catalog_refs(cat))
+            if (detail::icontains(r.model, input)) containing.push_back(r.str());
+          if (!containing.empty()) message += " (e.g. " + join(containing, 5) + ")";
         }
       }
       return fail(errc::invalid_argument, std::move(message));

@@ -35,6 +35,7 @@ namespace detail {
 std::string_view trim(std::string_view s) noexcept;
 std::string to_lower(std::string_view s);
 bool iequals(std::string_view a, std::string_view b) noexcept;
+bool icontains(std::string_view haystack, std::string_view needle) noexcept;
 bool has_space_or_control(std::string_view s) noexcept;
 // The input quoted for an error message, control characters replaced, long input cut.
 std::string quoted(std::string_view s);

@@ -32,6 +32,16 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
          });
 }
 
+bool icontains(std::string_view haystack, std::string_view needle) noexcept {
+  if (needle.empty()) return false;
+  auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
+                        [](char x, char y) {
+                          return std::tolower(static_cast<unsigned char>(x)) ==
+                                 std::tolower(static_cast<unsigned char>(y));
+                        });
+  return it != haystack.end();
+}
+
 bool has_space_or_control(std::string_view s) noexcept {
   return std::any_of(s.begin(), s.end(), [](char c) {
     auto u = static_cast<unsigned char>(c);
