@@ -42,8 +42,10 @@ int config_get_cmd(context& ctx, const parsed_args& args) {
 int config_set_cmd(context& ctx, const parsed_args& args) {
   auto paths = paths_of(ctx);
   if (!paths) return fail_with(ctx, exit_failure, paths.error().message);
-  auto done = config_set(paths->config_file, args.positional[0], args.positional[1]);
+  std::vector<config_issue> notes;
+  auto done = config_set(paths->config_file, args.positional[0], args.positional[1], notes);
   if (!done) return fail_with(ctx, exit_failure, done.error().message);
+  print_issues(ctx, notes);
   print(stdout, "Updated " + args.positional[0] + " in " + paths->config_file.string() + "\n");
   return exit_ok;
 }
@@ -51,8 +53,10 @@ int config_set_cmd(context& ctx, const parsed_args& args) {
 int config_unset_cmd(context& ctx, const parsed_args& args) {
   auto paths = paths_of(ctx);
   if (!paths) return fail_with(ctx, exit_failure, paths.error().message);
-  auto done = config_unset(paths->config_file, args.positional[0]);
+  std::vector<config_issue> notes;
+  auto done = config_unset(paths->config_file, args.positional[0], notes);
   if (!done) return fail_with(ctx, exit_failure, done.error().message);
+  print_issues(ctx, notes);
   print(stdout, "Removed " + args.positional[0] + " from " + paths->config_file.string() + "\n");
   return exit_ok;
 }

@@ -83,6 +83,14 @@ int doctor(context& ctx, const parsed_args&) {
       {"Default model", primary.empty() ? "(not set; durar models set <provider/model>)" : primary},
   };
   out += format_table(rows, 200);
+  if (!file_exists) {
+    // Someone moving from the original: point at their existing config.
+    std::filesystem::path original =
+        std::filesystem::path(env.get("HOME").value_or("")) / ".openclaw" / "openclaw.json";
+    if (env.get("HOME") && std::filesystem::exists(original))
+      out += "\nFound the original's config at " + original.string() +
+             "; import it with: durar config import " + original.string() + "\n";
+  }
   out += "\n" + st.bold("Credentials") + "\n";
   if (providers.empty()) {
     out += "  none found; set e.g. OPENAI_API_KEY or ANTHROPIC_API_KEY\n";

@@ -74,3 +74,12 @@ TEST_CASE("the profile and dev options isolate the state dir and port", "[cli][d
   CHECK((*doc)["stateDir"].as_string() == home.path() + "/.durar-dev");
   CHECK((*doc)["gatewayPort"].as_int() == 19001);
 }
+
+TEST_CASE("doctor points at an existing openclaw.json to import", "[cli][doctor]") {
+  temp_home home;
+  home.write(".openclaw/openclaw.json", "{ gateway: { port: 18789 } }\n");
+  auto r = run_durar({"doctor"}, {{"HOME", home.path()}});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("durar config import " + home.path() + "/.openclaw/openclaw.json") !=
+        std::string::npos);
+}

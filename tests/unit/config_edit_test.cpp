@@ -233,3 +233,18 @@ TEST_CASE("an openclaw.json imports to YAML that loads back the same", "[config]
   CHECK_FALSE(durar::config_write(tmp.path / "x.yaml", "gateway:\n  port: nope\n"));
   CHECK_FALSE(fs::exists(tmp.path / "x.yaml"));
 }
+
+TEST_CASE("a JSON5 file holding NaN and Infinity is still edited in place", "[config]") {
+  temp_dir dir;
+  const fs::path file = dir.path / "c.json5";
+  const std::string before = slurp(data_dir / "features.json5");
+  REQUIRE(before.find("NaN") != std::string::npos);
+  spit(file, before);
+  std::vector<config_issue> notes;
+  REQUIRE_OK(durar::config_set(file, "gateway.port", "19999", notes));
+  const std::string after = slurp(file);
+  CHECK(after.find("-Infinity") != std::string::npos);
+  CHECK(after.find("/* A block comment") != std::string::npos);
+  for (const auto& n : notes) CHECK(n.message.find("rewritten") == std::string::npos);
+  CHECK(durar::json::parse("1").value() == durar::json::parse("1.0").value());
+}

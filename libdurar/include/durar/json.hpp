@@ -121,7 +121,8 @@ class DURAR_API json {
   [[nodiscard]] std::size_t size() const noexcept;
   [[nodiscard]] bool empty() const noexcept { return size() == 0; }
 
-  // Structural equality; integers and reals compare by value (1 == 1.0).
+  // Structural equality; integers and reals compare by value (1 == 1.0), NaN equals NaN,
+  // object member order does not matter.
   friend DURAR_API bool operator==(const json& a, const json& b) noexcept;
 
  private:

@@ -4,9 +4,11 @@
 #include "config/loading.hpp"
 #include "config/yaml_writer.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
@@ -117,8 +119,25 @@ bool related(std::string_view a, std::string_view b) {
          (a.empty() || b.size() == a.size() || b[a.size()] == '.' || b[a.size()] == '[');
 }
 
-std::string whole_text(const json& root, doc_format format) {
-  return format == doc_format::yaml ? to_yaml(root) : root.dump(2) + "\n";
+bool has_non_finite(const json& v) {
+  if (v.type() == json_type::real) return !std::isfinite(v.as_double());
+  if (v.is_array()) return std::any_of(v.as_array().begin(), v.as_array().end(), has_non_finite);
+  if (v.is_object())
+    return std::any_of(v.as_object().begin(), v.as_object().end(),
+                       [](const auto& m) { return has_non_finite(m.second); });
+  return false;
+}
+
+// The document re-emitted whole; JSON cannot hold JSON5's Infinity and NaN, so a file that
+// has them is refused rather than silently changed.
+result<std::string> whole_text(const json& root, doc_format format, const std::string& file) {
+  if (format == doc_format::yaml) return to_yaml(root);
+  if (has_non_finite(root))
+    return fail(errc::invalid_argument,
+                file +
+                    ": this edit needs the whole file rewritten, and its Infinity/NaN values "
+                    "have no JSON form; nothing was written, edit the file by hand");
+  return root.dump(2) + "\n";
 }
 
 // Shared by set and unset: edit in place (or re-emit), check, validate, write.
@@ -130,7 +149,14 @@ result<void> apply_edit(const std::filesystem::path& file, std::string_view path
     if (!again.doc || !(again.doc->root == expected_root)) edited.reset();
   }
   bool rewritten = !edited;
-  std::string text = edited ? std::move(*edited) : whole_text(expected_root, doc.format);
+  std::string text;
+  if (edited) {
+    text = std::move(*edited);
+  } else {
+    auto whole = whole_text(expected_root, doc.format, doc.file);
+    if (!whole) return fail(whole.error());
+    text = std::move(*whole);
+  }
   auto warnings = validate_text(text, doc.file);
   if (!warnings) return fail(warnings.error());
   if (auto written = write_atomically(file, text); !written) return written;
