@@ -15,7 +15,7 @@ install(EXPORT durar-targets NAMESPACE durar:: FILE durar-targets.cmake
 set(DURAR_STATIC_DEPS "")
 if(NOT BUILD_SHARED_LIBS)
   # A static libdurar needs its private dependencies at the consumer's link step.
-  set(DURAR_STATIC_DEPS "find_dependency(fmt)\nfind_dependency(simdjson)\nfind_dependency(yaml-cpp)")
+  set(DURAR_STATIC_DEPS "find_dependency(fmt)\nfind_dependency(simdjson)\nfind_dependency(yaml-cpp)\nfind_dependency(CURL)")
 endif()
 configure_package_config_file(cmake/durar-config.cmake.in
   ${PROJECT_BINARY_DIR}/durar-config.cmake

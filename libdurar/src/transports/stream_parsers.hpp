@@ -1,0 +1,52 @@
+// Incremental parsers for streamed response bodies. Bytes may be split anywhere, including
+// inside a line terminator or a UTF-8 character; nothing is lost or duplicated.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace durar::detail {
+
+// Server-sent events per the WHATWG spec: lines end in LF, CR or CRLF; `data:` lines
+// accumulate (joined by LF) until a blank line; `:` starts a comment; one leading space
+// after the colon is dropped; `event:` names the event, `id:` and `retry:` are kept.
+struct sse_event {
+  std::string event;  // "" means "message"
+  std::string data;
+  std::string id;
+};
+
+class sse_parser {
+ public:
+  using handler = std::function<void(const sse_event&)>;
+  explicit sse_parser(handler on_event);
+  void feed(std::string_view bytes);
+  // End of body: a final event without its blank line is dispatched (vendors do this).
+  void finish();
+  [[nodiscard]] std::size_t buffered() const noexcept { return line_.size(); }
+
+ private:
+  void line(std::string_view l);
+  handler on_event_;
+  std::string line_;
+  sse_event pending_;
+  bool has_data_ = false;
+  bool last_was_cr_ = false;
+};
+
+// Newline-delimited JSON (Ollama): one document per LF- or CRLF-terminated line; blank lines
+// are skipped; a last line without a terminator is delivered by finish().
+class ndjson_parser {
+ public:
+  using handler = std::function<void(std::string_view line)>;
+  explicit ndjson_parser(handler on_line);
+  void feed(std::string_view bytes);
+  void finish();
+
+ private:
+  handler on_line_;
+  std::string line_;
+};
+
+}  // namespace durar::detail
