@@ -28,5 +28,6 @@ struct context {
 std::vector<command_spec> doctor_commands();
 std::vector<command_spec> config_commands();
 std::vector<command_spec> models_commands();
+std::vector<command_spec> complete_commands();
 
 }  // namespace durar::cli

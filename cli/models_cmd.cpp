@@ -1,5 +1,8 @@
 // durar models: list what can be used and set the default.
 #include <durar/catalog.hpp>
+#include <durar/router.hpp>
+
+#include <fmt/format.h>
 
 #include "context.hpp"
 #include "output.hpp"
@@ -155,6 +158,92 @@ int models_set(context& ctx, const parsed_args& args) {
   return exit_ok;
 }
 
+int models_status(context& ctx, const parsed_args&) {
+  auto cfg = load_config(ctx.load());
+  if (!cfg) return fail_with(ctx, exit_failure, cfg.error().message);
+  asio::io_context io;
+  router_options ropts;
+  ropts.state_dir = cfg->paths.state_dir;
+  model_router router(io, *cfg, ropts);
+  const catalog& cat = router.models();
+  auto cooling = router.cooldowns();
+
+  json providers = json::array();
+  std::vector<std::vector<std::string>> rows = {{"Provider", "Keys", "Sources"}};
+  for (const auto& p : cat.providers()) {
+    auto creds = resolve_credentials(p, cfg->env);
+    if (creds.empty() && p.needs_key) continue;
+    json sources = json::array();
+    std::string joined;
+    for (const auto& c : creds) {
+      sources.push_back(c.source);
+      joined += (joined.empty() ? "" : ", ") + c.source;
+    }
+    providers.push_back(json::object({{"provider", p.id}, {"keys", creds.size()}, {"sources", sources}}));
+    rows.push_back({p.id, p.needs_key ? std::to_string(creds.size()) : "local", joined});
+  }
+  json cooldowns = json::array();
+  auto now = std::chrono::system_clock::now();
+  std::vector<std::vector<std::string>> cool_rows = {{"Model", "Key", "Reason", "Left"}};
+  for (const auto& c : cooling) {
+    auto left = std::chrono::duration_cast<std::chrono::seconds>(c.until - now).count();
+    cooldowns.push_back(json::object({{"provider", c.provider}, {"model", c.model},
+                                      {"credential", c.credential}, {"reason", c.reason},
+                                      {"level", c.level}, {"remainingSeconds", left}}));
+    cool_rows.push_back({c.provider + "/" + c.model, c.credential, c.reason,
+                         fmt::format("{}m{:02}s", left / 60, left % 60)});
+  }
+  if (ctx.globals.json) {
+    json fallbacks = json::array();
+    for (const auto& f : cfg->agents.model.fallbacks) fallbacks.push_back(f);
+    print_json(json::object({{"defaultModel", cfg->agents.model.primary},
+                             {"fallbacks", fallbacks},
+                             {"providers", providers},
+                             {"cooldowns", cooldowns}}));
+    return exit_ok;
+  }
+  std::string out = ctx.styles.bold("Default model") + "  " +
+                    (cfg->agents.model.primary.empty() ? "(not set)" : cfg->agents.model.primary);
+  for (const auto& f : cfg->agents.model.fallbacks) out += ", then " + f;
+  out += "\n\n" + format_table(rows, 80);
+  out += "\n" + (cooling.empty() ? std::string("No key is cooling down.\n")
+                                   : format_table(cool_rows, 80));
+  print(stdout, out);
+  return exit_ok;
+}
+
+int models_probe(context& ctx, const parsed_args& args) {
+  auto cfg = load_config(ctx.load());
+  if (!cfg) return fail_with(ctx, exit_failure, cfg.error().message);
+  asio::io_context io;
+  router_options ropts;
+  ropts.state_dir = cfg->paths.state_dir;
+  model_router router(io, *cfg, ropts);
+  completion_request req;
+  req.model = args.positional[0];
+  req.fallbacks = {};  // a probe tests exactly one model
+  req.options.max_tokens = 16;
+  req.options.total_timeout = std::chrono::seconds(60);
+  req.conv.messages.push_back(user_text("Reply with the single word: ok"));
+  auto started = std::chrono::steady_clock::now();
+  auto out = router.complete(std::move(req));
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - started)
+                .count();
+  if (ctx.globals.json) {
+    json j = json::object({{"model", args.positional[0]}, {"ok", out.has_value()}, {"latencyMs", ms}});
+    if (out) j.set("usage", to_json(out->usage));
+    else j.set("error", out.error().describe());
+    print_json(j);
+    return out ? exit_ok : exit_failure;
+  }
+  if (!out) return fail_with(ctx, exit_failure, args.positional[0] + ": " + out.error().describe());
+  print(stdout, fmt::format("{} {}/{} in {} ms · tokens in {} out {} · ${:.6f} · \"{}\"\n",
+                            ctx.styles.green("ok"), out->provider, out->model, ms, out->usage.input,
+                            out->usage.output, out->usage.cost.total, text_of(*out)));
+  return exit_ok;
+}
+
 }  // namespace
 
 std::vector<command_spec> models_commands() {
@@ -174,6 +263,10 @@ std::vector<command_spec> models_commands() {
        1,
        1,
        models_set},
+      {"models status", "", "Which providers have credentials, which keys are cooling down", {},
+       0, 0, models_status},
+      {"models probe", "<provider/model|alias>",
+       "Send one tiny request and print latency, usage and cost", {}, 1, 1, models_probe},
   };
 }
 

@@ -66,6 +66,7 @@ struct provider_info {
   std::string id;
   std::string name;  // for people: "OpenAI"
   api_kind api = api_kind::openai_completions;
+  std::string custom_api;  // a host wire API added with model_router::add_transport; "" = api
   std::string base_url;               // per CONTRACTS.md conventions (with /v1 for OpenAI-style)
   std::vector<std::string> auth_env;  // env var stems, e.g. {"OPENAI"}; keys from <STEM>_API_KEY...
   std::vector<std::string> extra_env;  // further single-key vars, e.g. GOOGLE_API_KEY, HF_TOKEN
@@ -105,6 +106,9 @@ class DURAR_API catalog {
   static result<catalog> from_config(const config& cfg);
 
   [[nodiscard]] const std::vector<provider_info>& providers() const noexcept { return providers_; }
+  // Adds a provider at run time, or replaces the one with the same id. Fails
+  // (invalid_argument) on an empty id or base URL.
+  result<void> add_provider(provider_info provider);
   [[nodiscard]] const provider_info* provider(std::string_view id) const noexcept;
   // The model's metadata; for a provider that exists but does not list the model,
   // nullptr (callers decide whether unknown ids may pass through).

@@ -107,6 +107,25 @@ result<model_ref> catalog::resolve(std::string_view text) const {
   return fail(errc::permission_denied, std::move(message));
 }
 
+result<void> catalog::add_provider(provider_info provider) {
+  if (provider.id.empty()) return fail(errc::invalid_argument, "a provider needs an id");
+  if (provider.base_url.empty())
+    return fail(errc::invalid_argument, "provider '" + provider.id + "' needs a base URL");
+  for (auto& m : provider.models) {
+    m.provider = provider.id;
+    if (provider.custom_api.empty()) m.api = provider.api;
+  }
+  provider.builtin = false;
+  for (auto& p : providers_) {
+    if (p.id == provider.id) {
+      p = std::move(provider);
+      return {};
+    }
+  }
+  providers_.push_back(std::move(provider));
+  return {};
+}
+
 result<model_ref> catalog::resolve_any(std::string_view text) const {
   return catalog_builder::resolve_unchecked(*this, text);
 }

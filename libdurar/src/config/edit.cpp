@@ -1,6 +1,7 @@
 // config get/set/unset/write/import: edits are validated before anything is written, and
 // written atomically (temporary file in the same directory, fsync, rename).
 #include "config/edit_text.hpp"
+#include "core/file_io.hpp"
 #include "config/loading.hpp"
 #include "config/yaml_writer.hpp"
 
@@ -20,21 +21,7 @@ namespace durar {
 namespace detail {
 namespace {
 
-std::string os_error(const std::string& what, const std::filesystem::path& p) {
-  return what + " " + p.string() + ": " + std::strerror(errno);
-}
 
-// The file's text; "" with exists=false when there is no file.
-result<std::string> read_text(const std::filesystem::path& file, bool& exists) {
-  std::error_code ec;
-  exists = std::filesystem::exists(file, ec);
-  if (!exists) return std::string();
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return fail(errc::permission_denied, os_error("cannot read", file));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 result<document> parse_or_fail(std::string text, const std::string& file) {
   auto parsed = parse_document(std::move(text), file);
@@ -57,60 +44,6 @@ result<std::vector<config_issue>> validate_text(const std::string& text, const s
   return fail(errc::invalid_argument, message);
 }
 
-result<void> write_atomically(const std::filesystem::path& requested, const std::string& text) {
-  std::error_code ec;
-  std::filesystem::path file = requested;
-  // Replace the file a symlink points to, not the link.
-  if (std::filesystem::is_symlink(file, ec)) {
-    file = std::filesystem::canonical(file, ec);
-    if (ec)
-      return fail(errc::not_found, "cannot resolve " + requested.string() + ": " + ec.message());
-  }
-  std::filesystem::path dir = file.parent_path().empty() ? "." : file.parent_path();
-  if (!std::filesystem::exists(dir, ec)) {
-    std::filesystem::create_directories(dir, ec);
-    if (ec)
-      return fail(errc::permission_denied, "cannot create " + dir.string() + ": " + ec.message());
-    ::chmod(dir.c_str(), 0700);  // the state dir holds credentials
-  }
-  mode_t mode = 0600;
-  struct stat st {};
-  if (::stat(file.c_str(), &st) == 0) mode = st.st_mode & 07777;
-  static std::atomic<unsigned> counter{0};
-  std::filesystem::path tmp = dir / ("." + file.filename().string() + ".tmp-" +
-                                     std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return fail(errc::permission_denied, os_error("cannot create", tmp));
-  auto give_up = [&](const std::string& what) {
-    std::string message = os_error(what, tmp);
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return fail(errc::unavailable, message);
-  };
-  if (::fchmod(fd, mode) != 0) return give_up("cannot set the mode of");
-  for (std::size_t done = 0; done < text.size();) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return give_up("cannot write");
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) return give_up("cannot sync");
-  if (::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    return fail(errc::unavailable, os_error("cannot close", tmp));
-  }
-  if (::rename(tmp.c_str(), file.c_str()) != 0) {
-    std::string message = os_error("cannot replace", file);
-    ::unlink(tmp.c_str());
-    return fail(errc::unavailable, message);
-  }
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);  // make the rename itself durable
-    ::close(dfd);
-  }
-  return {};
-}
 
 // One key path is the other or lies below it.
 bool related(std::string_view a, std::string_view b) {
@@ -159,7 +92,7 @@ result<void> apply_edit(const std::filesystem::path& file, std::string_view path
   }
   auto warnings = validate_text(text, doc.file);
   if (!warnings) return fail(warnings.error());
-  if (auto written = write_atomically(file, text); !written) return written;
+  if (auto written = write_file_atomic(file, text); !written) return written;
   if (rewritten && existed && doc.text.find_first_not_of(" \t\r\n") != std::string::npos) {
     config_issue note;
     note.level = config_issue::severity::warning;
@@ -213,7 +146,7 @@ result<json> config_get(const std::filesystem::path& file, std::string_view path
   auto segments = parse_key_path(path);
   if (!segments) return fail(segments.error());
   bool exists = false;
-  auto text = detail::read_text(file, exists);
+  auto text = detail::read_file(file, exists);
   if (!text) return fail(text.error());
   if (!exists) return fail(errc::not_found, "no config file at " + file.string());
   auto doc = detail::parse_or_fail(std::move(*text), file.string());
@@ -240,7 +173,7 @@ result<void> config_set(const std::filesystem::path& file, std::string_view path
     auto parsed_value = json::parse(value);
     json v = parsed_value ? std::move(*parsed_value) : json(std::string(value));
     bool exists = false;
-    auto text = detail::read_text(file, exists);
+    auto text = detail::read_file(file, exists);
     if (!text) return fail(text.error());
     auto doc = detail::parse_or_fail(std::move(*text), file.string());
     if (!doc) return fail(doc.error());
@@ -265,7 +198,7 @@ result<void> config_unset(const std::filesystem::path& file, std::string_view pa
     auto segments = parse_key_path(path);
     if (!segments) return fail(segments.error());
     bool exists = false;
-    auto text = detail::read_text(file, exists);
+    auto text = detail::read_file(file, exists);
     if (!text) return fail(text.error());
     if (!exists) return fail(errc::not_found, "no config file at " + file.string());
     auto doc = detail::parse_or_fail(std::move(*text), file.string());
@@ -289,7 +222,7 @@ result<void> config_write(const std::filesystem::path& file, std::string_view te
     std::string content(text);
     auto checked = detail::validate_text(content, file.string());
     if (!checked) return fail(checked.error());
-    return detail::write_atomically(file, content);
+    return detail::write_file_atomic(file, content);
   } catch (const std::exception& e) {
     return fail(errc::internal, std::string("config write: ") + e.what());
   }
@@ -298,7 +231,7 @@ result<void> config_write(const std::filesystem::path& file, std::string_view te
 result<std::string> config_to_yaml(const std::filesystem::path& source) {
   try {
     bool exists = false;
-    auto text = detail::read_text(source, exists);
+    auto text = detail::read_file(source, exists);
     if (!text) return fail(text.error());
     if (!exists) return fail(errc::not_found, "no such file: " + source.string());
     auto checked = detail::validate_text(*text, source.string());

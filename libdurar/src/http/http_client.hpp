@@ -33,6 +33,9 @@ struct http_callbacks {
   std::function<void(result<void>)> on_complete;
 };
 
+// Use from the io_context's thread (one thread runs it): start(), destruction and emitting a
+// request's cancellation signal, which must outlive the request. The io_context must outlive
+// the client. The client may be destroyed from inside any of its own callbacks.
 class http_client {
  public:
   explicit http_client(asio::io_context& io);

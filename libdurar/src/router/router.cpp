@@ -1,1 +1,479 @@
-// TODO
+#include <durar/router.hpp>
+
+#include "http/http_client.hpp"
+#include "router/cooldowns.hpp"
+
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <fmt/format.h>
+
+#include <map>
+#include <optional>
+
+namespace durar {
+
+std::string_view to_string(route_event::kind k) noexcept {
+  switch (k) {
+    case route_event::kind::attempt: return "route_attempt";
+    case route_event::kind::failed: return "route_failed";
+    case route_event::kind::cooldown: return "cooldown";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// Failures another model or key may not have; everything else ends the call at once
+// (context overflow triggers compaction upstream, an abort is the caller's wish).
+bool worth_failing_over(errc code) {
+  switch (code) {
+    case errc::resource_exhausted:
+    case errc::unauthenticated:
+    case errc::permission_denied:
+    case errc::unavailable:
+    case errc::deadline_exceeded:
+    case errc::protocol_error:
+    case errc::not_found:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Vendors sometimes echo the key they were given; it must not travel further.
+void scrub(error& e, const secret* key) {
+  if (key == nullptr || key->reveal().size() < 6) return;
+  for (std::string* s : {&e.message, &e.provider_message}) {
+    for (auto at = s->find(key->reveal()); at != std::string::npos; at = s->find(key->reveal()))
+      s->replace(at, key->reveal().size(), "***");
+  }
+}
+
+struct candidate {
+  model_ref ref;
+  const provider_info* provider = nullptr;
+  model_info model;  // a copy: unknown ids get the catalog defaults
+  std::vector<credential> keys;
+};
+
+}  // namespace
+
+struct detail::router_state {
+  asio::io_context& io;
+  config cfg;
+  catalog cat;
+  router_options options;
+  detail::http_client http;
+  detail::cooldown_store cooldowns;
+  std::map<std::string, std::shared_ptr<const transport>, std::less<>> transports;
+  std::function<void(const route_event&)> observer;
+
+  router_state(asio::io_context& ctx, const config& c, catalog built, router_options opts)
+      : io(ctx),
+        cfg(c),
+        cat(std::move(built)),
+        options(std::move(opts)),
+        http(ctx),
+        cooldowns(options.state_dir.empty() ? std::filesystem::path()
+                                            : options.state_dir / "cooldowns.json",
+                  options.clock) {}
+
+  std::shared_ptr<const transport> transport_for(const candidate& c) const {
+    std::string_view name =
+        c.provider->custom_api.empty() ? to_string(c.model.api) : c.provider->custom_api;
+    if (auto it = transports.find(name); it != transports.end()) return it->second;
+    return c.provider->custom_api.empty() ? builtin_transport(c.model.api) : nullptr;
+  }
+
+  void notify(const route_event& e) const {
+    if (observer) observer(e);
+  }
+
+  result<std::vector<candidate>> plan(const completion_request& req) const {
+    std::vector<std::string> wanted;
+    if (!req.model.empty()) {
+      wanted.push_back(req.model);
+      wanted.insert(wanted.end(), req.fallbacks.begin(), req.fallbacks.end());
+    } else {
+      if (cfg.agents.model.primary.empty())
+        return fail(errc::invalid_argument,
+                    "no model given and agents.defaults.model.primary is not set; "
+                    "pick one with 'durar models set <provider/model>'");
+      wanted.push_back(cfg.agents.model.primary);
+      wanted.insert(wanted.end(), cfg.agents.model.fallbacks.begin(),
+                    cfg.agents.model.fallbacks.end());
+    }
+    std::vector<candidate> out;
+    for (std::size_t i = 0; i < wanted.size(); ++i) {
+      auto ref = cat.resolve(wanted[i]);
+      if (!ref) {
+        if (i == 0) return fail(ref.error());  // the model asked for must exist
+        continue;                              // a broken fallback is skipped, not fatal
+      }
+      candidate c;
+      c.ref = *ref;
+      c.provider = cat.provider(ref->provider);
+      if (const model_info* m = cat.model(*ref)) {
+        c.model = *m;
+      } else {
+        c.model.provider = ref->provider;
+        c.model.id = ref->model;
+        c.model.name = ref->model;
+        c.model.api = c.provider->api;
+      }
+      c.keys = resolve_credentials(*c.provider, cfg.env);
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+};
+
+namespace {
+
+// One call: walks the candidates and their keys until an attempt finishes or none is left.
+struct call : std::enable_shared_from_this<call> {
+  std::shared_ptr<detail::router_state> router;
+  completion_request request;
+  event_callback on_event;
+  std::function<void(result<assistant_message>)> done;
+  std::vector<candidate> candidates;
+
+  std::size_t model_index = 0;
+  std::size_t key_index = 0;
+  bool waited_for_retry_after = false;
+  bool ignore_cooldowns = false;
+  int attempts = 0;
+  bool cancelled = false;
+  bool finished = false;
+  bool content_forwarded = false;
+  std::vector<std::string> failures;  // one line per failed attempt, for the final error
+
+  // Per attempt.
+  std::unique_ptr<stream_builder> builder;
+  std::unique_ptr<stream_decoder> decoder;
+  std::shared_ptr<const transport> wire;
+  std::optional<asio::cancellation_signal> http_cancel;
+  std::optional<asio::steady_timer> wait_timer;
+  http_head head;
+  std::string error_body;
+  const secret* key = nullptr;
+
+  void finish(result<assistant_message> r) {
+    if (finished) return;
+    finished = true;
+    if (done) done(std::move(r));
+  }
+
+  void forward(const stream_event& e) {
+    if (on_event) on_event(e);
+  }
+
+  void cancel() {
+    if (finished || cancelled) return;
+    cancelled = true;
+    if (wait_timer) wait_timer->cancel();
+    if (http_cancel) http_cancel->emit(asio::cancellation_type::terminal);
+    else if (!wait_timer)
+      fail_terminal(error(errc::cancelled, "cancelled by the caller"));
+  }
+
+  // Keys of the current candidate that are not cooling down for its model.
+  std::optional<std::size_t> next_key(const candidate& c, std::size_t from) const {
+    for (std::size_t k = from; k < c.keys.size(); ++k) {
+      auto wait = router->cooldowns.remaining(c.ref.provider, c.ref.model,
+                                              detail::credential_id(c.keys[k]));
+      if (ignore_cooldowns || wait.count() == 0) return k;
+    }
+    return std::nullopt;
+  }
+
+  void advance_model() {
+    ++model_index;
+    key_index = 0;
+    waited_for_retry_after = false;
+  }
+
+  void start_next() {
+    if (finished) return;
+    if (cancelled) return fail_terminal(error(errc::cancelled, "cancelled by the caller"));
+    while (model_index < candidates.size()) {
+      const candidate& c = candidates[model_index];
+      if (c.provider->needs_key && c.keys.empty()) {
+        std::string stem = c.provider->auth_env.empty() ? c.ref.provider : c.provider->auth_env[0];
+        error e(errc::unauthenticated,
+                fmt::format("no API key for {}: set {}_API_KEY", c.ref.provider, stem));
+        note_failure(c, "", e);
+        advance_model();
+        continue;
+      }
+      if (!c.keys.empty()) {
+        auto k = next_key(c, key_index);
+        if (!k) {
+          failures.push_back(c.ref.str() + ": every key is cooling down");
+          advance_model();
+          continue;
+        }
+        key_index = *k;
+      }
+      return attempt(c);
+    }
+    if (!ignore_cooldowns && attempts == 0 && !candidates.empty()) {
+      // Everything is cooling down: probe in order rather than refuse outright.
+      ignore_cooldowns = true;
+      model_index = 0;
+      key_index = 0;
+      return start_next();
+    }
+    fail_all();
+  }
+
+  void note_failure(const candidate& c, const std::string& cred, const error& e) {
+    failures.push_back(fmt::format("{}: {}", c.ref.str(), e.message));
+    route_event ev;
+    ev.what = route_event::kind::failed;
+    ev.ref = c.ref;
+    ev.credential = cred;
+    ev.attempt = attempts;
+    ev.failure = e;
+    router->notify(ev);
+  }
+
+  void fail_all() {
+    error e(errc::unavailable, "no model could answer");
+    if (last_error) e = *last_error;
+    if (failures.size() > 1) {
+      std::string all;
+      for (const auto& f : failures) all += "\n  " + f;
+      e.message = "every model failed:" + all;
+    }
+    fail_terminal(e);
+  }
+
+  // Ends the call with start + error events of their own, for failures outside an attempt.
+  void fail_terminal(const error& e) {
+    if (finished) return;
+    assistant_message m;
+    if (!candidates.empty()) {
+      const auto& c = candidates[std::min(model_index, candidates.size() - 1)];
+      m.provider = c.ref.provider;
+      m.model = c.ref.model;
+      m.api = std::string(to_string(c.model.api));
+    }
+    stream_builder terminal(std::move(m), {}, [this](const stream_event& ev) { forward(ev); });
+    terminal.fail(e);
+    finish(fail(e));
+  }
+
+  std::optional<error> last_error;
+
+  void attempt(const candidate& c) {
+    ++attempts;
+    wire = router->transport_for(c);
+    key = c.keys.empty() ? nullptr : &c.keys[key_index].key;
+    const std::string cred = c.keys.empty() ? "" : detail::credential_id(c.keys[key_index]);
+    if (!wire) {
+      error e(errc::invalid_argument, "no transport for api '" + c.provider->custom_api + "'");
+      note_failure(c, cred, e);
+      last_error = e;
+      advance_model();
+      return start_next();
+    }
+    route_event ev;
+    ev.what = route_event::kind::attempt;
+    ev.ref = c.ref;
+    ev.credential = c.keys.empty() ? "" : c.keys[key_index].source;
+    ev.attempt = attempts;
+    router->notify(ev);
+
+    call_spec spec{c.model, *c.provider, key, request.conv, request.options};
+    auto built = wire->build_request(spec);
+    if (!built) return finish(fail(built.error()));  // our request is wrong: no fallback helps
+
+    assistant_message initial;
+    initial.api = std::string(to_string(c.model.api));
+    initial.provider = c.ref.provider;
+    initial.model = c.ref.model;
+    auto self = shared_from_this();
+    builder = std::make_unique<stream_builder>(
+        std::move(initial), c.model.cost,
+        [this](const stream_event& e) { on_attempt_event(e); });  // the call owns the builder
+    decoder = wire->make_decoder(spec, *builder);
+    head = {};
+    error_body.clear();
+    http_cancel.emplace();
+
+    detail::http_timeouts timeouts;
+    timeouts.connect = request.options.connect_timeout;
+    timeouts.idle = request.options.idle_timeout;
+    timeouts.total = request.options.total_timeout;
+    if (c.provider->timeout_seconds)
+      timeouts.total = std::chrono::milliseconds(
+          static_cast<std::int64_t>(*c.provider->timeout_seconds * 1000));
+
+    detail::http_callbacks cb;
+    cb.on_head = [self, this](const http_head& h) { head = h; };
+    cb.on_body = [self, this](std::string_view bytes) {
+      if (head.status >= 200 && head.status < 300) {
+        if (decoder && !builder->finished()) decoder->feed(bytes);
+      } else if (error_body.size() < 64 * 1024) {
+        error_body.append(bytes.substr(0, 64 * 1024 - error_body.size()));
+      }
+    };
+    cb.on_complete = [self, this](result<void> r) {
+      http_cancel.reset();
+      if (builder->finished()) return;
+      if (!r) {
+        error e = r.error();
+        if (cancelled) e = error(errc::cancelled, "cancelled by the caller");
+        builder->fail(e);
+      } else if (head.status < 200 || head.status >= 300) {
+        error e = wire->classify_error(head, error_body);
+        scrub(e, key);
+        builder->fail(e);
+      } else {
+        decoder->finish();
+        if (!builder->finished())
+          builder->fail(error(errc::protocol_error, "the stream ended without a final event"));
+      }
+    };
+    router->http.start(std::move(*built), timeouts, std::move(cb), http_cancel->slot());
+  }
+
+  // Events of the current attempt: `start` is held until content shows the attempt is the
+  // one the caller will see.
+  void on_attempt_event(const stream_event& e) {
+    if (finished) return;
+    if (e.kind == event_kind::start) return;
+    const candidate& c = candidates[model_index];
+    const std::string cred = c.keys.empty() ? "" : detail::credential_id(c.keys[key_index]);
+    if (e.kind != event_kind::error) {
+      if (!content_forwarded) {
+        content_forwarded = true;
+        stream_event s = e;
+        s.kind = event_kind::start;
+        s.delta = {};
+        forward(s);
+      }
+      forward(e);
+      if (e.kind == event_kind::done) {
+        router->cooldowns.clear(c.ref.provider, c.ref.model, cred);
+        finish(*e.message);
+      }
+      return;
+    }
+
+    error failure = e.failure != nullptr ? *e.failure : error(errc::internal, "unknown failure");
+    scrub(failure, key);
+    if (content_forwarded || cancelled || !worth_failing_over(failure.code)) {
+      if (!content_forwarded) {
+        stream_event s = e;
+        s.kind = event_kind::start;
+        forward(s);
+      }
+      stream_event out = e;
+      out.failure = &failure;
+      forward(out);
+      return finish(fail(failure));
+    }
+
+    last_error = failure;
+    note_failure(c, cred, failure);
+    if (!cred.empty()) {
+      if (auto why = detail::cooldown_store::reason_for(failure)) {
+        auto wait = router->cooldowns.record(c.ref.provider, c.ref.model, cred, *why,
+                                             failure.retry_after);
+        route_event ev;
+        ev.what = route_event::kind::cooldown;
+        ev.ref = c.ref;
+        ev.credential = c.keys[key_index].source;
+        ev.attempt = attempts;
+        ev.failure = failure;
+        ev.cooldown = wait;
+        router->notify(ev);
+      }
+    }
+    auto self = shared_from_this();
+    if (failure.code == errc::resource_exhausted) {
+      // Rate limits rotate keys; when none is left, a short Retry-After is waited out once.
+      if (auto k = next_key(c, key_index + 1)) {
+        key_index = *k;
+        return asio::post(router->io, [self] { self->attempt(self->candidates[self->model_index]); });
+      }
+      if (failure.retry_after && *failure.retry_after <= router->options.retry_after_cap &&
+          !waited_for_retry_after) {
+        waited_for_retry_after = true;
+        key_index = 0;
+        wait_timer.emplace(router->io, *failure.retry_after);
+        return wait_timer->async_wait([self](std::error_code ec) {
+          self->wait_timer.reset();
+          if (ec || self->cancelled)
+            return self->fail_terminal(error(errc::cancelled, "cancelled by the caller"));
+          self->attempt(self->candidates[self->model_index]);
+        });
+      }
+    }
+    advance_model();
+    asio::post(router->io, [self] { self->start_next(); });
+  }
+};
+
+}  // namespace
+
+model_router::model_router(asio::io_context& io, const config& cfg, router_options options) {
+  auto cat = catalog::from_config(cfg);
+  impl_ = std::make_shared<detail::router_state>(io, cfg, cat ? std::move(*cat) : catalog::builtin(),
+                                 std::move(options));
+}
+
+model_router::~model_router() = default;
+
+const catalog& model_router::models() const noexcept { return impl_->cat; }
+
+result<void> model_router::add_provider(provider_info provider) {
+  return impl_->cat.add_provider(std::move(provider));
+}
+
+void model_router::add_transport(std::string api_name, std::shared_ptr<const transport> t) {
+  impl_->transports[std::move(api_name)] = std::move(t);
+}
+
+void model_router::on_route(std::function<void(const route_event&)> observer) {
+  impl_->observer = std::move(observer);
+}
+
+std::vector<cooldown_entry> model_router::cooldowns() const { return impl_->cooldowns.entries(); }
+
+void model_router::async_complete(completion_request request, event_callback on_event,
+                                  std::function<void(result<assistant_message>)> done,
+                                  asio::cancellation_slot cancel) {
+  auto c = std::make_shared<call>();
+  c->router = impl_;
+  c->on_event = std::move(on_event);
+  c->done = std::move(done);
+  auto planned = impl_->plan(request);
+  c->request = std::move(request);
+  if (!planned) return c->finish(fail(planned.error()));
+  c->candidates = std::move(*planned);
+  if (cancel.is_connected()) {
+    std::weak_ptr<call> weak = c;
+    cancel.assign([weak](asio::cancellation_type) {
+      if (auto self = weak.lock()) self->cancel();
+    });
+  }
+  asio::post(impl_->io, [c] { c->start_next(); });
+}
+
+result<assistant_message> model_router::complete(completion_request request,
+                                                 event_callback on_event) {
+  std::optional<result<assistant_message>> out;
+  async_complete(std::move(request), std::move(on_event),
+                 [&out](result<assistant_message> r) { out = std::move(r); });
+  impl_->io.restart();
+  while (!out && impl_->io.run_one() > 0) {
+  }
+  if (!out) return fail(errc::internal, "the event loop stopped before the call finished");
+  return std::move(*out);
+}
+
+}  // namespace durar

@@ -10,7 +10,9 @@ namespace durar::detail {
 
 // Server-sent events per the WHATWG spec: lines end in LF, CR or CRLF; `data:` lines
 // accumulate (joined by LF) until a blank line; `:` starts a comment; one leading space
-// after the colon is dropped; `event:` names the event, `id:` and `retry:` are kept.
+// after the colon is dropped; `event:` names the event; `id:` sets the last event id, which
+// every later event carries; `retry:` and unknown fields are ignored. A UTF-8 BOM at the
+// start of the stream is skipped.
 struct sse_event {
   std::string event;  // "" means "message"
   std::string data;
@@ -33,6 +35,7 @@ class sse_parser {
   sse_event pending_;
   bool has_data_ = false;
   bool last_was_cr_ = false;
+  bool bom_checked_ = false;  // the BOM may only appear in the stream's first bytes
 };
 
 // Newline-delimited JSON (Ollama): one document per LF- or CRLF-terminated line; blank lines

@@ -1,0 +1,394 @@
+// openai-completions request building: the conversation as Chat Completions messages, with the
+// compat rules that keep OpenAI-only fields away from the many servers that copy its API.
+#include <fmt/format.h>
+
+#include "transports/openai_completions.hpp"
+#include "transports/wire_helpers.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <set>
+
+namespace durar::detail {
+
+namespace {
+
+bool compat_bool(const json& compat, std::string_view key, bool fallback) {
+  return compat.bool_or(key, fallback);
+}
+
+bool id_char(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-';
+}
+
+bool valid_id(std::string_view id) noexcept {
+  return !id.empty() && id.size() <= 40 && std::all_of(id.begin(), id.end(), id_char);
+}
+
+std::uint64_t fnv1a(std::string_view s) noexcept {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+std::string data_url(const image_block& img) {
+  return fmt::format("data:{};base64,{}", img.mime_type, img.data);
+}
+
+json image_part(const image_block& img) {
+  return json::object(
+      {{"type", "image_url"}, {"image_url", json::object({{"url", data_url(img)}})}});
+}
+
+json text_part(std::string text) {
+  return json::object({{"type", "text"}, {"text", std::move(text)}});
+}
+
+bool blank(std::string_view s) { return s.find_first_not_of(" \t\r\n") == std::string_view::npos; }
+
+// The reasoning fields a server streams thinking in; the same field carries it back on replay.
+bool reasoning_field(std::string_view s) {
+  return s == "reasoning_content" || s == "reasoning" || s == "reasoning_text";
+}
+
+constexpr std::string_view no_image_placeholder = "(image omitted: model does not support images)";
+constexpr std::string_view no_tool_image_placeholder =
+    "(tool image omitted: model does not support images)";
+
+// Builds the `messages` array; one instance per request.
+class message_writer {
+ public:
+  message_writer(const call_spec& call, const openai_compat& compat)
+      : call_(call), compat_(compat), images_(wire::has_input(call.model, "image")) {}
+
+  json run() {
+    const conversation& conv = call_.conv;
+    if (!conv.system_prompt.empty()) {
+      bool developer = call_.model.reasoning && compat_.supports_developer_role;
+      out_.push_back(json::object(
+          {{"role", developer ? "developer" : "system"}, {"content", conv.system_prompt}}));
+    }
+    for (const auto& m : conv.messages) {
+      if (const auto* u = std::get_if<user_message>(&m)) {
+        end_tool_results();
+        add_user(*u);
+      } else if (const auto* a = std::get_if<assistant_message>(&m)) {
+        end_tool_results();
+        add_assistant(*a);
+      } else {
+        add_tool_result(std::get<tool_result_message>(m));
+      }
+    }
+    end_tool_results();
+    return json(std::move(out_));
+  }
+
+ private:
+  void add_user(const user_message& m) {
+    json_array parts;
+    bool all_text = true;
+    bool last_placeholder = false;
+    for (const auto& b : m.content) {
+      if (const auto* t = std::get_if<text_block>(&b)) {
+        parts.push_back(text_part(t->text));
+        last_placeholder = false;
+      } else if (const auto* img = std::get_if<image_block>(&b)) {
+        if (images_) {
+          parts.push_back(image_part(*img));
+          all_text = false;
+        } else if (!last_placeholder) {
+          parts.push_back(text_part(std::string(no_image_placeholder)));
+          last_placeholder = true;
+        }
+      }
+    }
+    if (parts.empty()) return;
+    json content;
+    if (parts.size() == 1 && all_text) {
+      content = parts[0]["text"];
+    } else if (compat_.requires_string_content) {
+      std::string joined;
+      for (const auto& p : parts) {
+        if (!p["text"].is_string()) continue;
+        if (!joined.empty()) joined += "\n";
+        joined += p["text"].as_string();
+      }
+      content = joined;
+    } else {
+      content = json(std::move(parts));
+    }
+    out_.push_back(json::object({{"role", "user"}, {"content", std::move(content)}}));
+  }
+
+  void add_assistant(const assistant_message& m) {
+    // Failed turns are not replayed: their partial output confuses the next attempt.
+    if (m.stop == stop_reason::error || m.stop == stop_reason::aborted) return;
+    const bool same = wire::same_model(m, call_.model);
+    std::string text;
+    bool last_from_thinking = false;
+    auto add_text = [&](std::string_view piece, bool from_thinking) {
+      if (!text.empty() && (from_thinking || last_from_thinking)) text += "\n\n";
+      text += piece;
+      last_from_thinking = from_thinking;
+    };
+    std::string reasoning_key;
+    std::string reasoning;
+    json_array calls;
+    json_array reasoning_details;
+    for (const auto& b : m.content) {
+      if (const auto* t = std::get_if<text_block>(&b)) {
+        if (!blank(t->text)) add_text(t->text, false);
+      } else if (const auto* th = std::get_if<thinking_block>(&b)) {
+        if (th->redacted || blank(th->thinking)) continue;
+        if (same && !compat_.requires_thinking_as_text) {
+          // Back in the field it streamed in (llama.cpp, vLLM, DeepSeek read it); else dropped.
+          if (!reasoning_field(th->signature)) continue;
+          if (reasoning_key.empty()) reasoning_key = th->signature;
+          if (!reasoning.empty()) reasoning += "\n";
+          reasoning += th->thinking;
+        } else {
+          add_text(th->thinking, true);  // another model's thoughts become plain context
+        }
+      } else if (const auto* c = std::get_if<tool_call_block>(&b)) {
+        json call = json::object(
+            {{"id", openai_tool_call_id(c->id)},
+             {"type", "function"},
+             {"function", json::object({{"name", c->name}, {"arguments", c->arguments.dump()}})}});
+        if (same && !c->thought_signature.empty()) {
+          auto detail = json::parse(c->thought_signature);
+          if (detail && detail->is_object()) {
+            reasoning_details.push_back(std::move(*detail));
+          } else {
+            call.set("extra_content",
+                     json::object({{"google",
+                                    json::object({{"thought_signature", c->thought_signature}})}}));
+          }
+        }
+        calls.push_back(std::move(call));
+        pending_.push_back({openai_tool_call_id(c->id), c->name});
+      }
+    }
+    if (text.empty() && calls.empty()) return;
+    json msg = json::object({{"role", "assistant"}});
+    msg.set("content", text.empty() ? json() : json(std::move(text)));
+    if (!reasoning_key.empty()) msg.set(reasoning_key, std::move(reasoning));
+    if (compat_.requires_reasoning_content && call_.model.reasoning &&
+        !msg.contains("reasoning_content"))
+      msg.set("reasoning_content", "");
+    if (!calls.empty()) msg.set("tool_calls", json(std::move(calls)));
+    if (!reasoning_details.empty())
+      msg.set("reasoning_details", json(std::move(reasoning_details)));
+    out_.push_back(std::move(msg));
+  }
+
+  void add_tool_result(const tool_result_message& m) {
+    const std::string id = openai_tool_call_id(m.tool_call_id);
+    auto it = std::find_if(pending_.begin(), pending_.end(),
+                           [&](const pending_call& p) { return p.id == id; });
+    // A result whose call was dropped (failed turn) or already answered has no place to go.
+    if (it == pending_.end() || answered_.count(id) != 0) return;
+    answered_.insert(id);
+    std::string text = wire::joined_text(m.content, "\n");
+    bool has_images = false;
+    for (const auto& b : m.content) {
+      if (const auto* img = std::get_if<image_block>(&b)) {
+        has_images = true;
+        if (images_) result_images_.push_back(image_part(*img));
+      }
+    }
+    if (has_images && !images_) {
+      text += text.empty() ? "" : "\n";
+      text += no_tool_image_placeholder;
+    }
+    if (text.empty()) text = has_images ? "(see attached image)" : "(no output)";
+    push_tool_message(id, m.tool_name, std::move(text));
+  }
+
+  void push_tool_message(const std::string& id, const std::string& name, std::string text) {
+    json msg = json::object({{"role", "tool"}, {"content", std::move(text)}, {"tool_call_id", id}});
+    if (compat_.requires_tool_result_name && !name.empty()) msg.set("name", name);
+    out_.push_back(std::move(msg));
+  }
+
+  // Before the next user or assistant turn: every call gets a result (APIs reject orphans),
+  // then images from tool results follow as a user message (tool messages carry text only).
+  void end_tool_results() {
+    for (const auto& p : pending_)
+      if (answered_.count(p.id) == 0) push_tool_message(p.id, p.name, "No result provided");
+    pending_.clear();
+    answered_.clear();
+    if (result_images_.empty()) return;
+    json_array parts;
+    parts.push_back(text_part("Attached image(s) from tool result:"));
+    for (auto& img : result_images_) parts.push_back(std::move(img));
+    result_images_.clear();
+    out_.push_back(json::object({{"role", "user"}, {"content", json(std::move(parts))}}));
+  }
+
+  struct pending_call {
+    std::string id;
+    std::string name;
+  };
+  const call_spec& call_;
+  const openai_compat& compat_;
+  const bool images_;
+  json_array out_;
+  std::vector<pending_call> pending_;
+  std::set<std::string> answered_;
+  json_array result_images_;
+};
+
+bool conversation_has_tools(const conversation& conv) {
+  for (const auto& m : conv.messages) {
+    if (std::holds_alternative<tool_result_message>(m)) return true;
+    if (const auto* a = std::get_if<assistant_message>(&m); a && !tool_calls_of(*a).empty())
+      return true;
+  }
+  return false;
+}
+
+// "xhigh" only where the model lists it; otherwise the nearest level the API knows.
+std::string reasoning_effort(const call_spec& call, const openai_compat& compat) {
+  std::string effort(to_string(call.options.thinking));
+  const json& compat_json = call.model.compat;
+  if (const json* mapped = compat_json["reasoningEffortMap"].find(effort);
+      mapped && mapped->is_string())
+    return mapped->as_string();
+  const json& listed = compat_json["supportedReasoningEfforts"];
+  auto supports = [&](std::string_view e) {
+    if (listed.is_array()) {
+      return std::any_of(listed.as_array().begin(), listed.as_array().end(),
+                         [&](const json& v) { return v.is_string() && v.as_string() == e; });
+    }
+    if (e == "xhigh") {
+      const std::string& id = call.model.id;
+      for (std::string_view family :
+           {"gpt-5.2", "gpt-5.3", "gpt-5.4", "gpt-5.5", "deepseek-v4-pro"})
+        if (id.find(family) != std::string::npos) return true;
+      return false;
+    }
+    // o-series models on OpenAI itself start at "low".
+    if (e == "minimal" && compat.native && !call.model.id.empty() && call.model.id[0] == 'o')
+      return false;
+    return true;
+  };
+  if (supports(effort)) return effort;
+  if (effort == "xhigh" && supports("high")) return "high";
+  if (effort == "minimal" && supports("low")) return "low";
+  if ((effort == "minimal" || effort == "low") && supports("medium")) return "medium";
+  if (listed.is_array() && !listed.empty() && listed[0].is_string()) return listed[0].as_string();
+  return effort == "xhigh" ? "high" : effort;
+}
+
+json tools_json(const std::vector<tool_definition>& tools) {
+  json_array out;
+  for (const auto& t : tools) {
+    json fn = json::object({{"name", t.name}});
+    if (!t.description.empty()) fn.set("description", t.description);
+    fn.set("parameters", t.parameters);
+    out.push_back(json::object({{"type", "function"}, {"function", std::move(fn)}}));
+  }
+  return json(std::move(out));
+}
+
+}  // namespace
+
+openai_compat resolve_openai_compat(const model_info& model, const provider_info& provider) {
+  openai_compat c;
+  const std::string host = wire::url_host(provider.base_url);
+  c.native = host == "api.openai.com" || (provider.base_url.empty() && provider.id == "openai");
+  c.supports_store = c.native;
+  c.supports_developer_role = c.native;
+  c.supports_prompt_cache_key = c.native;
+  c.max_tokens_field = !c.native;
+  const json& j = model.compat;
+  c.supports_store = compat_bool(j, "supportsStore", c.supports_store);
+  c.supports_developer_role = compat_bool(j, "supportsDeveloperRole", c.supports_developer_role);
+  c.supports_reasoning_effort =
+      compat_bool(j, "supportsReasoningEffort", c.supports_reasoning_effort);
+  c.supports_usage_in_streaming =
+      compat_bool(j, "supportsUsageInStreaming", c.supports_usage_in_streaming);
+  c.supports_prompt_cache_key =
+      compat_bool(j, "supportsPromptCacheKey", c.supports_prompt_cache_key);
+  if (const json* f = j.find("maxTokensField"); f && f->is_string())
+    c.max_tokens_field = f->as_string() == "max_tokens";
+  c.requires_tool_result_name = compat_bool(j, "requiresToolResultName", false);
+  c.requires_thinking_as_text = compat_bool(j, "requiresThinkingAsText", false);
+  c.requires_reasoning_content =
+      compat_bool(j, "requiresReasoningContentOnAssistantMessages", false);
+  c.requires_string_content = compat_bool(j, "requiresStringContent", false);
+  c.openrouter_reasoning = j.string_or("thinkingFormat") == "openrouter";
+  return c;
+}
+
+std::string openai_tool_call_id(std::string_view id) {
+  if (valid_id(id)) return std::string(id);
+  // Responses ids are "call_id|item_id": the call id alone is what a completions API wants.
+  if (auto bar = id.find('|'); bar != std::string_view::npos && valid_id(id.substr(0, bar)))
+    return std::string(id.substr(0, bar));
+  std::string prefix;
+  for (char c : id.substr(0, 29)) prefix.push_back(id_char(c) ? c : '_');
+  if (prefix.empty()) prefix = "call";
+  return fmt::format("{}_{:010x}", prefix, fnv1a(id) & 0xFFFFFFFFFFULL);
+}
+
+result<http_request> build_openai_completions_request(const call_spec& call) {
+  const openai_compat compat = resolve_openai_compat(call.model, call.provider);
+  const request_options& opt = call.options;
+
+  json body = json::object({{"model", call.model.id}});
+  body.set("messages", message_writer(call, compat).run());
+  body.set("stream", true);
+  if (compat.supports_usage_in_streaming)
+    body.set("stream_options", json::object({{"include_usage", true}}));
+  if (compat.supports_store) body.set("store", false);
+  if (compat.supports_prompt_cache_key && !opt.session_id.empty())
+    body.set("prompt_cache_key", opt.session_id);
+  if (compat.native) {
+    if (const json* tier = opt.params.find("serviceTier"); tier && tier->is_string())
+      body.set("service_tier", *tier);
+  }
+  const std::int64_t max_tokens = opt.max_tokens.value_or(call.model.max_tokens);
+  if (max_tokens > 0)
+    body.set(compat.max_tokens_field ? "max_tokens" : "max_completion_tokens", max_tokens);
+  if (opt.temperature) body.set("temperature", *opt.temperature);
+  if (!call.conv.tools.empty()) {
+    body.set("tools", tools_json(call.conv.tools));
+    if (!compat.native) body.set("tool_choice", "auto");  // some proxies default to "none"
+  } else if (!compat.native && conversation_has_tools(call.conv)) {
+    body.set("tools", json::array());  // LiteLLM-style proxies refuse tool history without it
+  }
+  if (call.model.reasoning && opt.thinking != thinking_level::off &&
+      compat.supports_reasoning_effort) {
+    std::string effort = reasoning_effort(call, compat);
+    if (compat.openrouter_reasoning)
+      body.set("reasoning", json::object({{"effort", effort}}));
+    else
+      body.set("reasoning_effort", effort);
+  }
+
+  http_request req;
+  std::string base = wire::trim_base(call.provider.base_url);
+  if (base.empty() && compat.native) base = "https://api.openai.com/v1";
+  if (base.empty())
+    return fail(errc::invalid_argument,
+                fmt::format("provider \"{}\" has no base URL", call.provider.id));
+  // A query in the base URL (Azure's api-version) stays after the path.
+  std::string query;
+  if (auto q = base.find('?'); q != std::string::npos) {
+    query = base.substr(q);
+    base = wire::trim_base(base.substr(0, q));
+  }
+  req.url = base + "/chat/completions" + query;
+  wire::put_header(req, "Content-Type", "application/json");
+  wire::put_auth(req, call.provider, call.api_key);
+  wire::put_extra_headers(req, call.provider, opt);
+  req.body = body.dump();
+  return req;
+}
+
+}  // namespace durar::detail

@@ -1,0 +1,87 @@
+#include "transports/wire_helpers.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace durar::detail::wire {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+bool icontains(std::string_view haystack, std::string_view needle) {
+  return lower(haystack).find(lower(needle)) != std::string::npos;
+}
+
+std::string trim_base(std::string_view base_url) {
+  while (!base_url.empty() && (base_url.back() == '/' || base_url.back() == ' '))
+    base_url.remove_suffix(1);
+  while (!base_url.empty() && base_url.front() == ' ') base_url.remove_prefix(1);
+  return std::string(base_url);
+}
+
+std::string url_host(std::string_view url) {
+  auto scheme = url.find("://");
+  if (scheme != std::string_view::npos) url.remove_prefix(scheme + 3);
+  url = url.substr(0, url.find_first_of("/?#"));
+  if (auto at = url.rfind('@'); at != std::string_view::npos) url.remove_prefix(at + 1);
+  if (!url.empty() && url.front() == '[') return lower(url.substr(0, url.find(']') + 1));
+  return lower(url.substr(0, url.find(':')));
+}
+
+void put_header(http_request& req, std::string_view name, std::string value) {
+  for (auto& [k, v] : req.headers) {
+    if (iequals(k, name)) {
+      v = std::move(value);
+      return;
+    }
+  }
+  req.headers.emplace_back(std::string(name), std::move(value));
+}
+
+void put_auth(http_request& req, const provider_info& provider, const secret* key) {
+  if (key == nullptr || key->empty()) return;
+  if (provider.auth_header.empty() || iequals(provider.auth_header, "authorization"))
+    put_header(req, "Authorization", "Bearer " + key->reveal());
+  else
+    put_header(req, provider.auth_header, key->reveal());
+}
+
+void put_extra_headers(http_request& req, const provider_info& provider,
+                       const request_options& options) {
+  for (const auto& [k, v] : provider.headers) put_header(req, k, v);
+  for (const auto& [k, v] : options.headers) put_header(req, k, v);
+}
+
+bool same_model(const assistant_message& m, const model_info& model) {
+  return m.provider == model.provider && m.api == to_string(model.api) && m.model == model.id;
+}
+
+bool has_input(const model_info& model, std::string_view kind) {
+  return std::find(model.input.begin(), model.input.end(), kind) != model.input.end();
+}
+
+std::string joined_text(const std::vector<content_block>& blocks, std::string_view sep) {
+  std::string out;
+  bool first = true;
+  for (const auto& b : blocks) {
+    if (const auto* t = std::get_if<text_block>(&b)) {
+      if (!first) out.append(sep);
+      out += t->text;
+      first = false;
+    }
+  }
+  return out;
+}
+
+}  // namespace durar::detail::wire
