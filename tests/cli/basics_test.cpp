@@ -25,7 +25,8 @@ TEST_CASE("durar --help lists the commands and exits 0", "[cli]") {
 TEST_CASE("every command has its own help", "[cli]") {
   temp_home home;
   for (auto cmd : {"doctor", "config path", "config get", "config set", "config unset",
-                   "config validate", "config import", "models list", "models set"}) {
+                   "config validate", "config import", "models list", "models set", "models status",
+                   "models probe", "complete"}) {
     std::vector<std::string> args;
     std::string c = cmd;
     for (auto pos = c.find(' '); pos != std::string::npos; pos = c.find(' ')) {

@@ -174,7 +174,8 @@ TEST_CASE("fake server: response helpers", "[http][fake_server]") {
                                {"Content-Type", "application/json"}, {"Retry-After", "3"}});
   CHECK(durar::test::error_response(500, "{}").headers.size() == 1);
 
-  auto dir = std::filesystem::temp_directory_path() / "durar_fake_server_test";
+  auto dir = std::filesystem::temp_directory_path() /
+             ("durar_fake_server_test_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   for (auto [name, type] :
        {std::pair{"a.sse", "text/event-stream"}, std::pair{"b.ndjson", "application/x-ndjson"},

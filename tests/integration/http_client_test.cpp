@@ -1,6 +1,9 @@
 // The HTTP engine against the fake vendor server over real sockets on 127.0.0.1.
 #include "http/http_client.hpp"
 
+#include <durar/provider.hpp>
+#include <durar/result.hpp>
+
 #include <asio/cancellation_signal.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>

@@ -1,5 +1,8 @@
 // The HTTP engine's contract with its callers: callbacks that throw, re-enter or outlive
 // the client, and credentials that never reach an error message or a trace.
+#include <durar/provider.hpp>
+#include <durar/result.hpp>
+
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <catch2/catch.hpp>

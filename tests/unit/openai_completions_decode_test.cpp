@@ -364,3 +364,17 @@ TEST_CASE("HTTP errors are classified from the OpenAI error body", "[openai-comp
           R"({"error":{"message":"Invalid value for 'tool_choice'","type":"invalid_request_error","code":null}})")
           .code == errc::invalid_argument);
 }
+
+TEST_CASE("usage on the choice (Moonshot) counts when the chunk's usage is null",
+          "[openai-completions]") {
+  auto d = decode_everywhere(
+      "data: {\"id\":\"m1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"ok\"},"
+      "\"finish_reason\":null}],\"usage\":null}\n\n"
+      "data: {\"id\":\"m1\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\","
+      "\"usage\":{\"prompt_tokens\":20,\"completion_tokens\":2,\"total_tokens\":22,"
+      "\"cached_tokens\":0}}],\"usage\":null}\n\n"
+      "data: [DONE]\n\n");
+  CHECK(d.final.usage.input == 20);
+  CHECK(d.final.usage.output == 2);
+  CHECK(d.final.usage.total_tokens == 22);
+}

@@ -441,7 +441,7 @@ TEST_CASE("responses: effort tables by model family", "[openai-responses]") {
   CHECK(effort("gpt-5.1", thinking_level::xhigh) == json("high"));
   CHECK(effort("gpt-5.2.1-mini", thinking_level::xhigh) == json("xhigh"));
   CHECK(effort("gpt-5x", thinking_level::minimal) == json("low"));  // not the gpt-5 family
-  CHECK(effort("o3", thinking_level::medium, json::object({{"supportedReasoningEfforts",
-                                                            json::array({"high"})}})) ==
+  CHECK(effort("o3", thinking_level::medium,
+               json::object({{"supportedReasoningEfforts", json::array({"high"})}})) ==
         json("high"));
 }

@@ -74,10 +74,10 @@ struct http_client::impl {
   void arm_idle(transfer& t);
   void on_idle(std::uint64_t id);
 
-  static int on_socket(CURL*, curl_socket_t s, int what, void* user, void*);
-  static int on_timer(CURLM*, long timeout_ms, void* user);
-  static curl_socket_t open_socket(void*, curlsocktype, curl_sockaddr* address);
-  static int close_socket(void* user, curl_socket_t s);
+  static int on_socket(CURL*, curl_socket_t s, int what, void* user, void*) noexcept;
+  static int on_timer(CURLM*, long timeout_ms, void* user) noexcept;
+  static curl_socket_t open_socket(void*, curlsocktype, curl_sockaddr* address) noexcept;
+  static int close_socket(void* user, curl_socket_t s) noexcept;
 
   asio::io_context& io;
   CURLM* multi = nullptr;
@@ -225,7 +225,10 @@ void http_client::impl::check_completed() {
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
     auto* t = reinterpret_cast<transfer*>(priv);
     result<void> r;
-    if (!t->failure && code == CURLE_OK) t->deliver_head();
+    if (!t->failure && code == CURLE_OK) {
+      t->deliver_head();
+      if (token.expired()) return;  // on_head destroyed the client
+    }
     if (t->failure)
       r = fail(*t->failure);
     else if (code != CURLE_OK)
@@ -344,16 +347,20 @@ void http_client::impl::on_idle(std::uint64_t id) {
                          fmt::format("idle timeout: no data for {} ms", t.timeouts.idle.count())));
 }
 
-int http_client::impl::on_socket(CURL*, curl_socket_t s, int what, void* user, void*) {
+int http_client::impl::on_socket(CURL*, curl_socket_t s, int what, void* user, void*) noexcept {
   auto* self = static_cast<impl*>(user);
-  if (what == CURL_POLL_REMOVE)
-    self->forget(s);
-  else if (!self->closing)
-    self->watch(s, what);
+  try {
+    if (what == CURL_POLL_REMOVE)
+      self->forget(s);
+    else if (!self->closing)
+      self->watch(s, what);
+  } catch (...) {
+    // Out of memory: nothing may unwind through libcurl; the request's timeouts end it.
+  }
   return 0;
 }
 
-int http_client::impl::on_timer(CURLM*, long timeout_ms, void* user) {
+int http_client::impl::on_timer(CURLM*, long timeout_ms, void* user) noexcept try {
   auto* self = static_cast<impl*>(user);
   if (self->closing) return 0;
   if (timeout_ms < 0) {
@@ -368,13 +375,15 @@ int http_client::impl::on_timer(CURLM*, long timeout_ms, void* user) {
     if (self->socket_action(CURL_SOCKET_TIMEOUT, 0)) self->check_completed();
   });
   return 0;
+} catch (...) {
+  return -1;  // libcurl treats this as a failed timer
 }
 
-curl_socket_t http_client::impl::open_socket(void*, curlsocktype, curl_sockaddr* address) {
+curl_socket_t http_client::impl::open_socket(void*, curlsocktype, curl_sockaddr* address) noexcept {
   return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
 }
 
-int http_client::impl::close_socket(void* user, curl_socket_t s) {
+int http_client::impl::close_socket(void* user, curl_socket_t s) noexcept {
   static_cast<impl*>(user)->forget(s);
   return ::close(s);
 }

@@ -48,9 +48,7 @@ bool valid_method(std::string_view m) {
 std::chrono::steady_clock::time_point now() { return std::chrono::steady_clock::now(); }
 
 // CURLOPT_HEADERFUNCTION: one header line per call, for every response (1xx included).
-std::size_t on_header_line(char* data, std::size_t size, std::size_t count, void* user) {
-  auto* t = static_cast<transfer*>(user);
-  const std::size_t len = size * count;
+std::size_t parse_header_line(transfer* t, char* data, std::size_t len) {
   if (t->failure) return 0;
   t->last_byte = now();
   if (t->head_delivered) return len;  // trailers after a chunked body
@@ -61,7 +59,7 @@ std::size_t on_header_line(char* data, std::size_t size, std::size_t count, void
     auto space = line.find(' ');
     int status = 0;
     for (auto i = space == std::string_view::npos ? line.size() : space + 1;
-         i < line.size() && std::isdigit(static_cast<unsigned char>(line[i])); ++i)
+         i < line.size() && status < 1000 && std::isdigit(static_cast<unsigned char>(line[i])); ++i)
       status = status * 10 + (line[i] - '0');
     t->head.status = status;
     return len;
@@ -88,8 +86,18 @@ std::size_t on_header_line(char* data, std::size_t size, std::size_t count, void
   return len;
 }
 
+std::size_t on_header_line(char* data, std::size_t size, std::size_t count, void* user) noexcept {
+  auto* t = static_cast<transfer*>(user);
+  try {
+    return parse_header_line(t, data, size * count);
+  } catch (...) {  // nothing may unwind through libcurl
+    t->callback_threw("header parser", "out of memory");
+    return 0;
+  }
+}
+
 // CURLOPT_WRITEFUNCTION: body bytes go straight to the caller.
-std::size_t on_body_bytes(char* data, std::size_t size, std::size_t count, void* user) {
+std::size_t on_body_bytes(char* data, std::size_t size, std::size_t count, void* user) noexcept {
   auto* t = static_cast<transfer*>(user);
   const std::size_t len = size * count;
   if (t->failure) return CURL_WRITEFUNC_ERROR;
@@ -101,7 +109,7 @@ std::size_t on_body_bytes(char* data, std::size_t size, std::size_t count, void*
 }
 
 // DURAR_HTTP_TRACE=1: request and response headers, credentials masked.
-int on_debug(CURL*, curl_infotype type, char* data, std::size_t size, void*) {
+int on_debug(CURL*, curl_infotype type, char* data, std::size_t size, void*) noexcept try {
   if (type != CURLINFO_HEADER_OUT && type != CURLINFO_HEADER_IN) return 0;
   const char* arrow = type == CURLINFO_HEADER_OUT ? ">" : "<";
   std::string text = redact_http(std::string_view(data, size));
@@ -117,6 +125,8 @@ int on_debug(CURL*, curl_infotype type, char* data, std::size_t size, void*) {
   }
   std::fputs(out.c_str(), stderr);
   return 0;
+} catch (...) {
+  return 0;  // tracing is best effort
 }
 
 }  // namespace

@@ -2,6 +2,10 @@
 // curl callbacks that turn header lines and body bytes into http_callbacks calls.
 #pragma once
 
+#include <durar/error.hpp>
+#include <durar/provider.hpp>
+#include <durar/result.hpp>
+
 #include <asio/steady_timer.hpp>
 #include <curl/curl.h>
 

@@ -1,12 +1,11 @@
 #include <durar/router.hpp>
 
-#include "http/http_client.hpp"
-#include "router/cooldowns.hpp"
-
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
-
 #include <fmt/format.h>
+
+#include "http/http_client.hpp"
+#include "router/cooldowns.hpp"
 
 #include <map>
 #include <optional>
@@ -15,9 +14,12 @@ namespace durar {
 
 std::string_view to_string(route_event::kind k) noexcept {
   switch (k) {
-    case route_event::kind::attempt: return "route_attempt";
-    case route_event::kind::failed: return "route_failed";
-    case route_event::kind::cooldown: return "cooldown";
+    case route_event::kind::attempt:
+      return "route_attempt";
+    case route_event::kind::failed:
+      return "route_failed";
+    case route_event::kind::cooldown:
+      return "cooldown";
   }
   return "unknown";
 }
@@ -64,7 +66,7 @@ struct detail::router_state {
   config cfg;
   catalog cat;
   router_options options;
-  detail::http_client http;
+  std::unique_ptr<detail::http_client> http;  // reset by ~model_router to free calls in flight
   detail::cooldown_store cooldowns;
   std::map<std::string, std::shared_ptr<const transport>, std::less<>> transports;
   std::function<void(const route_event&)> observer;
@@ -74,7 +76,7 @@ struct detail::router_state {
         cfg(c),
         cat(std::move(built)),
         options(std::move(opts)),
-        http(ctx),
+        http(std::make_unique<detail::http_client>(ctx)),
         cooldowns(options.state_dir.empty() ? std::filesystem::path()
                                             : options.state_dir / "cooldowns.json",
                   options.clock) {}
@@ -173,7 +175,8 @@ struct call : std::enable_shared_from_this<call> {
     if (finished || cancelled) return;
     cancelled = true;
     if (wait_timer) wait_timer->cancel();
-    if (http_cancel) http_cancel->emit(asio::cancellation_type::terminal);
+    if (http_cancel)
+      http_cancel->emit(asio::cancellation_type::terminal);
     else if (!wait_timer)
       fail_terminal(error(errc::cancelled, "cancelled by the caller"));
   }
@@ -268,6 +271,7 @@ struct call : std::enable_shared_from_this<call> {
   std::optional<error> last_error;
 
   void attempt(const candidate& c) {
+    if (!router->http) return finish(fail(errc::cancelled, "the router was destroyed"));
     ++attempts;
     wire = router->transport_for(c);
     key = c.keys.empty() ? nullptr : &c.keys[key_index].key;
@@ -308,8 +312,8 @@ struct call : std::enable_shared_from_this<call> {
     timeouts.idle = request.options.idle_timeout;
     timeouts.total = request.options.total_timeout;
     if (c.provider->timeout_seconds)
-      timeouts.total = std::chrono::milliseconds(
-          static_cast<std::int64_t>(*c.provider->timeout_seconds * 1000));
+      timeouts.total =
+          std::chrono::milliseconds(static_cast<std::int64_t>(*c.provider->timeout_seconds * 1000));
 
     detail::http_callbacks cb;
     cb.on_head = [self, this](const http_head& h) { head = h; };
@@ -337,7 +341,7 @@ struct call : std::enable_shared_from_this<call> {
           builder->fail(error(errc::protocol_error, "the stream ended without a final event"));
       }
     };
-    router->http.start(std::move(*built), timeouts, std::move(cb), http_cancel->slot());
+    router->http->start(std::move(*built), timeouts, std::move(cb), http_cancel->slot());
   }
 
   // Events of the current attempt: `start` is held until content shows the attempt is the
@@ -381,8 +385,8 @@ struct call : std::enable_shared_from_this<call> {
     note_failure(c, cred, failure);
     if (!cred.empty()) {
       if (auto why = detail::cooldown_store::reason_for(failure)) {
-        auto wait = router->cooldowns.record(c.ref.provider, c.ref.model, cred, *why,
-                                             failure.retry_after);
+        auto wait =
+            router->cooldowns.record(c.ref.provider, c.ref.model, cred, *why, failure.retry_after);
         route_event ev;
         ev.what = route_event::kind::cooldown;
         ev.ref = c.ref;
@@ -398,7 +402,8 @@ struct call : std::enable_shared_from_this<call> {
       // Rate limits rotate keys; when none is left, a short Retry-After is waited out once.
       if (auto k = next_key(c, key_index + 1)) {
         key_index = *k;
-        return asio::post(router->io, [self] { self->attempt(self->candidates[self->model_index]); });
+        return asio::post(router->io,
+                          [self] { self->attempt(self->candidates[self->model_index]); });
       }
       if (failure.retry_after && *failure.retry_after <= router->options.retry_after_cap &&
           !waited_for_retry_after) {
@@ -422,11 +427,15 @@ struct call : std::enable_shared_from_this<call> {
 
 model_router::model_router(asio::io_context& io, const config& cfg, router_options options) {
   auto cat = catalog::from_config(cfg);
-  impl_ = std::make_shared<detail::router_state>(io, cfg, cat ? std::move(*cat) : catalog::builtin(),
-                                 std::move(options));
+  impl_ = std::make_shared<detail::router_state>(
+      io, cfg, cat ? std::move(*cat) : catalog::builtin(), std::move(options));
 }
 
-model_router::~model_router() = default;
+model_router::~model_router() {
+  // Calls in flight hold the router state through their HTTP callbacks; dropping the
+  // client drops those callbacks and so the calls.
+  impl_->http.reset();
+}
 
 const catalog& model_router::models() const noexcept { return impl_->cat; }
 

@@ -169,7 +169,9 @@ class decoder final : public stream_decoder {
         have_id_ = true;
       }
     }
-    if (const json* u = chunk.find("usage"); u != nullptr && u->is_object()) on_usage(*u);
+    const json* usage_obj = chunk.find("usage");
+    const bool chunk_usage = usage_obj != nullptr && usage_obj->is_object();
+    if (chunk_usage) on_usage(*usage_obj);
     const json& choices = chunk["choices"];
     if (!choices.is_array()) return;
     const json* choice = nullptr;
@@ -177,7 +179,7 @@ class decoder final : public stream_decoder {
       if (c.is_object() && c.int_or("index", 0) == 0) choice = &c;
     if (choice == nullptr) return;
     // Moonshot and some proxies put usage on the choice.
-    if (const json* u = choice->find("usage"); !chunk.contains("usage") && u && u->is_object())
+    if (const json* u = choice->find("usage"); !chunk_usage && u != nullptr && u->is_object())
       on_usage(*u);
     if (const json* d = choice->find(whole ? "message" : "delta"); d != nullptr && d->is_object())
       on_delta(*d, whole);
