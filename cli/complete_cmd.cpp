@@ -1,12 +1,11 @@
 // durar complete: one raw completion from a model, streamed to stdout.
-#include "context.hpp"
-#include "output.hpp"
-
 #include <durar/router.hpp>
 
 #include <asio/signal_set.hpp>
-
 #include <fmt/format.h>
+
+#include "context.hpp"
+#include "output.hpp"
 
 #include <chrono>
 #include <iostream>
@@ -25,7 +24,8 @@ result<request_options> options_from(const parsed_args& args) {
   if (auto v = args.value("max-tokens")) {
     char* end = nullptr;
     long long n = std::strtoll(v->c_str(), &end, 10);
-    if (*end != '\0' || n <= 0) return fail(errc::invalid_argument, "--max-tokens needs a positive number");
+    if (*end != '\0' || n <= 0)
+      return fail(errc::invalid_argument, "--max-tokens needs a positive number");
     o.max_tokens = n;
   }
   if (auto v = args.value("thinking")) {
@@ -78,6 +78,7 @@ int complete(context& ctx, const parsed_args& args) {
   });
 
   bool thinking_open = false;
+  bool printed = false;  // whether stdout holds answer text that needs a final newline
   auto on_event = [&](const stream_event& e) {
     if (ctx.globals.json) {
       print(stdout, to_json(e).dump() + "\n");
@@ -86,6 +87,7 @@ int complete(context& ctx, const parsed_args& args) {
     }
     switch (e.kind) {
       case event_kind::text_delta:
+        printed = true;
         print(stdout, e.delta);
         std::fflush(stdout);
         break;
@@ -107,19 +109,20 @@ int complete(context& ctx, const parsed_args& args) {
 
   std::optional<result<assistant_message>> outcome;
   auto started = std::chrono::steady_clock::now();
-  router.async_complete(std::move(req), on_event,
-                        [&](result<assistant_message> r) {
-                          outcome = std::move(r);
-                          signals.cancel();
-                        },
-                        cancel.slot());
+  router.async_complete(
+      std::move(req), on_event,
+      [&](result<assistant_message> r) {
+        outcome = std::move(r);
+        signals.cancel();
+      },
+      cancel.slot());
   io.run();
   auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
   if (thinking_open) print(stderr, "\n");
   if (!outcome) return fail_with(ctx, exit_failure, "the call did not finish");
   if (!*outcome) {
-    if (!ctx.globals.json) print(stdout, "\n");
+    if (printed) print(stdout, "\n");
     return fail_with(ctx, exit_failure, outcome->error().describe());
   }
   if (!ctx.globals.json) {
@@ -139,7 +142,8 @@ int complete(context& ctx, const parsed_args& args) {
 }  // namespace
 
 std::vector<command_spec> complete_commands() {
-  return {{"complete", "<prompt|->",
+  return {{"complete",
+           "<prompt|->",
            "One raw completion streamed to stdout ('-' reads the prompt from stdin); "
            "--json prints the events as JSON lines",
            {{"model", "REF", "provider/model or alias (default: agents.defaults.model.primary)"},
@@ -149,7 +153,9 @@ std::vector<command_spec> complete_commands() {
             {"timeout", "SECONDS", "give up after this long"},
             {"show-thinking", "", "print the model's reasoning to stderr"},
             {"verbose", "", "print routing, usage and cost to stderr"}},
-           1, 1, complete}};
+           1,
+           1,
+           complete}};
 }
 
 }  // namespace durar::cli

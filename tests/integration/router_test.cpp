@@ -1,12 +1,11 @@
 // The router against fake vendor servers over real sockets: failover, key rotation,
 // cooldowns, cancellation, secrets.
-#include "fake_vendor_server.hpp"
-
 #include <durar/router.hpp>
 
 #include <asio/steady_timer.hpp>
-
 #include <catch2/catch.hpp>
+
+#include "fake_vendor_server.hpp"
 
 #include <filesystem>
 #include <random>
@@ -20,15 +19,16 @@ using durar::test::recorded;
 
 namespace {
 
-const std::filesystem::path hello = std::filesystem::path(DURAR_TEST_DATA) / "providers" /
-                                    "router" / "hello.response.sse";
+const std::filesystem::path hello =
+    std::filesystem::path(DURAR_TEST_DATA) / "providers" / "router" / "hello.response.sse";
 
 // A config with providers "alpha" and "beta" (openai-completions) on the given servers.
 config make_config(const std::string& alpha_url, const std::string& beta_url,
                    std::map<std::string, std::string, std::less<>> env_vars) {
   config cfg;
   cfg.env = environment(std::move(env_vars));
-  for (auto [id, url] : {std::pair{std::string("alpha"), alpha_url}, std::pair{std::string("beta"), beta_url}}) {
+  for (auto [id, url] :
+       {std::pair{std::string("alpha"), alpha_url}, std::pair{std::string("beta"), beta_url}}) {
     provider_config p;
     p.base_url = url + "/v1";
     p.api = "openai-completions";
@@ -60,7 +60,8 @@ run_result run(const config& cfg, completion_request req = {}, router_options op
   run_result r;
   router.on_route([&](const route_event& e) { r.routes.push_back(e); });
   req.conv.messages.push_back(user_text("hi"));
-  r.outcome = router.complete(std::move(req), [&](const stream_event& e) { r.events.push_back(to_json(e)); });
+  r.outcome = router.complete(std::move(req),
+                              [&](const stream_event& e) { r.events.push_back(to_json(e)); });
   return r;
 }
 
@@ -121,8 +122,8 @@ TEST_CASE("a rate limit rotates to the next key of the same model", "[router]") 
   temp_state state;
   router_options opts;
   opts.state_dir = state.dir;
-  auto r = run(make_config(alpha.base_url(), alpha.base_url(), {{"ALPHA_API_KEYS", "k1,k2"}}), {},
-               opts);
+  auto r =
+      run(make_config(alpha.base_url(), alpha.base_url(), {{"ALPHA_API_KEYS", "k1,k2"}}), {}, opts);
   REQUIRE(r.outcome.has_value());
   auto reqs = alpha.requests();
   REQUIRE(reqs.size() == 2);
@@ -152,7 +153,8 @@ TEST_CASE("other errors never rotate keys: they fail over to the next model", "[
 TEST_CASE("context overflow does not fail over", "[router]") {
   fake_vendor_server alpha, beta;
   alpha.enqueue(error_response(
-      400, R"({"error":{"message":"This model's maximum context length is 8192 tokens","code":"context_length_exceeded"}})"));
+      400,
+      R"({"error":{"message":"This model's maximum context length is 8192 tokens","code":"context_length_exceeded"}})"));
   auto r = run(make_config(alpha.base_url(), beta.base_url(),
                            {{"ALPHA_API_KEY", "ka"}, {"BETA_API_KEY", "kb"}}));
   REQUIRE_FALSE(r.outcome.has_value());
@@ -218,7 +220,8 @@ TEST_CASE("cancelling mid-stream aborts with the partial message", "[router]") {
   stalled.stall_after = stalled.body.find(" from the fake");
   alpha.enqueue(stalled);
   asio::io_context io;
-  model_router router(io, make_config(alpha.base_url(), alpha.base_url(), {{"ALPHA_API_KEY", "k"}}));
+  model_router router(io,
+                      make_config(alpha.base_url(), alpha.base_url(), {{"ALPHA_API_KEY", "k"}}));
   asio::cancellation_signal cancel;
   std::optional<result<assistant_message>> outcome;
   std::vector<json> events;
@@ -242,7 +245,8 @@ TEST_CASE("cancelling mid-stream aborts with the partial message", "[router]") {
 TEST_CASE("a canary key never appears in events, routes or errors", "[router]") {
   const std::string canary = "sk-canary-2f9d7e11aa";
   fake_vendor_server alpha, beta;
-  alpha.enqueue(error_response(401, R"({"error":{"message":"Incorrect API key provided: )" + canary + R"("}})"));
+  alpha.enqueue(error_response(
+      401, R"({"error":{"message":"Incorrect API key provided: )" + canary + R"("}})"));
   beta.enqueue(error_response(401, R"({"error":{"message":"bad key )" + canary + R"("}})"));
   auto r = run(make_config(alpha.base_url(), beta.base_url(),
                            {{"ALPHA_API_KEY", canary}, {"BETA_API_KEY", canary}}));
@@ -265,7 +269,8 @@ TEST_CASE("a host transport and provider get the same routing", "[router]") {
       r.body = "ping";
       return r;
     }
-    std::unique_ptr<stream_decoder> make_decoder(const call_spec&, stream_builder& out) const override {
+    std::unique_ptr<stream_decoder> make_decoder(const call_spec&,
+                                                 stream_builder& out) const override {
       struct decoder : stream_decoder {
         stream_builder& b;
         std::size_t block = 0;
@@ -303,4 +308,14 @@ TEST_CASE("a host transport and provider get the same routing", "[router]") {
   REQUIRE(out.has_value());
   CHECK(text_of(*out) == "pong");
   CHECK(server.requests().at(0).body == "ping");
+}
+
+TEST_CASE("a model without a key fails once, with the variable to set", "[router]") {
+  config cfg;
+  cfg.agents.model.primary = "openai/gpt-5.4";
+  auto r = run(cfg);
+  REQUIRE_FALSE(r.outcome.has_value());
+  CHECK(r.outcome.error().code == errc::unauthenticated);
+  CHECK(r.outcome.error().message == "no API key for openai: set OPENAI_API_KEY");
+  CHECK(r.count("error") == 1);
 }

@@ -145,6 +145,7 @@ struct call : std::enable_shared_from_this<call> {
   std::size_t key_index = 0;
   bool waited_for_retry_after = false;
   bool ignore_cooldowns = false;
+  bool skipped_cooling = false;
   int attempts = 0;
   bool cancelled = false;
   bool finished = false;
@@ -207,6 +208,7 @@ struct call : std::enable_shared_from_this<call> {
         error e(errc::unauthenticated,
                 fmt::format("no API key for {}: set {}_API_KEY", c.ref.provider, stem));
         note_failure(c, "", e);
+        last_error = e;
         advance_model();
         continue;
       }
@@ -214,6 +216,7 @@ struct call : std::enable_shared_from_this<call> {
         auto k = next_key(c, key_index);
         if (!k) {
           failures.push_back(c.ref.str() + ": every key is cooling down");
+          skipped_cooling = true;
           advance_model();
           continue;
         }
@@ -221,9 +224,10 @@ struct call : std::enable_shared_from_this<call> {
       }
       return attempt(c);
     }
-    if (!ignore_cooldowns && attempts == 0 && !candidates.empty()) {
+    if (!ignore_cooldowns && skipped_cooling && attempts == 0) {
       // Everything is cooling down: probe in order rather than refuse outright.
       ignore_cooldowns = true;
+      failures.clear();
       model_index = 0;
       key_index = 0;
       return start_next();
