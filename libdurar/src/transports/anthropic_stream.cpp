@@ -140,42 +140,25 @@ void read_usage(const json& u, usage& into) {
 class anthropic_decoder final : public stream_decoder {
  public:
   explicit anthropic_decoder(stream_builder& out)
-      : out_(out), sse_([this](const sse_event& e) { on_sse(e); }) {}
+      : out_(out), body_([this](const sse_event& e) { on_sse(e); }, "{") {}
 
   void feed(std::string_view bytes) override {
     if (out_.finished()) return;
-    guarded([&] {
-      if (mode_ == mode::unknown) {
-        std::size_t skip = 0;
-        while (skip < bytes.size() && std::isspace(static_cast<unsigned char>(bytes[skip])) != 0)
-          ++skip;
-        if (skip == bytes.size()) return;  // whitespace only: undecided
-        mode_ = bytes[skip] == '{' ? mode::whole_json : mode::sse;
-        bytes.remove_prefix(skip);
-      }
-      if (mode_ == mode::whole_json)
-        body_.append(bytes);
-      else
-        sse_.feed(bytes);
-    });
+    guarded([&] { body_.feed(bytes); });
   }
 
   void finish() override {
     if (out_.finished()) return;
     guarded([&] {
-      if (mode_ == mode::sse)
-        sse_.finish();
-      else if (mode_ == mode::whole_json)
-        on_whole_body();
+      if (body_.finish() == sse_or_json_body::kind::json) on_whole_body();
     });
     if (!out_.finished())
-      protocol_failure(mode_ == mode::unknown ? "anthropic: empty response body"
-                                              : "anthropic: stream ended before message_stop");
+      protocol_failure(body_.detected() == sse_or_json_body::kind::unknown
+                           ? "anthropic: empty response body"
+                           : "anthropic: stream ended before message_stop");
   }
 
  private:
-  enum class mode { unknown, sse, whole_json };
-
   template <class F>
   void guarded(F&& f) {
     try {
@@ -301,7 +284,7 @@ class anthropic_decoder final : public stream_decoder {
 
   // A non-streaming Messages API answer, folded through the same builder calls.
   void on_whole_body() {
-    auto parsed = json::parse(body_);
+    auto parsed = json::parse(body_.json_text());
     if (!parsed || !parsed->is_object()) {
       protocol_failure("anthropic: response body is not a JSON object");
       return;
@@ -309,7 +292,7 @@ class anthropic_decoder final : public stream_decoder {
     const json& m = *parsed;
     std::string type = m.string_or("type");
     if (type == "error") {
-      out_.fail(classify_anthropic_error(0, body_));
+      out_.fail(classify_anthropic_error(0, body_.json_text()));
       return;
     }
     if (type != "message") {
@@ -334,9 +317,7 @@ class anthropic_decoder final : public stream_decoder {
   }
 
   stream_builder& out_;
-  sse_parser sse_;
-  mode mode_ = mode::unknown;
-  std::string body_;
+  sse_or_json_body body_;
   std::map<std::int64_t, open_block> blocks_;  // by the vendor's index, never by recency
   usage usage_;
   std::string stop_;

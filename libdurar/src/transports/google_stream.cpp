@@ -138,39 +138,22 @@ std::string id_token(std::string_view s) {
 class google_decoder final : public stream_decoder {
  public:
   explicit google_decoder(stream_builder& out)
-      : out_(out), sse_([this](const sse_event& e) { on_sse(e); }) {}
+      : out_(out), body_([this](const sse_event& e) { on_sse(e); }, "{[") {}
 
   void feed(std::string_view bytes) override {
     if (out_.finished()) return;
-    guarded([&] {
-      if (mode_ == mode::unknown) {
-        std::size_t skip = 0;
-        while (skip < bytes.size() && std::isspace(static_cast<unsigned char>(bytes[skip])) != 0)
-          ++skip;
-        if (skip == bytes.size()) return;
-        mode_ = bytes[skip] == '{' || bytes[skip] == '[' ? mode::whole_json : mode::sse;
-        bytes.remove_prefix(skip);
-      }
-      if (mode_ == mode::whole_json)
-        body_.append(bytes);
-      else
-        sse_.feed(bytes);
-    });
+    guarded([&] { body_.feed(bytes); });
   }
 
   void finish() override {
     if (out_.finished()) return;
     guarded([&] {
-      if (mode_ == mode::sse)
-        sse_.finish();
-      else if (mode_ == mode::whole_json)
-        on_whole_body();
+      if (body_.finish() == sse_or_json_body::kind::json) on_whole_body();
       if (!out_.finished()) complete();
     });
   }
 
  private:
-  enum class mode { unknown, sse, whole_json };
   enum class kind { none, text, thinking };
 
   template <class F>
@@ -200,7 +183,7 @@ class google_decoder final : public stream_decoder {
   }
 
   void on_whole_body() {
-    auto parsed = json::parse(body_);
+    auto parsed = json::parse(body_.json_text());
     if (!parsed) {
       protocol_failure(fmt::format("google: invalid JSON body: {}", parsed.error().message));
       return;
@@ -211,7 +194,7 @@ class google_decoder final : public stream_decoder {
         on_chunk(chunk, chunk.dump());
       }
     } else {
-      on_chunk(*parsed, body_);
+      on_chunk(*parsed, body_.json_text());
     }
   }
 
@@ -316,9 +299,7 @@ class google_decoder final : public stream_decoder {
   }
 
   stream_builder& out_;
-  sse_parser sse_;
-  mode mode_ = mode::unknown;
-  std::string body_;
+  sse_or_json_body body_;
   kind current_ = kind::none;
   std::size_t current_index_ = 0;
   std::set<std::string> ids_;

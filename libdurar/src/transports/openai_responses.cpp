@@ -53,31 +53,17 @@ error vendor_error(std::string_view code, std::string_view text) {
 class responses_decoder final : public stream_decoder {
  public:
   explicit responses_decoder(stream_builder& out)
-      : out_(out), sse_([this](const sse_event& e) { on_event(e); }) {}
+      : out_(out), body_([this](const sse_event& e) { on_event(e); }) {}
 
   void feed(std::string_view bytes) override {
     if (out_.finished()) return;
-    if (mode_ == body_mode::unknown) {
-      // A JSON object body is the non-streaming response; anything else is SSE.
-      std::size_t i = 0;
-      while (i < bytes.size() && std::isspace(static_cast<unsigned char>(bytes[i])) != 0) ++i;
-      if (i == bytes.size()) {
-        head_.append(bytes);
-        return;
-      }
-      mode_ = bytes[i] == '{' ? body_mode::whole : body_mode::sse;
-      std::string pending = std::exchange(head_, {});
-      pending.append(bytes);
-      return route(pending);
-    }
-    route(bytes);
+    guarded([&] { body_.feed(bytes); });
   }
 
   void finish() override {
     if (out_.finished()) return;
     guarded([&] {
-      if (mode_ == body_mode::whole) return on_whole_body();
-      if (mode_ == body_mode::sse) sse_.finish();
+      if (body_.finish() == sse_or_json_body::kind::json) return on_whole_body();
       if (!out_.finished())
         out_.fail(
             error(errc::protocol_error, "the response stream ended before response.completed"));
@@ -85,16 +71,6 @@ class responses_decoder final : public stream_decoder {
   }
 
  private:
-  enum class body_mode { unknown, sse, whole };
-
-  void route(std::string_view bytes) {
-    if (mode_ == body_mode::whole) {
-      body_.append(bytes);
-      return;
-    }
-    guarded([&] { sse_.feed(bytes); });
-  }
-
   // A throw from a handler becomes a failed stream, never an escaped exception.
   template <class F>
   void guarded(F&& f) {
@@ -117,7 +93,7 @@ class responses_decoder final : public stream_decoder {
   }
 
   void on_whole_body() {
-    auto j = json::parse(body_);
+    auto j = json::parse(body_.json_text());
     if (!j || !j->is_object())
       return out_.fail(error(errc::protocol_error, "the response body is not a JSON object"));
     const json& r = *j;
@@ -297,10 +273,7 @@ class responses_decoder final : public stream_decoder {
   }
 
   stream_builder& out_;
-  sse_parser sse_;
-  body_mode mode_ = body_mode::unknown;
-  std::string head_;                          // leading whitespace before the body's kind is known
-  std::string body_;                          // the whole JSON body (non-streaming)
+  sse_or_json_body body_;                     // SSE, or the whole JSON body (non-streaming)
   std::map<std::int64_t, item_state> items_;  // by output_index
   std::map<std::string, std::int64_t> by_item_id_;
   std::int64_t unindexed_ = -1;

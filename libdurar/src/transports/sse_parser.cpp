@@ -2,6 +2,7 @@
 // only a line that straddles two reads is copied, so large streams parse at memory speed.
 #include "transports/stream_parsers.hpp"
 
+#include <cctype>
 #include <cstring>
 #include <utility>
 
@@ -131,6 +132,29 @@ void sse_parser::line(std::string_view l) {
     if (value.find('\0') == std::string_view::npos) pending_.id.assign(value);
   }
   // `retry` and unknown fields: nothing a body decoder needs.
+}
+
+sse_or_json_body::sse_or_json_body(sse_parser::handler on_event, std::string_view json_starts)
+    : sse_(std::move(on_event)), json_starts_(json_starts) {}
+
+void sse_or_json_body::feed(std::string_view bytes) {
+  if (kind_ == kind::unknown) {
+    std::size_t skip = 0;
+    while (skip < bytes.size() && std::isspace(static_cast<unsigned char>(bytes[skip])) != 0)
+      ++skip;
+    if (skip == bytes.size()) return;  // blank so far: undecided
+    kind_ = json_starts_.find(bytes[skip]) != std::string_view::npos ? kind::json : kind::sse;
+    bytes.remove_prefix(skip);
+  }
+  if (kind_ == kind::json)
+    json_.append(bytes);
+  else
+    sse_.feed(bytes);
+}
+
+sse_or_json_body::kind sse_or_json_body::finish() {
+  if (kind_ == kind::sse) sse_.finish();
+  return kind_;
 }
 
 }  // namespace durar::detail

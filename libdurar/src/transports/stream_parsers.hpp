@@ -38,6 +38,26 @@ class sse_parser {
   bool bom_checked_ = false;  // the BOM may only appear in the stream's first bytes
 };
 
+// A vendor body that is either an SSE stream or one JSON document (a non-streaming answer),
+// told apart by its first non-blank byte; so one decoder serves both.
+class sse_or_json_body {
+ public:
+  enum class kind { unknown, sse, json };
+  // `json_starts`: the bytes that open a JSON body, "{" or "{[".
+  sse_or_json_body(sse_parser::handler on_event, std::string_view json_starts = "{");
+  void feed(std::string_view bytes);
+  // Flushes a pending SSE event; returns what the body turned out to be.
+  kind finish();
+  [[nodiscard]] kind detected() const noexcept { return kind_; }
+  [[nodiscard]] const std::string& json_text() const noexcept { return json_; }
+
+ private:
+  sse_parser sse_;
+  std::string_view json_starts_;
+  kind kind_ = kind::unknown;
+  std::string json_;
+};
+
 // Newline-delimited JSON (Ollama): one document per LF- or CRLF-terminated line; blank lines
 // are skipped; a last line without a terminator is delivered by finish().
 class ndjson_parser {
