@@ -17,9 +17,11 @@
 #include <asio/io_context.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +59,33 @@ struct cooldown_entry {
   std::string reason;      // errc name
 };
 
+// Embeddings: one vector per input, in input order. `model` is "provider/model" of a model
+// the provider serves for embeddings (the chat catalog need not list it). The wire follows
+// the provider's api: OpenAI-compatible POST {baseUrl}/embeddings, Gemini
+// batchEmbedContents, Ollama POST /api/embed. Inputs are sent in batches the vendor
+// accepts; keys rotate on rate limits as for completions.
+struct embedding_request {
+  std::string model;
+  std::vector<std::string> inputs;
+  std::optional<int> dimensions;  // where the vendor can shorten vectors
+  std::chrono::milliseconds total_timeout{60'000};
+};
+
+struct embedding_result {
+  model_ref ref;
+  std::vector<std::vector<float>> vectors;
+  std::int64_t input_tokens = 0;  // as reported; 0 when the vendor doesn't say
+};
+
+// What probing one local server found.
+struct discovery_report {
+  std::string provider;  // "ollama", "vllm", "sglang", "lmstudio"
+  std::string base_url;
+  bool reachable = false;
+  std::vector<model_info> models;  // added to the router's catalog
+  durar::error failure;            // why not, when unreachable or the answer was unusable
+};
+
 struct router_options {
   std::filesystem::path state_dir;  // cooldowns.json lives here; "" keeps them in memory
   std::chrono::milliseconds retry_after_cap{5000};  // longer waits rotate instead
@@ -89,6 +118,22 @@ class DURAR_API model_router {
   result<assistant_message> complete(completion_request request, event_callback on_event = {});
 
   [[nodiscard]] std::vector<cooldown_entry> cooldowns() const;
+
+  // Embeds `inputs`; `done` is called exactly once. Unknown provider, an api without
+  // embeddings (anthropic-messages) or no key: an error naming what is missing.
+  void async_embed(embedding_request request,
+                   std::function<void(result<embedding_result>)> done,
+                   asio::cancellation_slot cancel = {});
+  result<embedding_result> embed(embedding_request request);  // blocking, as complete()
+
+  // Probes the listing endpoint of every local provider in the catalog (Ollama
+  // 127.0.0.1:11434, vLLM :8000, SGLang :30000, LM Studio :1234, and config-defined ones
+  // marked local) with a short timeout, and adds the models found to models(). Servers
+  // that are not running are reported unreachable, never an error.
+  void async_discover(std::function<void(std::vector<discovery_report>)> done,
+                      std::chrono::milliseconds timeout = std::chrono::milliseconds(1500));
+  std::vector<discovery_report> discover(
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(1500));
 
  private:
   std::shared_ptr<detail::router_state> impl_;  // shared with calls still in flight
