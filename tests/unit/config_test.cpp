@@ -60,10 +60,14 @@ TEST_CASE("a realistic YAML config loads into the typed structs", "[config]") {
   CHECK(cfg.logging.console_level == "warn");
   CHECK(cfg.env.get("OLLAMA_HOST") == "http://127.0.0.1:11434");
   // Unimplemented sections are warnings that point at their line.
-  REQUIRE(cfg.warnings.size() == 3);
-  CHECK(cfg.warnings[1].path == "session");
-  CHECK(cfg.warnings[1].line == 141);
-  CHECK_THAT(cfg.warnings[1].message, Catch::Contains("not implemented by Durar yet"));
+  REQUIRE(cfg.warnings.size() == 4);
+  CHECK(cfg.warnings[0].path == "agents.list[1].tools.profile");
+  CHECK(cfg.warnings[2].path == "session.dmScope");
+  CHECK(cfg.warnings[2].line == 142);
+  CHECK_THAT(cfg.warnings[2].message, Catch::Contains("not implemented by Durar yet"));
+  CHECK(cfg.agents.list[1].tool_access.deny == std::vector<std::string>{"browser"});
+  CHECK(cfg.session.reset_mode == "daily");
+  CHECK(cfg.tools.exec_security == "full");
 }
 
 TEST_CASE("JSON5 with every feature loads", "[config]") {

@@ -80,13 +80,30 @@ struct model_options {
   json params;
 };
 
+// Which tools an agent may use: `deny` wins over `allow`; an empty `allow` allows all.
+// Entries are tool names or groups ("group:fs", "group:runtime", "group:web",
+// "group:sessions"); "*" matches every tool.
+struct tool_policy {
+  std::vector<std::string> allow;
+  std::vector<std::string> deny;
+};
+
 struct agent_config {
   std::string id;
   std::optional<model_choice> model;
   std::string workspace;
   json tools;
+  tool_policy tool_access;  // tools.allow / tools.deny of this agent
   std::string name;         // for people; "" when unset
   bool is_default = false;  // the original's `default: true`
+};
+
+// agents.defaults.compaction: when and how much history is summarised.
+struct compaction_config {
+  std::string mode = "default";                // default | safeguard
+  std::optional<std::int64_t> reserve_tokens;  // headroom kept for the reply
+  std::int64_t reserve_tokens_floor = 20000;   // reserve_tokens never below this (0: no floor)
+  std::int64_t keep_recent_tokens = 20000;     // recent history kept verbatim
 };
 
 struct agents_config {
@@ -95,7 +112,34 @@ struct agents_config {
   std::string workspace;
   std::string thinking_default;
   std::optional<std::int64_t> context_tokens;
+  compaction_config compaction;
+  std::string user_timezone;                 // IANA name; "" = the host's
+  std::int64_t bootstrap_max_chars = 12000;  // per workspace file in the system prompt
+  std::int64_t bootstrap_total_max_chars = 60000;
+  std::optional<std::int64_t> timeout_seconds;  // a whole agent run
   std::vector<agent_config> list;
+};
+
+// session.*: keys and when a key's conversation starts afresh.
+struct session_config {
+  std::string main_key = "main";
+  std::string reset_mode = "daily";          // daily | idle
+  int reset_at_hour = 4;                     // local hour, daily mode
+  std::optional<std::int64_t> idle_minutes;  // idle mode, or both when set with daily
+};
+
+// tools.*: the global tool policy and the settings of built-in tools.
+struct tools_config {
+  tool_policy access;                       // tools.allow / tools.deny
+  bool fs_workspace_only = false;           // tools.fs.workspaceOnly
+  std::string exec_security = "full";       // deny | allowlist | full
+  std::string exec_ask = "off";             // off | on-miss | always
+  std::vector<std::string> exec_safe_bins;  // allowlist mode: commands that run unasked
+  std::int64_t exec_timeout_sec = 1800;
+  std::int64_t exec_background_ms = 10000;  // runs longer than this move to the background
+  bool web_fetch_enabled = true;
+  std::int64_t web_fetch_max_chars = 50000;
+  bool web_fetch_allow_private = false;  // loopback and private addresses
 };
 
 struct models_config {
@@ -141,6 +185,8 @@ struct config {
   environment env;  // process > ./.env > <state>/.env > env{}
   agents_config agents;
   models_config models;
+  session_config session;
+  tools_config tools;
   gateway_config gateway;
   logging_config logging;
   std::vector<config_issue> warnings;

@@ -48,6 +48,8 @@ class binder {
     const json& root = cfg_.document;
     agents(root["agents"]);
     models(root["models"]);
+    session(root["session"]);
+    tools(root["tools"]);
     gateway(root["gateway"]);
     logging(root["logging"]);
   }
@@ -84,6 +86,15 @@ class binder {
     out.workspace = str(d, "workspace");
     out.thinking_default = str(d, "thinkingDefault");
     out.context_tokens = int_of(d["contextTokens"]);
+    const json& c = d["compaction"];
+    out.compaction.mode = str(c, "mode", "default");
+    out.compaction.reserve_tokens = int_of(c["reserveTokens"]);
+    if (auto v = int_of(c["reserveTokensFloor"])) out.compaction.reserve_tokens_floor = *v;
+    if (auto v = int_of(c["keepRecentTokens"])) out.compaction.keep_recent_tokens = *v;
+    out.user_timezone = str(d, "userTimezone");
+    if (auto v = int_of(d["bootstrapMaxChars"])) out.bootstrap_max_chars = *v;
+    if (auto v = int_of(d["bootstrapTotalMaxChars"])) out.bootstrap_total_max_chars = *v;
+    out.timeout_seconds = int_of(d["timeoutSeconds"]);
     if (!a["list"].is_array()) return;
     for (const auto& item : a["list"].as_array()) {
       agent_config agent;
@@ -91,6 +102,7 @@ class binder {
       agent.model = choice(item["model"]);
       agent.workspace = str(item, "workspace");
       agent.tools = item["tools"];
+      agent.tool_access = {strings(item["tools"]["allow"]), strings(item["tools"]["deny"])};
       agent.name = str(item, "name");
       agent.is_default = item["default"].is_bool() && item["default"].as_bool();
       out.list.push_back(std::move(agent));
@@ -137,6 +149,34 @@ class binder {
         for (const auto& item : p["models"].as_array()) out.models.push_back(model(item));
       cfg_.models.providers[id] = std::move(out);
     }
+  }
+
+  void session(const json& s) {
+    session_config& out = cfg_.session;
+    out.main_key = str(s, "mainKey", "main");
+    const json& reset = s["reset"];
+    out.reset_mode = str(reset, "mode", "daily");
+    if (auto h = int_of(reset["atHour"])) out.reset_at_hour = static_cast<int>(*h);
+    out.idle_minutes = int_of(reset["idleMinutes"]);
+    if (!out.idle_minutes) out.idle_minutes = int_of(s["idleMinutes"]);  // the legacy key
+  }
+
+  void tools(const json& t) {
+    tools_config& out = cfg_.tools;
+    out.access = {strings(t["allow"]), strings(t["deny"])};
+    const json& fs = t["fs"];
+    if (fs["workspaceOnly"].is_bool()) out.fs_workspace_only = fs["workspaceOnly"].as_bool();
+    const json& exec = t["exec"];
+    out.exec_security = str(exec, "security", "full");
+    out.exec_ask = str(exec, "ask", "off");
+    out.exec_safe_bins = strings(exec["safeBins"]);
+    if (auto v = int_of(exec["timeoutSec"])) out.exec_timeout_sec = *v;
+    if (auto v = int_of(exec["backgroundMs"])) out.exec_background_ms = *v;
+    const json& fetch = t["web"]["fetch"];
+    if (fetch["enabled"].is_bool()) out.web_fetch_enabled = fetch["enabled"].as_bool();
+    if (auto v = int_of(fetch["maxChars"])) out.web_fetch_max_chars = *v;
+    if (fetch["allowPrivateNetwork"].is_bool())
+      out.web_fetch_allow_private = fetch["allowPrivateNetwork"].as_bool();
   }
 
   void gateway(const json& g) {
