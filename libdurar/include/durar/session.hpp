@@ -1,0 +1,235 @@
+// Sessions: durable conversations. Per agent, an index (`sessions.json`: key -> entry) and
+// one append-only JSONL transcript per session, in the original's line format (version 3
+// header, entries forming a tree by id/parentId), under <state>/agents/<agentId>/sessions/.
+//
+// Crash safety: each transcript entry is one write(2) of one line; a torn last line (a
+// crash mid-write) is skipped with a warning when loading and never costs an earlier
+// entry. The index is replaced atomically (temp file + rename). A session is written by
+// one process at a time: opening it for writing takes an advisory lock, and a second
+// writer gets errc::unavailable naming the lock holder's pid.
+//
+// Threading: a session_store and the sessions it opened are used from one thread at a
+// time (the agent's io_context thread); they do no I/O in the background.
+#pragma once
+
+#include <durar/config.hpp>
+#include <durar/export.hpp>
+#include <durar/json.hpp>
+#include <durar/message.hpp>
+#include <durar/result.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace durar {
+
+// ---- keys ----------------------------------------------------------------------------
+
+// "agent:<agentId>:<mainKey>", the default conversation of an agent.
+DURAR_API std::string main_session_key(std::string_view agent_id,
+                                       std::string_view main_key = "main");
+// The agent a key belongs to ("agent:coder:main" -> "coder"); "main" for keys that name
+// none (cron:..., hook:...).
+DURAR_API std::string agent_of_session_key(std::string_view key);
+// Agent ids and key parts are lower-case [a-z0-9_-]; everything else becomes '-'.
+DURAR_API std::string normalize_agent_id(std::string_view id);
+
+// ---- transcript entries --------------------------------------------------------------
+
+// One transcript line. `raw` is the whole line as JSON, so fields Durar does not model
+// survive a load/save round trip; the typed fields are read from it.
+struct session_entry {
+  std::string type;       // "message", "compaction", "model_change", "custom", ...
+  std::string id;         // short hex, unique in the file
+  std::string parent_id;  // "" for the first entry after the header
+  std::string timestamp;  // ISO 8601, UTC
+  json raw;
+  std::optional<durar::message> msg;  // type "message"
+};
+
+// A `compaction` entry: the context after it is the summary, then the entries from
+// first_kept_entry_id on.
+struct compaction_record {
+  std::string summary;
+  std::string first_kept_entry_id;
+  std::int64_t tokens_before = 0;
+  json details;
+};
+
+// What loading found wrong and mended (in memory, and on disk when the session is opened
+// for writing: repairs are appended as entries, never by rewriting earlier lines).
+struct load_report {
+  std::vector<std::string> warnings;  // "line 12: torn last line skipped (41 bytes)"
+  int torn_lines_skipped = 0;
+  int bad_lines_skipped = 0;             // not JSON or not an entry; the file keeps them
+  int orphaned_tool_calls_repaired = 0;  // synthetic error results added
+};
+
+struct session_totals {
+  std::int64_t input = 0, output = 0, cache_read = 0, cache_write = 0, total_tokens = 0;
+  double cost = 0;  // USD
+  int assistant_messages = 0;
+};
+
+// The index entry of a session key, as `sessions.json` stores it (the original's field
+// names: sessionId, updatedAt, sessionStartedAt, lastInteractionAt, modelOverride,
+// providerOverride, thinkingLevel, inputTokens, outputTokens, totalTokens, contextTokens,
+// compactionCount). `raw` keeps fields Durar does not model.
+struct session_info {
+  std::string key;
+  std::string session_id;       // uuid; the transcript is <session_id>.jsonl
+  std::int64_t updated_at = 0;  // ms since the epoch
+  std::int64_t started_at = 0;
+  std::int64_t last_interaction_at = 0;
+  std::string model_override;     // model id, "" when none
+  std::string provider_override;  // provider id, "" when none
+  std::string thinking_level;     // "" when none
+  std::int64_t input_tokens = 0, output_tokens = 0, total_tokens = 0, context_tokens = 0;
+  int compaction_count = 0;
+  double cost = 0;  // USD, Durar's own field (estimatedCostUsd)
+  json raw = json::object();
+};
+
+enum class fsync_policy {
+  every_entry,  // fsync after each append
+  batched,      // fsync at most every `fsync_interval`, and on close
+  never,        // leave it to the OS (tests, benchmarks)
+};
+
+struct session_store_options {
+  fsync_policy transcript_fsync = fsync_policy::batched;
+  std::chrono::milliseconds fsync_interval{1000};
+  fsync_policy index_fsync = fsync_policy::every_entry;
+  session_config policy;  // reset mode, hour and idle minutes (config's `session`)
+  // Clock for reset decisions and timestamps; default system_clock.
+  std::function<std::chrono::system_clock::time_point()> clock;
+  std::string cwd;  // written into new transcripts' header; default the current dir
+};
+
+class session;
+
+// The sessions of one agent: <state_dir>/agents/<agent_id>/sessions/.
+class DURAR_API session_store {
+ public:
+  session_store(std::filesystem::path state_dir, std::string agent_id,
+                session_store_options options = {});
+  ~session_store();
+  session_store(const session_store&) = delete;
+  session_store& operator=(const session_store&) = delete;
+
+  [[nodiscard]] const std::filesystem::path& dir() const noexcept;
+  [[nodiscard]] const std::string& agent_id() const noexcept;
+
+  // Index entries, most recently updated first. A malformed sessions.json is an error
+  // naming the file and position; the file is left as it is.
+  [[nodiscard]] result<std::vector<session_info>> list() const;
+  [[nodiscard]] result<std::optional<session_info>> find(std::string_view key) const;
+
+  // Opens the key's current session for writing, creating it (index entry + transcript
+  // header) when absent, and starting a fresh one when the reset policy says the old one
+  // expired (daily hour passed, idle minutes exceeded). Locked until the session is
+  // destroyed.
+  [[nodiscard]] result<std::unique_ptr<session>> open(std::string_view key);
+  // Read-only view of a key's current transcript (no lock, no repair written).
+  [[nodiscard]] result<std::unique_ptr<session>> read(std::string_view key) const;
+  // Loads a transcript file directly, read-only (export, tests, the original's files).
+  [[nodiscard]] static result<std::unique_ptr<session>> read_file(const std::filesystem::path& p);
+
+  // New session id for the key; the old transcript is renamed
+  // <id>.jsonl.reset.<timestamp>. Returns the new entry.
+  result<session_info> reset(std::string_view key);
+  // Drops the index entry; the transcript is archived as by reset(). not_found when absent.
+  result<void> remove(std::string_view key);
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+  friend class session;
+};
+
+// One conversation: the transcript in memory plus the file it appends to.
+class DURAR_API session {
+ public:
+  ~session();  // flushes, fsyncs under the batched policy, releases the lock
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  [[nodiscard]] const std::string& key() const noexcept;  // "" for read_file()
+  [[nodiscard]] const std::string& id() const noexcept;
+  [[nodiscard]] const std::filesystem::path& path() const noexcept;
+  [[nodiscard]] bool writable() const noexcept;
+  [[nodiscard]] const load_report& report() const noexcept;
+
+  // Every entry in file order (the header excluded).
+  [[nodiscard]] const std::vector<session_entry>& entries() const noexcept;
+  // The entries of the active branch, root first: from the last entry up by parent_id.
+  [[nodiscard]] std::vector<const session_entry*> branch() const;
+  // What the model sees: the latest compaction's summary as a user message, then the
+  // messages (and custom_message entries) from its first kept entry on; without a
+  // compaction, every message of the branch.
+  [[nodiscard]] std::vector<message> context() const;
+  // The latest compaction on the branch, if any.
+  [[nodiscard]] std::optional<compaction_record> last_compaction() const;
+  [[nodiscard]] session_totals totals() const;  // over every assistant message in the file
+  // The model and thinking level last set by model_change / thinking_level_change.
+  [[nodiscard]] std::optional<std::string> model() const;  // "provider/model"
+  [[nodiscard]] std::optional<std::string> thinking_level() const;
+
+  // Appending: each call writes one line with one write(2) and returns the new entry's id;
+  // the parent is the previous entry. Errors (disk full, file gone) leave the file and the
+  // in-memory transcript as they were.
+  result<std::string> append(const message& m);
+  result<std::string> append_compaction(const compaction_record& c);
+  result<std::string> append_model_change(std::string_view provider, std::string_view model);
+  result<std::string> append_thinking_level(std::string_view level);
+  result<std::string> append_custom(std::string_view custom_type, json data);  // not sent
+  // Any other entry type: `fields` are merged into {type, id, parentId, timestamp}.
+  result<std::string> append_entry(std::string_view type, json fields);
+
+  // Index bookkeeping after a turn: usage totals, context tokens, model, last interaction.
+  result<void> record_turn(const assistant_message& last, std::int64_t context_tokens);
+  result<void> flush();  // fsync now
+
+ private:
+  session();
+  struct impl;
+  std::unique_ptr<impl> impl_;
+  friend class session_store;
+};
+
+// ---- compaction (pure planning; the agent calls the model) ---------------------------
+
+// Token estimate of a message the way the original estimates (characters / 4, images a
+// fixed cost), used when the vendor's usage is not known.
+DURAR_API std::int64_t estimate_tokens(const message& m);
+DURAR_API std::int64_t estimate_tokens(const std::vector<message>& ms);
+
+struct compaction_settings {
+  std::int64_t context_window = 200000;
+  std::int64_t reserve_tokens = 20000;      // headroom; at least the floor
+  std::int64_t keep_recent_tokens = 20000;  // newest history kept verbatim
+};
+DURAR_API compaction_settings compaction_settings_for(const config& cfg,
+                                                      std::int64_t context_window);
+
+// True when `context_tokens` exceeds the window minus the reserve.
+DURAR_API bool should_compact(std::int64_t context_tokens, const compaction_settings& s);
+
+struct compaction_plan {
+  std::vector<message> to_summarize;  // older history, oldest first (with any earlier summary)
+  std::string first_kept_entry_id;    // where the kept history starts
+  std::int64_t tokens_before = 0;
+};
+// Chooses the cut: keeps at least keep_recent_tokens of the newest entries, never
+// separating a tool call from its result; nothing to compact -> nullopt.
+DURAR_API std::optional<compaction_plan> plan_compaction(const session& s,
+                                                         const compaction_settings& settings);
+
+}  // namespace durar
