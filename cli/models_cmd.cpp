@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace durar::cli {
 
@@ -60,22 +61,64 @@ std::vector<listed_model> configured(const config& cfg, const catalog& cat) {
   return out;
 }
 
+// What a probed server said, short: "up, 3 models" or "down: not reachable".
+std::string server_state(const discovery_report& r) {
+  if (r.reachable)
+    return r.models.size() == 1 ? "up, 1 model" : fmt::format("up, {} models", r.models.size());
+  switch (r.failure.code) {  // the whole message is in --json and models list --verbose
+    case errc::unavailable:
+      return "down: not reachable";
+    case errc::deadline_exceeded:
+      return "down: no answer in time";
+    case errc::unauthenticated:
+      return "down: wants an API key";
+    case errc::protocol_error:
+      return "down: not a model listing";
+    default:
+      return "down: " + r.failure.message;
+  }
+}
+
+json servers_json(const std::vector<discovery_report>& reports) {
+  json out = json::array();
+  for (const auto& r : reports) {
+    json s = json::object({{"provider", r.provider},
+                           {"baseUrl", r.base_url},
+                           {"reachable", r.reachable},
+                           {"models", r.models.size()}});
+    if (!r.reachable) s.set("error", r.failure.message);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 int models_list(context& ctx, const parsed_args& args) {
   auto cfg = load_config(ctx.load());
   if (!cfg) return fail_with(ctx, exit_failure, cfg.error().message);
-  auto cat = catalog::from_config(*cfg);
-  if (!cat) return fail_with(ctx, exit_failure, cat.error().message);
+  auto built = catalog::from_config(*cfg);
+  if (!built) return fail_with(ctx, exit_failure, built.error().message);
 
-  std::vector<listed_model> models;
-  if (args.has("all")) {
-    models = configured(*cfg, *cat);
+  // Probing costs up to the timeout, so only --local asks the servers what they serve.
+  const bool local_only = args.has("local");
+  asio::io_context io;
+  std::optional<model_router> router;
+  std::vector<discovery_report> servers;
+  const catalog* cat = &*built;
+  if (local_only) {
+    router.emplace(io, *cfg);
+    servers = router->discover();
+    cat = &router->models();
+  }
+
+  std::vector<listed_model> models = configured(*cfg, *cat);
+  if (args.has("all"))
     for (const auto& p : cat->providers())
       for (const auto& m : p.models) add(models, *cat, m.ref(), "");
-  } else {
-    models = configured(*cfg, *cat);
-  }
+  for (const auto& r : servers)
+    for (const auto& m : r.models) add(models, *cat, m.ref(), "local");
   if (auto only = args.value("provider")) {
     std::erase_if(models, [&](const listed_model& m) { return m.ref.provider != *only; });
+    std::erase_if(servers, [&](const discovery_report& r) { return r.provider != *only; });
   }
 
   auto auth_of = [&](const listed_model& m) {
@@ -86,6 +129,7 @@ int models_list(context& ctx, const parsed_args& args) {
     const provider_info* p = cat->provider(m.ref.provider);
     return p != nullptr && p->local;
   };
+  if (local_only) std::erase_if(models, [&](const listed_model& m) { return !is_local(m); });
   for (auto& m : models) {
     std::string alias = cat->alias_of(m.ref);
     if (!alias.empty()) m.tags.push_back("alias:" + alias);
@@ -107,13 +151,22 @@ int models_list(context& ctx, const parsed_args& args) {
           {"missing", m.info == nullptr},
       }));
     }
-    print_json(json::object({{"count", models.size()}, {"models", list}}));
+    json out = json::object({{"count", models.size()}, {"models", list}});
+    if (local_only) out.set("servers", servers_json(servers));
+    print_json(out);
     return exit_ok;
   }
+  if (args.has("verbose"))
+    for (const auto& r : servers)
+      if (!r.reachable)
+        print(stderr, ctx.styles.yellow("unreachable:") + " " + r.provider + ": " +
+                          r.failure.message + "\n");
   if (models.empty()) {
-    print(stdout,
-          "No models configured. Pick one with 'durar models set <provider/model>'; "
-          "'durar models list --all' shows the catalog.\n");
+    print(stdout, local_only
+                      ? "No local models found. Start Ollama, vLLM, SGLang or LM Studio, or set "
+                        "models.providers.<id>.baseUrl; --verbose shows what was probed.\n"
+                      : "No models configured. Pick one with 'durar models set <provider/model>'; "
+                        "'durar models list --all' shows the catalog.\n");
     return exit_ok;
   }
   std::vector<std::vector<std::string>> rows = {{"Model", "Input", "Ctx", "Local", "Auth", "Tags"}};
@@ -167,6 +220,7 @@ int models_status(context& ctx, const parsed_args&) {
   model_router router(io, *cfg, ropts);
   const catalog& cat = router.models();
   auto cooling = router.cooldowns();
+  auto servers = router.discover();
 
   json providers = json::array();
   std::vector<std::vector<std::string>> rows = {{"Provider", "Keys", "Sources"}};
@@ -179,7 +233,8 @@ int models_status(context& ctx, const parsed_args&) {
       sources.push_back(c.source);
       joined += (joined.empty() ? "" : ", ") + c.source;
     }
-    providers.push_back(json::object({{"provider", p.id}, {"keys", creds.size()}, {"sources", sources}}));
+    providers.push_back(
+        json::object({{"provider", p.id}, {"keys", creds.size()}, {"sources", sources}}));
     rows.push_back({p.id, p.needs_key ? std::to_string(creds.size()) : "local", joined});
   }
   json cooldowns = json::array();
@@ -187,11 +242,15 @@ int models_status(context& ctx, const parsed_args&) {
   std::vector<std::vector<std::string>> cool_rows = {{"Model", "Key", "Reason", "Left"}};
   for (const auto& c : cooling) {
     auto left = std::chrono::duration_cast<std::chrono::seconds>(c.until - now).count();
-    cooldowns.push_back(json::object({{"provider", c.provider}, {"model", c.model},
-                                      {"credential", c.credential}, {"reason", c.reason},
-                                      {"level", c.level}, {"remainingSeconds", left}}));
+    cooldowns.push_back(json::object({{"provider", c.provider},
+                                      {"model", c.model},
+                                      {"credential", c.credential},
+                                      {"reason", c.reason},
+                                      {"level", c.level},
+                                      {"remainingSeconds", left}}));
     cool_rows.push_back({c.provider + "/" + c.model, c.credential, c.reason,
-                         fmt::format("{}m{:02}s", left / 60, left % 60)});
+                         left >= 3600 ? fmt::format("{}h{:02}m", left / 3600, left % 3600 / 60)
+                                      : fmt::format("{}m{:02}s", left / 60, left % 60)});
   }
   if (ctx.globals.json) {
     json fallbacks = json::array();
@@ -199,6 +258,7 @@ int models_status(context& ctx, const parsed_args&) {
     print_json(json::object({{"defaultModel", cfg->agents.model.primary},
                              {"fallbacks", fallbacks},
                              {"providers", providers},
+                             {"localServers", servers_json(servers)},
                              {"cooldowns", cooldowns}}));
     return exit_ok;
   }
@@ -206,8 +266,13 @@ int models_status(context& ctx, const parsed_args&) {
                     (cfg->agents.model.primary.empty() ? "(not set)" : cfg->agents.model.primary);
   for (const auto& f : cfg->agents.model.fallbacks) out += ", then " + f;
   out += "\n\n" + format_table(rows, 80);
-  out += "\n" + (cooling.empty() ? std::string("No key is cooling down.\n")
-                                   : format_table(cool_rows, 80));
+  if (!servers.empty()) {
+    std::vector<std::vector<std::string>> server_rows = {{"Local server", "URL", "State"}};
+    for (const auto& r : servers) server_rows.push_back({r.provider, r.base_url, server_state(r)});
+    out += "\n" + format_table(server_rows, 80);
+  }
+  out += "\n" +
+         (cooling.empty() ? std::string("No key is cooling down.\n") : format_table(cool_rows, 80));
   print(stdout, out);
   return exit_ok;
 }
@@ -227,13 +292,16 @@ int models_probe(context& ctx, const parsed_args& args) {
   req.conv.messages.push_back(user_text("Reply with the single word: ok"));
   auto started = std::chrono::steady_clock::now();
   auto out = router.complete(std::move(req));
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - started)
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  started)
                 .count();
   if (ctx.globals.json) {
-    json j = json::object({{"model", args.positional[0]}, {"ok", out.has_value()}, {"latencyMs", ms}});
-    if (out) j.set("usage", to_json(out->usage));
-    else j.set("error", out.error().describe());
+    json j =
+        json::object({{"model", args.positional[0]}, {"ok", out.has_value()}, {"latencyMs", ms}});
+    if (out)
+      j.set("usage", to_json(out->usage));
+    else
+      j.set("error", out.error().describe());
     print_json(j);
     return out ? exit_ok : exit_failure;
   }
@@ -252,7 +320,9 @@ std::vector<command_spec> models_commands() {
        "",
        "List configured models (--all: the whole catalog) with auth and context",
        {{"all", "", "include every catalog model"},
-        {"provider", "ID", "only this provider's models"}},
+        {"local", "", "ask local servers (Ollama, vLLM, ...) for their models; only local models"},
+        {"provider", "ID", "only this provider's models"},
+        {"verbose", "", "with --local: report unreachable servers on stderr"}},
        0,
        0,
        models_list},
@@ -263,10 +333,20 @@ std::vector<command_spec> models_commands() {
        1,
        1,
        models_set},
-      {"models status", "", "Which providers have credentials, which keys are cooling down", {},
-       0, 0, models_status},
-      {"models probe", "<provider/model|alias>",
-       "Send one tiny request and print latency, usage and cost", {}, 1, 1, models_probe},
+      {"models status",
+       "",
+       "Which providers have credentials, which local servers answer, which keys cool down",
+       {},
+       0,
+       0,
+       models_status},
+      {"models probe",
+       "<provider/model|alias>",
+       "Send one tiny request and print latency, usage and cost",
+       {},
+       1,
+       1,
+       models_probe},
   };
 }
 

@@ -319,3 +319,28 @@ TEST_CASE("a model without a key fails once, with the variable to set", "[router
   CHECK(r.outcome.error().message == "no API key for openai: set OPENAI_API_KEY");
   CHECK(r.count("error") == 1);
 }
+
+TEST_CASE("a model's params from the config reach the wire, under the caller's own", "[router]") {
+  fake_vendor_server alpha;
+  alpha.enqueue(recorded(hello));
+  alpha.enqueue(recorded(hello));
+  config cfg = make_config(alpha.base_url(), alpha.base_url(), {{"ALPHA_API_KEY", "k"}});
+  model_options mo;
+  mo.params = json::object({{"temperature", 0.25}, {"maxTokens", 77}});
+  cfg.agents.models["alpha/m1"] = mo;
+
+  REQUIRE(run(cfg).outcome.has_value());
+  completion_request own;
+  own.options.temperature = 0.9;
+  REQUIRE(run(cfg, own).outcome.has_value());
+
+  auto reqs = alpha.requests();
+  REQUIRE(reqs.size() == 2);
+  auto first = json::parse(reqs[0].body);
+  REQUIRE(first.has_value());
+  CHECK((*first)["temperature"].as_double() == Approx(0.25));
+  CHECK((*first)["max_tokens"].as_int() == 77);
+  auto second = json::parse(reqs[1].body);
+  REQUIRE(second.has_value());
+  CHECK((*second)["temperature"].as_double() == Approx(0.9));
+}

@@ -3,12 +3,14 @@
 // official schemas. Adding a transport is one row in `targets`.
 #include <durar/provider.hpp>
 
+#include "transports/embeddings.hpp"
 #include "transports/transports.hpp"
 
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,23 @@ const std::vector<target> targets = {
      "https://generativelanguage.googleapis.com/v1beta", "gemini-2.5-pro"},
     {detail::make_ollama_transport, api_kind::ollama, "", "ollama", "http://127.0.0.1:11434",
      "qwen3:8b"},
+};
+
+// Embedding wires: <out>/<folder>/<case>.json, checked against the wire's own request schema.
+struct embedding_target {
+  std::string folder;
+  api_kind api;
+  std::string provider_id;
+  std::string base_url;
+  std::string model_id;
+};
+
+const std::vector<embedding_target> embedding_targets = {
+    {"openai-embeddings", api_kind::openai_completions, "openai", "https://api.openai.com/v1",
+     "text-embedding-3-small"},
+    {"google-embeddings", api_kind::google_generative_ai, "google",
+     "https://generativelanguage.googleapis.com/v1beta", "gemini-embedding-001"},
+    {"ollama-embeddings", api_kind::ollama, "ollama", "http://127.0.0.1:11434", "nomic-embed-text"},
 };
 
 // A 1x1 PNG, so vendors that sniff image bytes see a real one.
@@ -183,6 +202,15 @@ int main(int argc, char** argv) {
       request_options options;
       if (name == "text") options.temperature = 0.7;
       if (name == "thinking") options.thinking = thinking_level::high;
+      // Every per-model param the Responses transport forwards, on the native endpoint.
+      if (name == "tools" && t.api == api_kind::openai_responses) {
+        options.session_id = "sess-dump";
+        options.params = json::object({{"serviceTier", "flex"},
+                                       {"textVerbosity", "medium"},
+                                       {"parallelToolCalls", false},
+                                       {"cacheRetention", "long"},
+                                       {"responsesServerCompaction", true}});
+      }
       call_spec call{model, provider, &key, conv, options};
       auto req = tr->build_request(call);
       if (!req) {
@@ -197,6 +225,29 @@ int main(int argc, char** argv) {
         return 1;
       }
       std::ofstream(dir / (t.variant + name + ".json"), std::ios::binary) << body->dump(2) << "\n";
+      ++written;
+    }
+  }
+  const std::vector<std::string> texts = {"Durar keeps notes in Markdown.",
+                                          "The gateway listens on port 18789.", "\u00e9t\u00e9"};
+  for (const auto& t : embedding_targets) {
+    provider_info provider;
+    provider.id = t.provider_id;
+    provider.api = t.api;
+    provider.base_url = t.base_url;
+    const secret key("sk-dump-requests-not-a-real-key");
+    const fs::path dir = root / t.folder;
+    fs::create_directories(dir);
+    for (const std::optional<int> dimensions : {std::optional<int>(), std::optional<int>(256)}) {
+      const std::string name = dimensions ? "dimensions" : "batch";
+      detail::embedding_call call{provider, t.model_id, &key, texts, dimensions};
+      auto req = detail::embedding_wire_for(t.api)->build(call);
+      auto body = req ? json::parse(req->body) : durar::result<json>(fail(req.error()));
+      if (!body) {
+        std::cerr << t.folder << "/" << name << ": " << body.error().describe() << "\n";
+        return 1;
+      }
+      std::ofstream(dir / (name + ".json"), std::ios::binary) << body->dump(2) << "\n";
       ++written;
     }
   }

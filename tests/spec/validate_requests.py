@@ -32,11 +32,15 @@ SCHEMAS = {
     ),
     "google-generative-ai": ("gemini.v1beta.schema.json", "#/definitions/GenerateContentRequest", "draft7"),
     "ollama": ("ollama.openapi.yaml", "#/components/schemas/ChatRequest", "2020-12"),
+    # Embedding requests, one folder per wire (transports/embeddings.hpp).
+    "openai-embeddings": ("openai.openapi.yaml.gz", "#/components/schemas/CreateEmbeddingRequest", "2020-12"),
+    "google-embeddings": ("gemini.v1beta.schema.json", "#/definitions/BatchEmbedContentsRequest", "draft7"),
+    "ollama-embeddings": ("ollama.openapi.yaml", "#/components/schemas/EmbedRequest", "2020-12"),
 }
 
 # Bodies of these apis may not carry top-level fields the schema does not name: an unknown
 # field is how an OpenAI-only option leaks to a server that rejects it.
-CLOSED_TOP_LEVEL = {"openai-completions"}
+CLOSED_TOP_LEVEL = {"openai-completions", "openai-embeddings", "ollama-embeddings"}
 
 
 def load_modules():

@@ -31,6 +31,7 @@ struct server_state {
   mutable std::mutex mutex;
   mutable std::condition_variable arrived;
   std::deque<fake_response> queue;
+  fake_vendor_server::responder respond;
   std::vector<recorded_request> requests;
   std::size_t connections = 0;
 
@@ -43,6 +44,8 @@ struct server_state {
     std::lock_guard lock(mutex);
     requests.push_back(std::move(r));
     arrived.notify_all();
+    if (respond)
+      if (auto answer = respond(requests.back())) return std::move(*answer);
     if (queue.empty())
       return error_response(
           599, R"({"error":{"message":"fake_vendor_server: no response queued","type":"test"}})");
@@ -282,6 +285,11 @@ std::string fake_vendor_server::base_url() const {
 void fake_vendor_server::enqueue(fake_response r) {
   std::lock_guard lock(impl_->state.mutex);
   impl_->state.queue.push_back(std::move(r));
+}
+
+void fake_vendor_server::respond_with(responder r) {
+  std::lock_guard lock(impl_->state.mutex);
+  impl_->state.respond = std::move(r);
 }
 
 std::vector<recorded_request> fake_vendor_server::requests() const {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,12 +22,12 @@ struct fake_response {
   bool chunked = true;  // Transfer-Encoding: chunked (streams), else Content-Length
 
   // Faults.
-  std::size_t split_every = 0;                    // write the body N bytes at a time (0: whole)
-  std::optional<std::size_t> reset_after;         // RST the connection after N body bytes
-  std::optional<std::size_t> stall_after;         // stop sending after N body bytes, keep open
-  std::optional<std::size_t> close_after;         // FIN after N body bytes (truncated body)
-  bool reset_before_headers = false;              // RST as soon as the request is read
-  std::chrono::milliseconds delay_headers{0};     // wait before the status line
+  std::size_t split_every = 0;                 // write the body N bytes at a time (0: whole)
+  std::optional<std::size_t> reset_after;      // RST the connection after N body bytes
+  std::optional<std::size_t> stall_after;      // stop sending after N body bytes, keep open
+  std::optional<std::size_t> close_after;      // FIN after N body bytes (truncated body)
+  bool reset_before_headers = false;           // RST as soon as the request is read
+  std::chrono::milliseconds delay_headers{0};  // wait before the status line
 };
 
 // An SSE/NDJSON/JSON recording as a 200 response with the matching Content-Type
@@ -38,7 +39,7 @@ fake_response error_response(int status, std::string body,
 
 struct recorded_request {
   std::string method;
-  std::string target;  // path and query
+  std::string target;                                        // path and query
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
   [[nodiscard]] std::string header(const std::string& lower_name) const;
@@ -56,6 +57,10 @@ class fake_vendor_server {
 
   // Responses are served in order, one per request; with none queued the answer is 599.
   void enqueue(fake_response r);
+  // Answers by request (method, path, body) for servers probed concurrently; consulted on the
+  // server thread before the queue, nullopt falls through to it. Must not call the server.
+  using responder = std::function<std::optional<fake_response>(const recorded_request&)>;
+  void respond_with(responder r);
   // Requests received so far (thread-safe snapshot).
   [[nodiscard]] std::vector<recorded_request> requests() const;
   // Blocks until `n` requests have arrived or `timeout` passes; returns whether they did.

@@ -447,3 +447,35 @@ TEST_CASE("exact request bodies for a replayed conversation", "[openai-completio
   f.model = qwen();
   check_golden(body(f), "proxy_replay.request.json");
 }
+
+TEST_CASE("Mistral gets 9-character alphanumeric tool-call ids, paired and distinct",
+          "[openai-completions]") {
+  call_fixture f;
+  f.provider = proxy_provider();
+  f.provider.id = "mistral";
+  f.provider.base_url = "https://api.mistral.ai/v1";
+  f.model = qwen();
+  f.model.provider = "mistral";
+  f.model.id = "mistral-large-latest";
+  f.conv.messages.emplace_back(user_text("go"));
+  assistant_message a = from("openai", "openai-responses", "gpt-5.4");
+  // "a1b2c3d4e" is already valid; "a1b2-c3d4-e" strips to the same 9 characters and must
+  // not take it.
+  for (std::string id : {"call_abc|fc_123", "a1b2c3d4e", "a1b2-c3d4-e", "\xF0\x9F\xA6\xAA"})
+    a.content.emplace_back(tool_call_block{id, "read", json::object(), {}});
+  f.conv.messages.emplace_back(a);
+  for (std::string id : {"call_abc|fc_123", "a1b2c3d4e", "a1b2-c3d4-e", "\xF0\x9F\xA6\xAA"})
+    f.conv.messages.emplace_back(result_of(id, "read", "ok"));
+  const json msgs = body(f)["messages"];
+  check_pairing(msgs);
+  std::vector<std::string> ids;
+  for (const auto& c : msgs[1]["tool_calls"].as_array()) ids.push_back(c.string_or("id"));
+  // The values the original derives for the same ids (its short hash, cut to 9).
+  CHECK(ids == std::vector<std::string>{"18g6kob34", "a1b2c3d4e", "19fdn8l13", "zp01uu1vt"});
+  for (std::size_t i = 0; i < ids.size(); ++i) CHECK(msgs[2 + i]["tool_call_id"] == json(ids[i]));
+
+  // Other hosts keep the OpenAI rule.
+  f.provider.id = "vllm";
+  f.provider.base_url = "http://127.0.0.1:8000/v1";
+  CHECK(body(f)["messages"][1]["tool_calls"][0]["id"] == json("call_abc"));
+}

@@ -445,3 +445,105 @@ TEST_CASE("responses: effort tables by model family", "[openai-responses]") {
                json::object({{"supportedReasoningEfforts", json::array({"high"})}})) ==
         json("high"));
 }
+
+// ---- per-model params --------------------------------------------------------------------
+
+TEST_CASE("responses: params set tier, verbosity, parallel calls and cache retention",
+          "[openai-responses]") {
+  fixture f = openai("gpt-5.4");
+  f.conv.messages.emplace_back(user_text("hi"));
+  f.options.session_id = "sess-1";
+  f.options.params = json::object({{"serviceTier", "Flex"},
+                                   {"textVerbosity", "HIGH"},
+                                   {"parallelToolCalls", false},
+                                   {"cacheRetention", "long"}});
+  json body = body_of(*responses().build_request(f.call()));
+  CHECK(body["service_tier"] == json("flex"));
+  CHECK(body["text"] == json::object({{"verbosity", "high"}}));
+  CHECK(body["parallel_tool_calls"] == json(false));
+  CHECK(body["prompt_cache_key"] == json("sess-1"));
+  CHECK(body["prompt_cache_retention"] == json("24h"));
+  CHECK(body["store"] == json(false));
+
+  // snake_case wins over camelCase; an unknown tier is ignored rather than sent.
+  f.options.params = json::object({{"service_tier", "priority"}, {"serviceTier", "flex"}});
+  CHECK(body_of(*responses().build_request(f.call()))["service_tier"] == json("priority"));
+  f.options.params = json::object({{"serviceTier", "turbo"}});
+  CHECK(!body_of(*responses().build_request(f.call())).contains("service_tier"));
+
+  // Fast mode is priority processing, unless a tier is named.
+  f.options.params = json::object({{"fastMode", true}});
+  CHECK(body_of(*responses().build_request(f.call()))["service_tier"] == json("priority"));
+  f.options.params = json::object({{"fastMode", "on"}, {"serviceTier", "default"}});
+  CHECK(body_of(*responses().build_request(f.call()))["service_tier"] == json("default"));
+
+  // cacheRetention "none" sends no cache key at all.
+  f.options.params = json::object({{"cacheRetention", "none"}});
+  body = body_of(*responses().build_request(f.call()));
+  CHECK(!body.contains("prompt_cache_key"));
+  CHECK(!body.contains("prompt_cache_retention"));
+}
+
+TEST_CASE("responses: OpenAI's GPT-5 runs terse with parallel calls unless params say otherwise",
+          "[openai-responses]") {
+  auto body_for = [](std::string_view model_id, json params) {
+    fixture f = openai(model_id);
+    f.conv.messages.emplace_back(user_text("hi"));
+    f.options.params = std::move(params);
+    return body_of(*responses().build_request(f.call()));
+  };
+  json b = body_for("gpt-5.4", json());
+  CHECK(b["text"] == json::object({{"verbosity", "low"}}));
+  CHECK(b["parallel_tool_calls"] == json(true));
+  b = body_for("gpt-5.4", json::object({{"text_verbosity", "medium"},
+                                        {"parallel_tool_calls", json()}}));  // null: unset
+  CHECK(b["text"] == json::object({{"verbosity", "medium"}}));
+  CHECK(!b.contains("parallel_tool_calls"));
+  b = body_for("gpt-4.1", json());
+  CHECK(!b.contains("text"));
+  CHECK(!b.contains("parallel_tool_calls"));
+}
+
+TEST_CASE("responses: a proxy gets no tier and no cache key unless its compat allows",
+          "[openai-responses]") {
+  fixture f;
+  f.provider.id = "my-proxy";
+  f.provider.api = api_kind::openai_responses;
+  f.provider.base_url = "https://llm.example.com/v1";
+  f.model.provider = "my-proxy";
+  f.model.id = "gpt-5";
+  f.model.api = api_kind::openai_responses;
+  f.conv.messages.emplace_back(user_text("hi"));
+  f.options.session_id = "sess-1";
+  f.options.params = json::object({{"serviceTier", "priority"},
+                                   {"fastMode", true},
+                                   {"textVerbosity", "low"},
+                                   {"responsesServerCompaction", true}});
+  json body = body_of(*responses().build_request(f.call()));
+  CHECK(!body.contains("service_tier"));
+  CHECK(!body.contains("prompt_cache_key"));
+  CHECK(!body.contains("store"));
+  CHECK(!body.contains("context_management"));
+  CHECK(!body.contains("parallel_tool_calls"));  // the GPT-5 default is OpenAI's own
+  CHECK(body["text"] == json::object({{"verbosity", "low"}}));
+  f.model.compat = json::object({{"supportsPromptCacheKey", true}});
+  CHECK(body_of(*responses().build_request(f.call()))["prompt_cache_key"] == json("sess-1"));
+}
+
+TEST_CASE("responses: server compaction stores the exchange and sets a threshold",
+          "[openai-responses]") {
+  fixture f = openai("gpt-5.4");
+  f.model.context_window = 400000;
+  f.conv.messages.emplace_back(user_text("hi"));
+  f.options.params = json::object({{"responsesServerCompaction", true}});
+  json body = body_of(*responses().build_request(f.call()));
+  CHECK(body["store"] == json(true));
+  CHECK(body["context_management"] ==
+        json::array({json::object({{"type", "compaction"}, {"compact_threshold", 280000}})}));
+  f.options.params.set("responsesCompactThreshold", 50000);
+  body = body_of(*responses().build_request(f.call()));
+  CHECK(body["context_management"][0]["compact_threshold"] == json(50000));
+  f.model.compat = json::object({{"supportsStore", false}});
+  body = body_of(*responses().build_request(f.call()));
+  CHECK(!body.contains("context_management"));
+}

@@ -55,8 +55,8 @@ struct cooldown_entry {
   std::string model;
   std::string credential;  // source name plus a short fingerprint, never the key
   std::chrono::system_clock::time_point until;
-  int level = 0;           // how many times in a row it failed
-  std::string reason;      // errc name
+  int level = 0;       // how many times in a row it failed
+  std::string reason;  // errc name
 };
 
 // Embeddings: one vector per input, in input order. `model` is "provider/model" of a model
@@ -88,7 +88,7 @@ struct discovery_report {
 
 struct router_options {
   std::filesystem::path state_dir;  // cooldowns.json lives here; "" keeps them in memory
-  std::chrono::milliseconds retry_after_cap{5000};  // longer waits rotate instead
+  std::chrono::milliseconds retry_after_cap{5000};               // longer waits rotate instead
   std::function<std::chrono::system_clock::time_point()> clock;  // default: system_clock
 };
 
@@ -101,6 +101,10 @@ class DURAR_API model_router {
   model_router& operator=(const model_router&) = delete;
 
   [[nodiscard]] const catalog& models() const noexcept;
+  // The io_context everything runs on (the agent runs its timers and tools there too).
+  [[nodiscard]] asio::io_context& io() const noexcept;
+  // The config the router was built from (the agent reads its compaction settings).
+  [[nodiscard]] const config& cfg() const noexcept;
   // Hosts add providers and wire APIs at run time; they get the same routing as built-ins.
   result<void> add_provider(provider_info provider);
   void add_transport(std::string api_name, std::shared_ptr<const transport> t);
@@ -121,8 +125,7 @@ class DURAR_API model_router {
 
   // Embeds `inputs`; `done` is called exactly once. Unknown provider, an api without
   // embeddings (anthropic-messages) or no key: an error naming what is missing.
-  void async_embed(embedding_request request,
-                   std::function<void(result<embedding_result>)> done,
+  void async_embed(embedding_request request, std::function<void(result<embedding_result>)> done,
                    asio::cancellation_slot cancel = {});
   result<embedding_result> embed(embedding_request request);  // blocking, as complete()
 

@@ -46,8 +46,10 @@ unexpected<error> config_error(const std::string& where, const std::string& what
   return fail(errc::invalid_argument, where + ": " + what);
 }
 
+}  // namespace
+
 // Overlays the fields the config sets; `fresh` models get the documented defaults first.
-void apply_model_config(model_info& m, const model_config& mc) {
+void detail::apply_model_config(model_info& m, const model_config& mc) {
   if (!mc.name.empty()) m.name = mc.name;
   if (mc.reasoning) m.reasoning = *mc.reasoning;
   if (!mc.input.empty()) m.input = mc.input;
@@ -58,6 +60,8 @@ void apply_model_config(model_info& m, const model_config& mc) {
   if (!mc.compat.is_null()) m.compat = mc.compat;
   m.max_tokens = std::min(m.max_tokens, m.context_window);  // the original clamps the same way
 }
+
+namespace {
 
 result<void> apply_provider_config(provider_info& p, const provider_config& pc,
                                    const std::string& where) {
@@ -95,7 +99,7 @@ result<void> apply_provider_config(provider_info& p, const provider_config& pc,
       p.models.push_back(std::move(m));
       it = std::prev(p.models.end());
     }
-    apply_model_config(*it, mc);
+    detail::apply_model_config(*it, mc);
   }
   return {};
 }

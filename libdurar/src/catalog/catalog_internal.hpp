@@ -51,6 +51,12 @@ std::string normalize_model_id(std::string_view provider, std::string_view model
 // "my-proxy" -> "MY_PROXY": the stem of MY_PROXY_API_KEY and friends.
 std::string env_stem(std::string_view provider_id);
 
+// ---- config ----------------------------------------------------------------------------
+
+// Overlays the fields a config model entry sets (name, limits, cost, ...) on `m`; also used
+// for discovered models, so that what the config says wins over what a server reports.
+void apply_model_config(model_info& m, const model_config& mc);
+
 // ---- built-in data ---------------------------------------------------------------------
 
 enum class thinks : bool { no = false, yes = true };

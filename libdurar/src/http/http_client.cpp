@@ -59,7 +59,7 @@ struct http_client::impl {
   impl& operator=(const impl&) = delete;
 
   void start(http_request request, http_timeouts timeouts, http_callbacks callbacks,
-             asio::cancellation_slot slot);
+             asio::cancellation_slot slot, http_connect_options connect);
   void add(std::uint64_t id);
   void abort(std::uint64_t id, durar::error e);
   void finish(std::uint64_t id, result<void> r);
@@ -121,11 +121,13 @@ http_client::impl::~impl() {
 }
 
 void http_client::impl::start(http_request request, http_timeouts timeouts,
-                              http_callbacks callbacks, asio::cancellation_slot slot) {
+                              http_callbacks callbacks, asio::cancellation_slot slot,
+                              http_connect_options connect) {
   const std::uint64_t id = next_id++;
   auto owned =
       std::make_unique<transfer>(io, id, std::move(request), timeouts, std::move(callbacks));
   transfer& t = *owned;
+  t.connect = std::move(connect);
   transfers.emplace(id, std::move(owned));
   std::weak_ptr<int> token = alive;
 
@@ -398,8 +400,8 @@ http_client::~http_client() {
 }
 
 void http_client::start(http_request request, http_timeouts timeouts, http_callbacks callbacks,
-                        asio::cancellation_slot slot) {
-  impl_->start(std::move(request), timeouts, std::move(callbacks), slot);
+                        asio::cancellation_slot slot, http_connect_options connect) {
+  impl_->start(std::move(request), timeouts, std::move(callbacks), slot, std::move(connect));
 }
 
 std::size_t http_client::active() const noexcept { return impl_->transfers.size(); }

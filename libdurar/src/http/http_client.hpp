@@ -13,7 +13,9 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace durar::detail {
 
@@ -21,6 +23,13 @@ struct http_timeouts {
   std::chrono::milliseconds connect{10'000};
   std::chrono::milliseconds idle{120'000};  // no byte received for this long
   std::chrono::milliseconds total{0};       // 0: none
+};
+
+// Connection settings for the rare caller that needs them.
+struct http_connect_options {
+  // "host:port:address[,address]" entries (CURLOPT_RESOLVE): connect to these addresses
+  // instead of asking DNS, so a caller that vetted them reaches exactly those.
+  std::vector<std::string> resolve;
 };
 
 struct http_callbacks {
@@ -46,7 +55,7 @@ class http_client {
   // Starts a request on the io_context. Emitting the slot's signal cancels this request
   // only. Callbacks run on the io_context's thread.
   void start(http_request request, http_timeouts timeouts, http_callbacks callbacks,
-             asio::cancellation_slot slot = {});
+             asio::cancellation_slot slot = {}, http_connect_options connect = {});
 
   // Requests started and not yet completed.
   [[nodiscard]] std::size_t active() const noexcept;

@@ -148,6 +148,7 @@ transfer::transfer(asio::io_context& io, std::uint64_t id_, http_request req, ht
 transfer::~transfer() {
   if (easy != nullptr) curl_easy_cleanup(easy);
   curl_slist_free_all(header_list);
+  curl_slist_free_all(resolve_list);
 }
 
 void transfer::callback_threw(const char* what, const char* detail) noexcept {
@@ -209,6 +210,12 @@ result<void> transfer::configure(void* sockets_owner, curl_opensocket_callback o
   if (timeouts.connect.count() > 0)
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeouts.connect.count()));
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, header_list);
+  for (const auto& entry : connect.resolve) {
+    curl_slist* next = curl_slist_append(resolve_list, entry.c_str());
+    if (next == nullptr) return fail(errc::internal, "out of memory building the resolve list");
+    resolve_list = next;
+  }
+  if (resolve_list != nullptr) curl_easy_setopt(easy, CURLOPT_RESOLVE, resolve_list);
   curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &on_header_line);
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, static_cast<void*>(this));
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &on_body_bytes);

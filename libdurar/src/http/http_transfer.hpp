@@ -52,6 +52,8 @@ struct transfer {
   std::uint64_t id;
   CURL* easy = nullptr;
   curl_slist* header_list = nullptr;
+  http_connect_options connect;
+  curl_slist* resolve_list = nullptr;  // from connect.resolve
   http_request request;
   http_timeouts timeouts;
   http_callbacks callbacks;

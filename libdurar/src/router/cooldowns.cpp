@@ -22,10 +22,14 @@ milliseconds ladder(cooldown_reason why, int level) {
 
 std::string_view name(cooldown_reason why) {
   switch (why) {
-    case cooldown_reason::auth: return "auth";
-    case cooldown_reason::rate_limit: return "rate_limit";
-    case cooldown_reason::timeout: return "timeout";
-    case cooldown_reason::billing: return "billing";
+    case cooldown_reason::auth:
+      return "auth";
+    case cooldown_reason::rate_limit:
+      return "rate_limit";
+    case cooldown_reason::timeout:
+      return "timeout";
+    case cooldown_reason::billing:
+      return "billing";
   }
   return "unknown";
 }
@@ -34,7 +38,8 @@ bool mentions_billing(const error& e) {
   std::string text = e.provider_message + " " + e.message;
   std::transform(text.begin(), text.end(), text.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  for (const char* w : {"billing", "insufficient_quota", "credit balance", "payment"})
+  for (const char* w : {"billing", "insufficient_quota", "credit balance", "payment",
+                        "insufficient credit", "insufficient balance", "more credits"})
     if (text.find(w) != std::string::npos) return true;
   return false;
 }
@@ -144,6 +149,8 @@ void cooldown_store::save() const {
   (void)write_file_atomic(file_, json::object({{"version", 1}, {"entries", list}}).dump(2) + "\n");
 }
 
-std::string credential_id(const credential& c) { return c.source + "#" + c.key.fingerprint().substr(c.key.fingerprint().find('#') + 1); }
+std::string credential_id(const credential& c) {
+  return c.source + "#" + c.key.fingerprint().substr(c.key.fingerprint().find('#') + 1);
+}
 
 }  // namespace durar::detail

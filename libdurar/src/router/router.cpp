@@ -4,10 +4,8 @@
 #include <asio/steady_timer.hpp>
 #include <fmt/format.h>
 
-#include "http/http_client.hpp"
-#include "router/cooldowns.hpp"
+#include "router/router_state.hpp"
 
-#include <map>
 #include <optional>
 
 namespace durar {
@@ -43,93 +41,10 @@ bool worth_failing_over(errc code) {
   }
 }
 
-// Vendors sometimes echo the key they were given; it must not travel further.
-void scrub(error& e, const secret* key) {
-  if (key == nullptr || key->reveal().size() < 6) return;
-  for (std::string* s : {&e.message, &e.provider_message}) {
-    for (auto at = s->find(key->reveal()); at != std::string::npos; at = s->find(key->reveal()))
-      s->replace(at, key->reveal().size(), "***");
-  }
-}
-
-struct candidate {
-  model_ref ref;
-  const provider_info* provider = nullptr;
-  model_info model;  // a copy: unknown ids get the catalog defaults
-  std::vector<credential> keys;
-};
+using detail::candidate;
+using detail::scrub;
 
 }  // namespace
-
-struct detail::router_state {
-  asio::io_context& io;
-  config cfg;
-  catalog cat;
-  router_options options;
-  std::unique_ptr<detail::http_client> http;  // reset by ~model_router to free calls in flight
-  detail::cooldown_store cooldowns;
-  std::map<std::string, std::shared_ptr<const transport>, std::less<>> transports;
-  std::function<void(const route_event&)> observer;
-
-  router_state(asio::io_context& ctx, const config& c, catalog built, router_options opts)
-      : io(ctx),
-        cfg(c),
-        cat(std::move(built)),
-        options(std::move(opts)),
-        http(std::make_unique<detail::http_client>(ctx)),
-        cooldowns(options.state_dir.empty() ? std::filesystem::path()
-                                            : options.state_dir / "cooldowns.json",
-                  options.clock) {}
-
-  std::shared_ptr<const transport> transport_for(const candidate& c) const {
-    std::string_view name =
-        c.provider->custom_api.empty() ? to_string(c.model.api) : c.provider->custom_api;
-    if (auto it = transports.find(name); it != transports.end()) return it->second;
-    return c.provider->custom_api.empty() ? builtin_transport(c.model.api) : nullptr;
-  }
-
-  void notify(const route_event& e) const {
-    if (observer) observer(e);
-  }
-
-  result<std::vector<candidate>> plan(const completion_request& req) const {
-    std::vector<std::string> wanted;
-    if (!req.model.empty()) {
-      wanted.push_back(req.model);
-      wanted.insert(wanted.end(), req.fallbacks.begin(), req.fallbacks.end());
-    } else {
-      if (cfg.agents.model.primary.empty())
-        return fail(errc::invalid_argument,
-                    "no model given and agents.defaults.model.primary is not set; "
-                    "pick one with 'durar models set <provider/model>'");
-      wanted.push_back(cfg.agents.model.primary);
-      wanted.insert(wanted.end(), cfg.agents.model.fallbacks.begin(),
-                    cfg.agents.model.fallbacks.end());
-    }
-    std::vector<candidate> out;
-    for (std::size_t i = 0; i < wanted.size(); ++i) {
-      auto ref = cat.resolve(wanted[i]);
-      if (!ref) {
-        if (i == 0) return fail(ref.error());  // the model asked for must exist
-        continue;                              // a broken fallback is skipped, not fatal
-      }
-      candidate c;
-      c.ref = *ref;
-      c.provider = cat.provider(ref->provider);
-      if (const model_info* m = cat.model(*ref)) {
-        c.model = *m;
-      } else {
-        c.model.provider = ref->provider;
-        c.model.id = ref->model;
-        c.model.name = ref->model;
-        c.model.api = c.provider->api;
-      }
-      c.keys = resolve_credentials(*c.provider, cfg.env);
-      out.push_back(std::move(c));
-    }
-    return out;
-  }
-};
 
 namespace {
 
@@ -168,6 +83,24 @@ struct call : std::enable_shared_from_this<call> {
     if (done) done(std::move(r));
   }
 
+  // The caller's options, with the model's `params` from the config underneath the
+  // caller's own (a key the caller sets wins).
+  request_options options_for(const model_ref& ref) const {
+    request_options opts = request.options;
+    auto it = router->cfg.agents.models.find(ref.str());
+    if (it == router->cfg.agents.models.end() || !it->second.params.is_object()) return opts;
+    json merged = it->second.params;
+    if (opts.params.is_object())
+      for (const auto& [k, v] : opts.params.as_object()) merged.set(k, v);
+    opts.params = std::move(merged);
+    // The two params every API understands become typed options unless the caller set them.
+    if (const json* t = opts.params.find("temperature"); t && t->is_number() && !opts.temperature)
+      opts.temperature = t->as_double();
+    if (const json* m = opts.params.find("maxTokens"); m && m->is_integer() && !opts.max_tokens)
+      opts.max_tokens = m->as_int();
+    return opts;
+  }
+
   void forward(const stream_event& e) {
     if (on_event) on_event(e);
   }
@@ -204,9 +137,7 @@ struct call : std::enable_shared_from_this<call> {
     while (model_index < candidates.size()) {
       const candidate& c = candidates[model_index];
       if (c.provider->needs_key && c.keys.empty()) {
-        std::string stem = c.provider->auth_env.empty() ? c.ref.provider : c.provider->auth_env[0];
-        error e(errc::unauthenticated,
-                fmt::format("no API key for {}: set {}_API_KEY", c.ref.provider, stem));
+        error e = detail::missing_key_error(c);
         note_failure(c, "", e);
         last_error = e;
         advance_model();
@@ -294,7 +225,7 @@ struct call : std::enable_shared_from_this<call> {
     ev.attempt = attempts;
     router->notify(ev);
 
-    call_spec spec{c.model, *c.provider, key, request.conv, request.options};
+    call_spec spec{c.model, *c.provider, key, request.conv, options_for(c.ref)};
     auto built = wire->build_request(spec);
     if (!built) return finish(fail(built.error()));  // our request is wrong: no fallback helps
 
@@ -442,6 +373,9 @@ model_router::~model_router() {
 }
 
 const catalog& model_router::models() const noexcept { return impl_->cat; }
+
+asio::io_context& model_router::io() const noexcept { return impl_->io; }
+const config& model_router::cfg() const noexcept { return impl_->cfg; }
 
 result<void> model_router::add_provider(provider_info provider) {
   return impl_->cat.add_provider(std::move(provider));

@@ -17,6 +17,9 @@ std::unique_ptr<stream_decoder> make_ollama_decoder(const call_spec& call, strea
 // form users often paste) removed; the local default when empty.
 std::string ollama_api_base(std::string_view base_url);
 
+// "ollama/llama3.3" in a ref is "llama3.3" on the wire.
+std::string ollama_wire_model_id(std::string_view provider_id, std::string_view model_id);
+
 // Ollama reports errors as bare text ({"error":"..."}); this reads a code from it.
 errc classify_ollama_error(std::string_view text);
 

@@ -31,12 +31,8 @@ bool listed(const std::array<std::string_view, N>& keys, std::string_view key) {
   return std::find(keys.begin(), keys.end(), key) != keys.end();
 }
 
-// "ollama/llama3.3" in a ref is "llama3.3" on the wire.
 std::string wire_model_id(const model_info& model) {
-  std::string id = wire::trim_base(model.id);
-  for (const std::string& prefix : {model.provider + "/", std::string("ollama/")})
-    if (!model.provider.empty() && id.starts_with(prefix)) return id.substr(prefix.size());
-  return id;
+  return ollama_wire_model_id(model.provider, model.id);
 }
 
 // Levels Ollama takes: a boolean, or "low" / "medium" / "high" (strings mean "on" for models
@@ -231,6 +227,13 @@ json options_json(const model_info& model, const request_options& options) {
 }
 
 }  // namespace
+
+std::string ollama_wire_model_id(std::string_view provider_id, std::string_view model_id) {
+  std::string id = wire::trim_base(model_id);
+  for (const std::string& prefix : {std::string(provider_id) + "/", std::string("ollama/")})
+    if (!provider_id.empty() && id.starts_with(prefix)) return id.substr(prefix.size());
+  return id;
+}
 
 std::string ollama_api_base(std::string_view base_url) {
   std::string base = wire::trim_base(base_url);

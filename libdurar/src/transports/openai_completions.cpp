@@ -51,7 +51,7 @@ errc code_from_status(int s) {
   if (s == 403) return errc::permission_denied;
   if (s == 404) return errc::not_found;
   if (s == 408 || s == 504) return errc::deadline_exceeded;
-  if (s == 429) return errc::resource_exhausted;
+  if (s == 429 || s == 402) return errc::resource_exhausted;  // 402: OpenRouter out of credit
   if (s >= 500) return errc::unavailable;
   if (s >= 400) return errc::invalid_argument;
   return errc::unavailable;  // an error inside a 200 stream: the server gave up mid-answer

@@ -3,6 +3,7 @@
 
 #include <durar/provider.hpp>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -24,12 +25,25 @@ struct openai_compat {
   bool requires_reasoning_content = false;  // reasoning_content on every assistant message
   bool requires_string_content = false;     // user content flattened to a string
   bool openrouter_reasoning = false;        // reasoning: {effort} instead of reasoning_effort
+  bool mistral_tool_ids = false;            // tool-call ids of exactly 9 [A-Za-z0-9]
 };
 openai_compat resolve_openai_compat(const model_info& model, const provider_info& provider);
 
 // A tool-call id OpenAI accepts (1-40 of [A-Za-z0-9_-]); valid ids pass unchanged, others map
 // deterministically (a readable prefix plus a hash), so a call and its result stay paired.
 std::string openai_tool_call_id(std::string_view id);
+
+// Mistral accepts only 9-character alphanumeric tool-call ids. One mapper per request: an id
+// keeps its alphanumerics when there are exactly 9, else becomes a 9-character hash, and two
+// ids never share a result.
+class mistral_tool_ids {
+ public:
+  std::string operator()(const std::string& id);
+
+ private:
+  std::map<std::string, std::string, std::less<>> ids_;     // original -> sent
+  std::map<std::string, std::string, std::less<>> owners_;  // sent -> original
+};
 
 // POST <base>/chat/completions with a streaming body.
 result<http_request> build_openai_completions_request(const call_spec& call);

@@ -6,6 +6,7 @@
 #include "transports/wire_helpers.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <set>
 
@@ -33,6 +34,61 @@ std::uint64_t fnv1a(std::string_view s) noexcept {
     h *= 1099511628211ULL;
   }
   return h;
+}
+
+// The original's short string hash (two 32-bit multiplicative mixes over UTF-16 code units,
+// each printed in base 36), so derived ids match what it would send.
+std::string short_hash36(std::string_view s) {
+  std::uint32_t h1 = 0xdeadbeefU;
+  std::uint32_t h2 = 0x41c6ce57U;
+  auto mix = [&](std::uint32_t unit) {
+    h1 = (h1 ^ unit) * 2654435761U;
+    h2 = (h2 ^ unit) * 1597334677U;
+  };
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    std::uint32_t cp = c;
+    if (len > 1 && i + len <= s.size()) {  // a cut sequence counts byte by byte
+      cp = c & (0x7FU >> len);
+      for (std::size_t k = 1; k < len; ++k)
+        cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3FU);
+      i += len;
+    } else {
+      i += 1;
+    }
+    if (cp >= 0x10000) {
+      mix(0xD800U + ((cp - 0x10000U) >> 10));
+      mix(0xDC00U + ((cp - 0x10000U) & 0x3FFU));
+    } else {
+      mix(cp);
+    }
+  }
+  h1 = ((h1 ^ (h1 >> 16)) * 2246822507U) ^ ((h2 ^ (h2 >> 13)) * 3266489909U);
+  h2 = ((h2 ^ (h2 >> 16)) * 2246822507U) ^ ((h1 ^ (h1 >> 13)) * 3266489909U);
+  auto base36 = [](std::uint32_t v) {
+    std::string out;
+    do {
+      out.insert(out.begin(), "0123456789abcdefghijklmnopqrstuvwxyz"[v % 36]);
+      v /= 36;
+    } while (v > 0);
+    return out;
+  };
+  return base36(h2) + base36(h1);
+}
+
+constexpr std::size_t mistral_id_length = 9;
+
+std::string mistral_candidate(std::string_view id, int attempt) {
+  std::string alnum;
+  for (char c : id)
+    if (std::isalnum(static_cast<unsigned char>(c)) != 0) alnum.push_back(c);
+  if (attempt == 0 && alnum.size() == mistral_id_length) return alnum;
+  std::string seed = alnum.empty() ? std::string(id) : alnum;
+  if (attempt > 0) seed += ":" + std::to_string(attempt);
+  std::string hashed = short_hash36(seed);
+  if (hashed.size() > mistral_id_length) hashed.resize(mistral_id_length);
+  return hashed;
 }
 
 std::string data_url(const image_block& img) {
@@ -155,7 +211,7 @@ class message_writer {
         }
       } else if (const auto* c = std::get_if<tool_call_block>(&b)) {
         json call = json::object(
-            {{"id", openai_tool_call_id(c->id)},
+            {{"id", wire_id(c->id)},
              {"type", "function"},
              {"function", json::object({{"name", c->name}, {"arguments", c->arguments.dump()}})}});
         if (same && !c->thought_signature.empty()) {
@@ -169,7 +225,7 @@ class message_writer {
           }
         }
         calls.push_back(std::move(call));
-        pending_.push_back({openai_tool_call_id(c->id), c->name});
+        pending_.push_back({wire_id(c->id), c->name});
       }
     }
     if (text.empty() && calls.empty()) return;
@@ -186,7 +242,7 @@ class message_writer {
   }
 
   void add_tool_result(const tool_result_message& m) {
-    const std::string id = openai_tool_call_id(m.tool_call_id);
+    const std::string id = wire_id(m.tool_call_id);
     auto it = std::find_if(pending_.begin(), pending_.end(),
                            [&](const pending_call& p) { return p.id == id; });
     // A result whose call was dropped (failed turn) or already answered has no place to go.
@@ -229,10 +285,15 @@ class message_writer {
     out_.push_back(json::object({{"role", "user"}, {"content", json(std::move(parts))}}));
   }
 
+  std::string wire_id(const std::string& id) {
+    return compat_.mistral_tool_ids ? mistral_ids_(id) : openai_tool_call_id(id);
+  }
+
   struct pending_call {
     std::string id;
     std::string name;
   };
+  mistral_tool_ids mistral_ids_;
   const call_spec& call_;
   const openai_compat& compat_;
   const bool images_;
@@ -322,6 +383,7 @@ openai_compat resolve_openai_compat(const model_info& model, const provider_info
       compat_bool(j, "requiresReasoningContentOnAssistantMessages", false);
   c.requires_string_content = compat_bool(j, "requiresStringContent", false);
   c.openrouter_reasoning = j.string_or("thinkingFormat") == "openrouter";
+  c.mistral_tool_ids = provider.id == "mistral" || host == "api.mistral.ai";
   return c;
 }
 
@@ -334,6 +396,19 @@ std::string openai_tool_call_id(std::string_view id) {
   for (char c : id.substr(0, 29)) prefix.push_back(id_char(c) ? c : '_');
   if (prefix.empty()) prefix = "call";
   return fmt::format("{}_{:010x}", prefix, fnv1a(id) & 0xFFFFFFFFFFULL);
+}
+
+std::string mistral_tool_ids::operator()(const std::string& id) {
+  if (auto it = ids_.find(id); it != ids_.end()) return it->second;
+  for (int attempt = 0;; ++attempt) {
+    std::string candidate = mistral_candidate(id, attempt);
+    auto owner = owners_.find(candidate);
+    if (owner == owners_.end() || owner->second == id) {
+      owners_[candidate] = id;
+      ids_[id] = candidate;
+      return candidate;
+    }
+  }
 }
 
 result<http_request> build_openai_completions_request(const call_spec& call) {

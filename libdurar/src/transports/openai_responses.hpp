@@ -10,6 +10,9 @@
 namespace durar::detail {
 
 result<http_request> build_openai_responses_request(const call_spec& call);
+// Applies the model's `params` (service tier, fast mode, text verbosity, parallel tool calls,
+// cache retention, server compaction) to a built body.
+void apply_responses_params(json& body, const call_spec& call);
 std::unique_ptr<stream_decoder> make_openai_responses_decoder(stream_builder& out);
 
 // Tool-call ids are "call_id|item_id" (the original's transcript form): Responses needs both.

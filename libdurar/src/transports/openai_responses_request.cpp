@@ -413,7 +413,10 @@ result<http_request> build_openai_responses_request(const call_spec& call) {
 
   json body = json::object(
       {{"model", model.id}, {"input", input_items(call.conv, model)}, {"stream", true}});
-  if (!options.session_id.empty()) body.set("prompt_cache_key", options.session_id);
+  // Prompt-cache hints go to OpenAI itself; proxies get them only when compat says so.
+  if (!options.session_id.empty() &&
+      model.compat.bool_or("supportsPromptCacheKey", native_openai(provider)))
+    body.set("prompt_cache_key", options.session_id);
   // store:false keeps OpenAI from retaining the exchange; proxies often reject the field.
   const json& store_compat = model.compat["supportsStore"];
   if (store_compat.is_bool() ? store_compat.as_bool() : native_openai(provider))
@@ -442,6 +445,8 @@ result<http_request> build_openai_responses_request(const call_spec& call) {
       body.set("reasoning", json::object({{"effort", "none"}}));
     }
   }
+
+  apply_responses_params(body, call);
 
   http_request req;
   req.url = base + "/responses";

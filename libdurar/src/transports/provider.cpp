@@ -1,8 +1,8 @@
 #include <durar/provider.hpp>
 
-#include "transports/transports.hpp"
-
 #include <fmt/format.h>
+
+#include "transports/transports.hpp"
 
 #include <algorithm>
 #include <array>
@@ -13,25 +13,37 @@ namespace durar {
 
 std::string_view to_string(event_kind k) noexcept {
   switch (k) {
-    case event_kind::start: return "start";
-    case event_kind::text_start: return "text_start";
-    case event_kind::text_delta: return "text_delta";
-    case event_kind::text_end: return "text_end";
-    case event_kind::thinking_start: return "thinking_start";
-    case event_kind::thinking_delta: return "thinking_delta";
-    case event_kind::thinking_end: return "thinking_end";
-    case event_kind::toolcall_start: return "toolcall_start";
-    case event_kind::toolcall_delta: return "toolcall_delta";
-    case event_kind::toolcall_end: return "toolcall_end";
-    case event_kind::done: return "done";
-    case event_kind::error: return "error";
+    case event_kind::start:
+      return "start";
+    case event_kind::text_start:
+      return "text_start";
+    case event_kind::text_delta:
+      return "text_delta";
+    case event_kind::text_end:
+      return "text_end";
+    case event_kind::thinking_start:
+      return "thinking_start";
+    case event_kind::thinking_delta:
+      return "thinking_delta";
+    case event_kind::thinking_end:
+      return "thinking_end";
+    case event_kind::toolcall_start:
+      return "toolcall_start";
+    case event_kind::toolcall_delta:
+      return "toolcall_delta";
+    case event_kind::toolcall_end:
+      return "toolcall_end";
+    case event_kind::done:
+      return "done";
+    case event_kind::error:
+      return "error";
   }
   return "unknown";
 }
 
 std::string_view to_string(thinking_level t) noexcept {
-  constexpr std::array<std::string_view, 6> names = {"off", "minimal", "low", "medium", "high",
-                                                     "xhigh"};
+  constexpr std::array<std::string_view, 6> names = {"off",    "minimal", "low",
+                                                     "medium", "high",    "xhigh"};
   return names[static_cast<std::size_t>(t)];
 }
 
@@ -68,8 +80,10 @@ json to_json(const stream_event& e) {
       j.set("contentIndex", e.content_index);
       if (m != nullptr && e.content_index < m->content.size()) {
         const auto& block = m->content[e.content_index];
-        if (e.kind == event_kind::toolcall_end) j.set("toolCall", to_json(block));
-        else j.set("content", to_json(block));
+        if (e.kind == event_kind::toolcall_end)
+          j.set("toolCall", to_json(block));
+        else
+          j.set("content", to_json(block));
       }
       break;
     case event_kind::done:
@@ -91,8 +105,7 @@ json to_json(const stream_event& e) {
 
 std::string http_head::header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
-    if (k.size() == name.size() &&
-        std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+    if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
           return std::tolower(static_cast<unsigned char>(a)) ==
                  std::tolower(static_cast<unsigned char>(b));
         }))
@@ -163,8 +176,9 @@ error transport::classify_error(const http_head& head, std::string_view body) co
                       "maximum context", "too many tokens", "input is too long",
                       "exceeds the maximum number of tokens"})) {
     e.code = errc::context_overflow;
-  } else if (s == 429 || mentions(said, {"rate limit", "rate_limit", "quota", "resource exhausted",
-                                         "resource_exhausted", "too many requests"})) {
+  } else if (s == 429 || s == 402 ||  // 402: out of credit, another key or model may have some
+             mentions(said, {"rate limit", "rate_limit", "quota", "resource exhausted",
+                             "resource_exhausted", "too many requests"})) {
     e.code = errc::resource_exhausted;
   } else if (s == 401) {
     e.code = errc::unauthenticated;
@@ -187,11 +201,16 @@ error transport::classify_error(const http_head& head, std::string_view body) co
 
 std::shared_ptr<const transport> builtin_transport(api_kind api) {
   switch (api) {
-    case api_kind::openai_completions: return detail::make_openai_completions_transport();
-    case api_kind::openai_responses: return detail::make_openai_responses_transport();
-    case api_kind::anthropic_messages: return detail::make_anthropic_messages_transport();
-    case api_kind::google_generative_ai: return detail::make_google_generative_ai_transport();
-    case api_kind::ollama: return detail::make_ollama_transport();
+    case api_kind::openai_completions:
+      return detail::make_openai_completions_transport();
+    case api_kind::openai_responses:
+      return detail::make_openai_responses_transport();
+    case api_kind::anthropic_messages:
+      return detail::make_anthropic_messages_transport();
+    case api_kind::google_generative_ai:
+      return detail::make_google_generative_ai_transport();
+    case api_kind::ollama:
+      return detail::make_ollama_transport();
   }
   return nullptr;
 }
