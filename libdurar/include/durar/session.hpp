@@ -91,9 +91,11 @@ struct session_info {
   std::string model_override;     // model id, "" when none
   std::string provider_override;  // provider id, "" when none
   std::string thinking_level;     // "" when none
+  // As the original keeps them: input/output of the last turn, total = the context the
+  // last call used, context = the model's context window.
   std::int64_t input_tokens = 0, output_tokens = 0, total_tokens = 0, context_tokens = 0;
   int compaction_count = 0;
-  double cost = 0;  // USD, Durar's own field (estimatedCostUsd)
+  double cost = 0;  // USD of the last turn (estimatedCostUsd)
   json raw = json::object();
 };
 
@@ -134,8 +136,10 @@ class DURAR_API session_store {
 
   // Opens the key's current session for writing, creating it (index entry + transcript
   // header) when absent, and starting a fresh one when the reset policy says the old one
-  // expired (daily hour passed, idle minutes exceeded). Locked until the session is
-  // destroyed.
+  // expired (daily hour passed in local time, idle minutes exceeded; the old transcript is
+  // archived as by reset()). Locked until the session is destroyed. Opening also mends the
+  // file: a torn last line is cut off and tool calls an interrupted turn left unanswered
+  // get error results appended (see load_report).
   [[nodiscard]] result<std::unique_ptr<session>> open(std::string_view key);
   // Read-only view of a key's current transcript (no lock, no repair written).
   [[nodiscard]] result<std::unique_ptr<session>> read(std::string_view key) const;
@@ -143,9 +147,12 @@ class DURAR_API session_store {
   [[nodiscard]] static result<std::unique_ptr<session>> read_file(const std::filesystem::path& p);
 
   // New session id for the key; the old transcript is renamed
-  // <id>.jsonl.reset.<timestamp>. Returns the new entry.
+  // <id>.jsonl.reset.<timestamp> (ISO time, ':' as '-'). The user's choices (model and
+  // thinking overrides, labels) carry over; counters start at zero. Returns the new entry.
+  // unavailable while a session of the key is open for writing (close it first).
   result<session_info> reset(std::string_view key);
-  // Drops the index entry; the transcript is archived as by reset(). not_found when absent.
+  // Drops the index entry; the transcript is archived as <id>.jsonl.deleted.<timestamp>,
+  // the original's name. not_found when absent; unavailable while it is open for writing.
   result<void> remove(std::string_view key);
 
  private:
@@ -173,7 +180,8 @@ class DURAR_API session {
   [[nodiscard]] std::vector<const session_entry*> branch() const;
   // What the model sees: the latest compaction's summary as a user message, then the
   // messages (and custom_message entries) from its first kept entry on; without a
-  // compaction, every message of the branch.
+  // compaction, every message of the branch. A tool call left without a result inside the
+  // conversation gets an error result ("No result provided") here, so providers accept it.
   [[nodiscard]] std::vector<message> context() const;
   // The latest compaction on the branch, if any.
   [[nodiscard]] std::optional<compaction_record> last_compaction() const;
@@ -193,7 +201,11 @@ class DURAR_API session {
   // Any other entry type: `fields` are merged into {type, id, parentId, timestamp}.
   result<std::string> append_entry(std::string_view type, json fields);
 
-  // Index bookkeeping after a turn: usage totals, context tokens, model, last interaction.
+  // Index bookkeeping after a turn, in the original's fields: the last call's usage
+  // (inputTokens, outputTokens, cacheRead, cacheWrite, totalTokens, estimatedCostUsd), the
+  // model used, compactionCount, lastInteractionAt; `context_tokens` is the model's context
+  // window (contextTokens), left as it was when 0. not_found when the key was reset or
+  // removed meanwhile; invalid_argument for sessions from read_file().
   result<void> record_turn(const assistant_message& last, std::int64_t context_tokens);
   result<void> flush();  // fsync now
 

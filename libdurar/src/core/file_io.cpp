@@ -28,7 +28,8 @@ result<std::string> read_file(const std::filesystem::path& file, bool& exists) {
   return text.str();
 }
 
-result<void> write_file_atomic(const std::filesystem::path& requested, const std::string& text) {
+result<void> write_file_atomic(const std::filesystem::path& requested, const std::string& text,
+                               bool sync) {
   std::error_code ec;
   std::filesystem::path file = requested;
   // Replace the file a symlink points to, not the link.
@@ -65,7 +66,7 @@ result<void> write_file_atomic(const std::filesystem::path& requested, const std
     if (n <= 0) return give_up("cannot write");
     done += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0) return give_up("cannot sync");
+  if (sync && ::fsync(fd) != 0) return give_up("cannot sync");
   if (::close(fd) != 0) {
     ::unlink(tmp.c_str());
     return fail(errc::unavailable, os_error("cannot close", tmp));
@@ -75,6 +76,7 @@ result<void> write_file_atomic(const std::filesystem::path& requested, const std
     ::unlink(tmp.c_str());
     return fail(errc::unavailable, message);
   }
+  if (!sync) return {};
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     ::fsync(dfd);  // make the rename itself durable

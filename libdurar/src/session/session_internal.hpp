@@ -1,0 +1,201 @@
+// Private pieces of the sessions module shared by its files: transcript lines, the locked
+// append-only file, loading, the index and the reset policy.
+#pragma once
+
+#include <durar/session.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace durar::detail {
+
+using sys_time = std::chrono::system_clock::time_point;
+
+// ---- transcript_line.cpp -------------------------------------------------------------
+
+inline constexpr int transcript_version = 3;
+
+// "2026-04-21T09:14:03.512Z", JavaScript's Date.toISOString().
+std::string iso_timestamp(sys_time t);
+std::string iso_timestamp_ms(std::int64_t ms);
+// Milliseconds since the epoch of an ISO 8601 UTC timestamp ("Z" or "+hh:mm" offsets).
+std::optional<std::int64_t> parse_iso_ms(std::string_view s);
+// The original's archive suffix: the ISO timestamp with ':' replaced by '-'.
+std::string archive_timestamp(sys_time t);
+std::int64_t to_ms(sys_time t);
+
+// 8 lower-case hex digits not yet in `taken` (the original's entry ids).
+std::string new_entry_id(const std::unordered_map<std::string, std::size_t>& taken);
+// A random (version 4) UUID for a new session.
+std::string new_session_id();
+
+// {"type":"session","version":3,"id","timestamp","cwd"}
+json header_json(std::string_view session_id, std::string_view timestamp, std::string_view cwd);
+// {type, id, parentId (null for the first entry), timestamp} followed by `fields`' members.
+json entry_json(std::string_view type, std::string_view id, std::string_view parent_id,
+                std::string_view timestamp, json fields);
+// The typed fields of a parsed line; invalid_argument when it is not an entry (no type or
+// id). A message the module does not model leaves `msg` empty and sets `note`.
+result<session_entry> entry_from_json(json raw, std::string& note);
+
+// What an entry contributes to the model's context, in the original's conversions:
+// messages as they are, custom_message and branch_summary as user messages.
+std::optional<message> context_message_of(const session_entry& e);
+// The compaction summary as the user message the model sees.
+user_message compaction_summary_message(std::string_view summary, std::int64_t timestamp_ms);
+compaction_record compaction_of(const session_entry& e);
+
+// ---- transcript_file.cpp -------------------------------------------------------------
+
+// The transcript file opened for appending, holding the writer's lock.
+class transcript_file {
+ public:
+  transcript_file() = default;
+  ~transcript_file();
+  transcript_file(transcript_file&& o) noexcept;
+  transcript_file& operator=(transcript_file&& o) noexcept;
+  transcript_file(const transcript_file&) = delete;
+  transcript_file& operator=(const transcript_file&) = delete;
+
+  // Opens (creating when `create`, mode 0600) and takes the advisory writer lock; a lock
+  // held elsewhere is errc::unavailable naming `who` and the holder's pid.
+  static result<transcript_file> open(const std::filesystem::path& p, bool create,
+                                      std::string_view who);
+  [[nodiscard]] bool is_open() const noexcept { return fd_ >= 0; }
+  [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+  [[nodiscard]] std::uint64_t size() const noexcept { return size_; }
+
+  // The whole file as it is now (read under the lock).
+  result<std::string> read_all();
+  // One write(2) of `bytes`; on failure the file is truncated back to where it was.
+  result<void> append(std::string_view bytes);
+  // Cuts a torn tail off: the file ends at `size` afterwards.
+  result<void> truncate(std::uint64_t size);
+  result<void> sync();
+  void close() noexcept;
+
+ private:
+  int fd_ = -1;
+  std::filesystem::path path_;
+  std::filesystem::path pid_path_;
+  std::uint64_t size_ = 0;
+};
+
+// ---- transcript_load.cpp -------------------------------------------------------------
+
+struct parsed_transcript {
+  json header;
+  std::string session_id;
+  std::vector<session_entry> entries;
+  load_report report;
+  std::uint64_t complete_bytes = 0;  // up to and including the last '\n'
+  bool torn_tail = false;            // bytes after complete_bytes that are not an entry
+  bool missing_newline = false;      // the last entry is whole but lacks its '\n'
+};
+
+// Splits and reads a transcript; not a transcript (no header) is invalid_argument naming
+// `p`. An empty file reads as a transcript without a header or entries.
+result<parsed_transcript> parse_transcript(std::string_view content,
+                                           const std::filesystem::path& p);
+
+// ---- session_index.cpp ---------------------------------------------------------------
+
+session_info info_from_json(std::string key, const json& j);
+json info_to_json(const session_info& info);
+// sessions.json as a key -> entry map in file order; a missing file is an empty index.
+result<std::vector<session_info>> read_index(const std::filesystem::path& file);
+result<void> write_index(const std::filesystem::path& file, const std::vector<session_info>& all,
+                         bool sync);
+
+// Held while the index is read, changed and written back, so two processes never lose
+// each other's updates. Blocks until the lock is free.
+class index_lock {
+ public:
+  static result<index_lock> acquire(const std::filesystem::path& index_file);
+  index_lock(index_lock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  index_lock& operator=(index_lock&&) = delete;
+  ~index_lock();
+
+ private:
+  explicit index_lock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
+// ---- session_store.cpp ---------------------------------------------------------------
+
+// Whether the key's current session has expired under the reset policy at `now` (local
+// time for the daily hour), the original's evaluateSessionFreshness.
+bool session_expired(const session_info& info, const session_config& policy, sys_time now);
+
+// What the store and its sessions share; outlives the store while sessions are open.
+struct store_state {
+  std::filesystem::path dir;
+  std::string agent_id;
+  session_store_options options;
+  [[nodiscard]] sys_time now() const {
+    return options.clock ? options.clock() : std::chrono::system_clock::now();
+  }
+  [[nodiscard]] std::filesystem::path index_file() const { return dir / "sessions.json"; }
+};
+
+}  // namespace durar::detail
+
+namespace durar::detail {
+
+// Tool calls without a result: an assistant turn (not error/aborted) whose calls are not
+// all answered by the toolResult messages right after it. `after` is the index of the last
+// message of that turn's result block; `tail` when nothing follows the block.
+struct orphan {
+  std::size_t after = 0;
+  std::string id, name;
+  std::int64_t timestamp = 0;
+  bool tail = false;
+};
+std::vector<orphan> find_orphans(const std::vector<const message*>& ms);
+// The active branch, root first: from the last entry up by parentId.
+std::vector<const session_entry*> branch_of(
+    const std::vector<session_entry>& entries,
+    const std::unordered_map<std::string, std::size_t>& by_id);
+tool_result_message missing_result(const orphan& o);
+
+}  // namespace durar::detail
+
+namespace durar {
+
+struct session_store::impl {
+  std::shared_ptr<detail::store_state> state;
+};
+
+struct session::impl {
+  std::shared_ptr<detail::store_state> store;  // null for read_file()
+  std::string key, id;
+  std::filesystem::path path;
+  json header;
+  load_report report;
+  std::vector<session_entry> entries;
+  std::unordered_map<std::string, std::size_t> by_id;  // the last entry with that id wins
+  detail::transcript_file file;                        // open (and locked) when writable
+  fsync_policy policy = fsync_policy::never;
+  std::chrono::milliseconds fsync_interval{1000};
+  std::chrono::steady_clock::time_point last_sync{};
+  bool unsynced = false;
+
+  void adopt(detail::parsed_transcript&& t);
+  void add(session_entry e);
+  [[nodiscard]] detail::sys_time now() const;
+  // A new entry after the last one: fresh id, parentId, timestamp, then `fields`.
+  [[nodiscard]] session_entry make_entry(std::string_view type, json fields) const;
+  // Writes one entry line and adds it; the in-memory transcript is unchanged on failure.
+  result<std::string> write(session_entry e);
+  // Appends results for the tail's unanswered tool calls (writable sessions only).
+  result<void> repair_tail();
+};
+
+}  // namespace durar

@@ -1,0 +1,345 @@
+// The sessions of one agent: which transcript a key continues, when it starts afresh
+// (daily hour, idle minutes), reset and removal with the original's archive names.
+#include <fmt/format.h>
+
+#include "core/file_io.hpp"
+#include "session/session_internal.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+
+namespace durar {
+
+namespace detail {
+
+namespace {
+
+std::int64_t valid_ms(std::int64_t v, std::int64_t now) { return v > 0 && v <= now ? v : 0; }
+
+// The latest local `hour`:00 at or before `now`, the original's daily reset boundary.
+std::int64_t daily_boundary_ms(std::int64_t now_ms, int hour) {
+  hour = std::clamp(hour, 0, 23);
+  std::time_t now_s = static_cast<std::time_t>(now_ms / 1000);
+  std::tm local{};
+  ::localtime_r(&now_s, &local);
+  local.tm_hour = hour;
+  local.tm_min = 0;
+  local.tm_sec = 0;
+  local.tm_isdst = -1;
+  std::int64_t boundary = static_cast<std::int64_t>(std::mktime(&local)) * 1000;
+  if (now_ms < boundary) {
+    ::localtime_r(&now_s, &local);
+    local.tm_mday -= 1;  // mktime normalises the day, month and year
+    local.tm_hour = hour;
+    local.tm_min = 0;
+    local.tm_sec = 0;
+    local.tm_isdst = -1;
+    boundary = static_cast<std::int64_t>(std::mktime(&local)) * 1000;
+  }
+  return boundary;
+}
+
+}  // namespace
+
+bool session_expired(const session_info& info, const session_config& policy, sys_time now) {
+  std::int64_t now_ms = to_ms(now);
+  std::int64_t updated = valid_ms(info.updated_at, now_ms);
+  std::int64_t started = valid_ms(info.started_at, now_ms);
+  if (started == 0) started = updated;
+  std::int64_t last = valid_ms(info.last_interaction_at, now_ms);
+  if (last == 0) last = started;
+  bool daily = policy.reset_mode != "idle";
+  std::int64_t idle = policy.idle_minutes ? std::max<std::int64_t>(*policy.idle_minutes, 0) : 0;
+  if (daily && started < daily_boundary_ms(now_ms, policy.reset_at_hour)) return true;
+  return idle > 0 && now_ms > last + idle * 60000;
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::store_state;
+
+std::string who(std::string_view key, const std::filesystem::path& p) {
+  return key.empty() ? p.string() : std::string(key);
+}
+
+result<std::filesystem::path> transcript_path(const store_state& st, const session_info& info) {
+  std::string file = info.raw.string_or("sessionFile");
+  if (!file.empty()) {
+    std::filesystem::path p(file);
+    return p.is_absolute() ? p : st.dir / p;
+  }
+  const std::string& id = info.session_id;
+  if (id.empty() || id == "." || id == ".." || id.find('/') != std::string::npos ||
+      id.find('\0') != std::string::npos) {
+    return fail(errc::invalid_argument,
+                fmt::format("{}: session {} has an unusable sessionId \"{}\"",
+                            st.index_file().string(), info.key, id));
+  }
+  return st.dir / (id + ".jsonl");
+}
+
+// The original derives a missing sessionStartedAt from the transcript header.
+std::int64_t header_started_ms(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::string first;
+  if (!in || !std::getline(in, first)) return 0;
+  auto j = json::parse(first);
+  if (!j) return 0;
+  return detail::parse_iso_ms(j->string_or("timestamp")).value_or(0);
+}
+
+// A fresh session for `key`, keeping what the user chose (model, thinking level, labels)
+// and dropping what belonged to the old conversation.
+session_info fresh_info(std::string_view key, std::int64_t now, const session_info* prev) {
+  session_info info;
+  if (prev != nullptr && prev->raw.is_object()) {
+    info.raw = prev->raw;
+    for (const char* stale :
+         {"sessionFile", "cacheRead", "cacheWrite", "totalTokensFresh", "model", "modelProvider",
+          "abortedLastRun", "systemSent", "memoryFlushAt", "memoryFlushCompactionCount"})
+      info.raw.erase(stale);
+    info.model_override = prev->model_override;
+    info.provider_override = prev->provider_override;
+    info.thinking_level = prev->thinking_level;
+  }
+  info.key = std::string(key);
+  info.session_id = detail::new_session_id();
+  info.updated_at = now;
+  info.started_at = now;
+  return info;
+}
+
+std::vector<session_info>::iterator find_key(std::vector<session_info>& all, std::string_view key) {
+  return std::find_if(all.begin(), all.end(), [&](const session_info& i) { return i.key == key; });
+}
+
+// Renames a transcript to <file>.<reason>.<timestamp>, refusing while another writer has it.
+result<void> archive(const std::filesystem::path& p, std::string_view reason, std::string_view key,
+                     detail::sys_time now) {
+  std::error_code ec;
+  if (!std::filesystem::exists(p, ec)) return {};
+  auto f = detail::transcript_file::open(p, false, who(key, p));
+  if (!f) return fail(f.error());
+  std::filesystem::path to = p;
+  to += fmt::format(".{}.{}", reason, detail::archive_timestamp(now));
+  if (std::rename(p.c_str(), to.c_str()) != 0) {
+    return fail(errc::unavailable,
+                fmt::format("cannot archive {}: {}", p.string(), std::strerror(errno)));
+  }
+  return {};
+}
+
+}  // namespace
+
+session_store::session_store(std::filesystem::path state_dir, std::string agent_id,
+                             session_store_options options)
+    : impl_(std::make_unique<impl>()) {
+  auto st = std::make_shared<store_state>();
+  st->agent_id = normalize_agent_id(agent_id);
+  st->dir = std::move(state_dir) / "agents" / st->agent_id / "sessions";
+  if (options.cwd.empty()) {
+    std::error_code ec;
+    options.cwd = std::filesystem::current_path(ec).string();
+  }
+  st->options = std::move(options);
+  impl_->state = std::move(st);
+}
+
+session_store::~session_store() = default;
+
+const std::filesystem::path& session_store::dir() const noexcept { return impl_->state->dir; }
+const std::string& session_store::agent_id() const noexcept { return impl_->state->agent_id; }
+
+result<std::vector<session_info>> session_store::list() const {
+  auto all = detail::read_index(impl_->state->index_file());
+  if (!all) return fail(all.error());
+  std::vector<session_info> out;
+  out.reserve(all->size());
+  for (auto& info : *all)
+    if (info.raw.is_object()) out.push_back(std::move(info));
+  std::stable_sort(out.begin(), out.end(), [](const session_info& a, const session_info& b) {
+    return a.updated_at > b.updated_at;
+  });
+  return out;
+}
+
+result<std::optional<session_info>> session_store::find(std::string_view key) const {
+  auto all = detail::read_index(impl_->state->index_file());
+  if (!all) return fail(all.error());
+  auto it = find_key(*all, key);
+  if (it == all->end() || !it->raw.is_object()) return std::optional<session_info>();
+  return std::optional<session_info>(std::move(*it));
+}
+
+result<std::unique_ptr<session>> session_store::open(std::string_view key) {
+  const store_state& st = *impl_->state;
+  auto lock = detail::index_lock::acquire(st.index_file());
+  if (!lock) return fail(lock.error());
+  auto all = detail::read_index(st.index_file());
+  if (!all) return fail(all.error());
+  std::int64_t now = detail::to_ms(st.now());
+  auto it = find_key(*all, key);
+  bool changed = false;
+  if (it == all->end() || !it->raw.is_object()) {
+    session_info fresh = fresh_info(key, now, nullptr);
+    if (it == all->end()) {
+      all->push_back(std::move(fresh));
+      it = all->end() - 1;
+    } else {
+      *it = std::move(fresh);
+    }
+    changed = true;
+  } else {
+    auto old_path = transcript_path(st, *it);
+    if (!old_path) return fail(old_path.error());
+    if (it->started_at == 0) {
+      std::int64_t from_header = header_started_ms(*old_path);
+      if (from_header > 0) it->started_at = from_header;
+    }
+    if (detail::session_expired(*it, st.options.policy, st.now())) {
+      if (auto a = archive(*old_path, "reset", key, st.now()); !a) return fail(a.error());
+      *it = fresh_info(key, now, &*it);
+      changed = true;
+    }
+  }
+  auto p = transcript_path(st, *it);
+  if (!p) return fail(p.error());
+  if (changed) {
+    auto w =
+        detail::write_index(st.index_file(), *all, st.options.index_fsync != fsync_policy::never);
+    if (!w) return fail(w.error());
+  }
+  auto f = detail::transcript_file::open(*p, true, key);
+  if (!f) return fail(f.error());
+  auto content = f->read_all();
+  if (!content) return fail(content.error());
+  auto parsed = detail::parse_transcript(*content, *p);
+  if (!parsed) return fail(parsed.error());
+
+  auto s = std::unique_ptr<session>(new session());
+  session::impl& si = *s->impl_;
+  si.store = impl_->state;
+  si.key = std::string(key);
+  si.id = it->session_id;
+  si.path = *p;
+  si.policy = st.options.transcript_fsync;
+  si.fsync_interval = st.options.fsync_interval;
+  si.last_sync = std::chrono::steady_clock::now();
+  if (parsed->header.is_null()) {
+    // New, empty, or only a torn header: start the file with a header of our own.
+    if (f->size() > 0) {
+      if (auto t = f->truncate(0); !t) return fail(t.error());
+    }
+    json header = detail::header_json(si.id, detail::iso_timestamp(st.now()), st.options.cwd);
+    if (auto w = f->append(header.dump() + "\n"); !w) return fail(w.error());
+    parsed->header = std::move(header);
+  } else {
+    if (parsed->torn_tail) {
+      if (auto t = f->truncate(parsed->complete_bytes); !t) return fail(t.error());
+    } else if (parsed->missing_newline) {
+      if (auto w = f->append("\n"); !w) return fail(w.error());
+    }
+    if (parsed->session_id != si.id) {
+      parsed->report.warnings.push_back(fmt::format("{}: header names session {}, the index {}",
+                                                    p->filename().string(), parsed->session_id,
+                                                    si.id));
+    }
+  }
+  si.file = std::move(*f);
+  si.adopt(std::move(*parsed));
+  si.id = it->session_id;  // the index names the session, whatever the header says
+  if (auto r = si.repair_tail(); !r) return fail(r.error());
+  if (si.policy == fsync_policy::every_entry) {
+    if (auto y = si.file.sync(); !y) return fail(y.error());
+  }
+  return s;
+}
+
+result<std::unique_ptr<session>> session_store::read(std::string_view key) const {
+  auto info = find(key);
+  if (!info) return fail(info.error());
+  if (!*info) return fail(errc::not_found, fmt::format("no session {}", key));
+  auto p = transcript_path(*impl_->state, **info);
+  if (!p) return fail(p.error());
+  auto s = read_file(*p);
+  if (!s) return fail(s.error());
+  (*s)->impl_->key = std::string(key);
+  (*s)->impl_->store = impl_->state;
+  return s;
+}
+
+result<std::unique_ptr<session>> session_store::read_file(const std::filesystem::path& p) {
+  bool exists = false;
+  auto content = detail::read_file(p, exists);
+  if (!content) return fail(content.error());
+  if (!exists) return fail(errc::not_found, fmt::format("no transcript {}", p.string()));
+  auto parsed = detail::parse_transcript(*content, p);
+  if (!parsed) return fail(parsed.error());
+  auto s = std::unique_ptr<session>(new session());
+  session::impl& si = *s->impl_;
+  si.path = p;
+  si.id = p.stem().string();
+  si.adopt(std::move(*parsed));
+  int tail = 0;
+  std::vector<const message*> view;
+  for (const auto* e : s->branch())
+    if (e->msg) view.push_back(&*e->msg);
+  for (const auto& o : detail::find_orphans(view)) tail += o.tail ? 1 : 0;
+  if (tail > 0) {
+    si.report.warnings.push_back(fmt::format(
+        "{}: {} tool call(s) of the last turn have no result (left as they are: read-only)",
+        p.filename().string(), tail));
+  }
+  return s;
+}
+
+result<session_info> session_store::reset(std::string_view key) {
+  const store_state& st = *impl_->state;
+  auto lock = detail::index_lock::acquire(st.index_file());
+  if (!lock) return fail(lock.error());
+  auto all = detail::read_index(st.index_file());
+  if (!all) return fail(all.error());
+  std::int64_t now = detail::to_ms(st.now());
+  auto it = find_key(*all, key);
+  if (it != all->end() && it->raw.is_object()) {
+    auto old_path = transcript_path(st, *it);
+    if (!old_path) return fail(old_path.error());
+    if (auto a = archive(*old_path, "reset", key, st.now()); !a) return fail(a.error());
+    *it = fresh_info(key, now, &*it);
+  } else if (it != all->end()) {
+    *it = fresh_info(key, now, nullptr);
+  } else {
+    all->push_back(fresh_info(key, now, nullptr));
+    it = all->end() - 1;
+  }
+  session_info out = *it;
+  auto w =
+      detail::write_index(st.index_file(), *all, st.options.index_fsync != fsync_policy::never);
+  if (!w) return fail(w.error());
+  out.raw = detail::info_to_json(out);
+  return out;
+}
+
+result<void> session_store::remove(std::string_view key) {
+  const store_state& st = *impl_->state;
+  auto lock = detail::index_lock::acquire(st.index_file());
+  if (!lock) return fail(lock.error());
+  auto all = detail::read_index(st.index_file());
+  if (!all) return fail(all.error());
+  auto it = find_key(*all, key);
+  if (it == all->end()) return fail(errc::not_found, fmt::format("no session {}", key));
+  if (it->raw.is_object()) {
+    auto old_path = transcript_path(st, *it);
+    if (!old_path) return fail(old_path.error());
+    if (auto a = archive(*old_path, "deleted", key, st.now()); !a) return fail(a.error());
+  }
+  all->erase(it);
+  return detail::write_index(st.index_file(), *all, st.options.index_fsync != fsync_policy::never);
+}
+
+}  // namespace durar

@@ -1,0 +1,189 @@
+// Appending to a session: each entry one line, one write(2), under the fsync policy; the
+// repair of an interrupted turn; the index bookkeeping after a turn.
+#include <fmt/format.h>
+
+#include "session/session_internal.hpp"
+
+#include <algorithm>
+
+namespace durar {
+
+session::session() : impl_(std::make_unique<impl>()) {}
+
+session::~session() {
+  if (!impl_ || !impl_->file.is_open()) return;
+  if (impl_->policy != fsync_policy::never && impl_->unsynced) (void)impl_->file.sync();
+  impl_->file.close();
+}
+
+detail::sys_time session::impl::now() const {
+  return store ? store->now() : std::chrono::system_clock::now();
+}
+
+result<std::string> session::impl::write(session_entry e) {
+  if (!file.is_open()) {
+    return fail(errc::permission_denied,
+                fmt::format("session {} was opened read-only", key.empty() ? path.string() : key));
+  }
+  std::uint64_t before = file.size();
+  std::string line = e.raw.dump();
+  line += '\n';
+  if (auto w = file.append(line); !w) return fail(w.error());
+  bool sync_now = policy == fsync_policy::every_entry;
+  auto t = std::chrono::steady_clock::now();
+  if (policy == fsync_policy::batched && t - last_sync >= fsync_interval) sync_now = true;
+  if (sync_now) {
+    if (auto y = file.sync(); !y) {
+      (void)file.truncate(before);  // not durable: take it back rather than report it written
+      return fail(y.error());
+    }
+    last_sync = t;
+    unsynced = false;
+  } else if (policy == fsync_policy::batched) {
+    unsynced = true;
+  }
+  std::string new_id = e.id;
+  add(std::move(e));
+  return new_id;
+}
+
+result<void> session::impl::repair_tail() {
+  std::vector<const message*> view;
+  for (const auto* e : detail::branch_of(entries, by_id)) {
+    if (e->msg) {
+      view.push_back(&*e->msg);
+    } else if (e->type == "custom_message" || e->type == "branch_summary") {
+      return {};  // a later user-side message: the turn is not the tail
+    }
+  }
+  std::vector<detail::orphan> tail;
+  for (auto& o : detail::find_orphans(view))
+    if (o.tail) tail.push_back(std::move(o));
+  for (const auto& o : tail) {
+    tool_result_message r = detail::missing_result(o);
+    r.timestamp = detail::to_ms(now());
+    session_entry e = make_entry("message", json::object({{"message", to_json(message(r))}}));
+    e.msg = message(std::move(r));
+    auto w = write(std::move(e));
+    if (!w) return fail(w.error());
+  }
+  if (!tail.empty()) {
+    report.orphaned_tool_calls_repaired += static_cast<int>(tail.size());
+    report.warnings.push_back(fmt::format(
+        "{}: {} tool call(s) of an interrupted turn had no result: error results appended",
+        path.filename().string(), tail.size()));
+  }
+  return {};
+}
+
+session_entry session::impl::make_entry(std::string_view type, json fields) const {
+  session_entry e;
+  e.type = std::string(type);
+  e.id = detail::new_entry_id(by_id);
+  e.parent_id = entries.empty() ? "" : entries.back().id;
+  e.timestamp = detail::iso_timestamp(now());
+  e.raw = detail::entry_json(type, e.id, e.parent_id, e.timestamp, std::move(fields));
+  return e;
+}
+
+result<std::string> session::append(const message& m) {
+  session_entry e = impl_->make_entry("message", json::object({{"message", to_json(m)}}));
+  e.msg = m;
+  return impl_->write(std::move(e));
+}
+
+result<std::string> session::append_compaction(const compaction_record& c) {
+  if (impl_->by_id.find(c.first_kept_entry_id) == impl_->by_id.end()) {
+    return fail(errc::invalid_argument,
+                fmt::format("compaction keeps from entry \"{}\", which is not in session {}",
+                            c.first_kept_entry_id, impl_->id));
+  }
+  json fields = json::object({{"summary", c.summary},
+                              {"firstKeptEntryId", c.first_kept_entry_id},
+                              {"tokensBefore", c.tokens_before}});
+  if (!c.details.is_null()) fields.set("details", c.details);
+  return impl_->write(impl_->make_entry("compaction", std::move(fields)));
+}
+
+result<std::string> session::append_model_change(std::string_view provider,
+                                                 std::string_view model) {
+  return impl_->write(impl_->make_entry(
+      "model_change", json::object({{"provider", provider}, {"modelId", model}})));
+}
+
+result<std::string> session::append_thinking_level(std::string_view level) {
+  return impl_->write(
+      impl_->make_entry("thinking_level_change", json::object({{"thinkingLevel", level}})));
+}
+
+result<std::string> session::append_custom(std::string_view custom_type, json data) {
+  return impl_->write(impl_->make_entry(
+      "custom", json::object({{"customType", custom_type}, {"data", std::move(data)}})));
+}
+
+result<std::string> session::append_entry(std::string_view type, json fields) {
+  if (type.empty() || type == "session")
+    return fail(errc::invalid_argument, fmt::format("\"{}\" is not an entry type", type));
+  if (!fields.is_object() && !fields.is_null())
+    return fail(errc::invalid_argument, "entry fields must be a JSON object");
+  session_entry e = impl_->make_entry(type, std::move(fields));
+  std::string note;
+  auto typed = detail::entry_from_json(std::move(e.raw), note);
+  if (!typed) return fail(typed.error());
+  if (typed->type == "message" && !typed->msg) {
+    return fail(errc::invalid_argument,
+                "message entry: " + (note.empty() ? std::string("no message") : note));
+  }
+  return impl_->write(std::move(*typed));
+}
+
+result<void> session::record_turn(const assistant_message& last, std::int64_t context_tokens) {
+  const impl& s = *impl_;
+  if (!s.store || s.key.empty()) {
+    return fail(errc::invalid_argument,
+                fmt::format("{} has no index entry (it was read from a file)", s.path.string()));
+  }
+  if (!s.file.is_open()) {
+    return fail(errc::permission_denied, fmt::format("session {} was opened read-only", s.key));
+  }
+  const detail::store_state& st = *s.store;
+  auto lock = detail::index_lock::acquire(st.index_file());
+  if (!lock) return fail(lock.error());
+  auto all = detail::read_index(st.index_file());
+  if (!all) return fail(all.error());
+  auto it =
+      std::find_if(all->begin(), all->end(), [&](const session_info& i) { return i.key == s.key; });
+  if (it == all->end() || it->session_id != s.id) {
+    return fail(errc::not_found, fmt::format("session {} ({}) is no longer in {}", s.key, s.id,
+                                             st.index_file().string()));
+  }
+  std::int64_t now = detail::to_ms(s.now());
+  const usage& u = last.usage;
+  it->updated_at = now;
+  it->last_interaction_at = now;
+  it->input_tokens = u.input;
+  it->output_tokens = u.output;
+  it->total_tokens =
+      u.total_tokens > 0 ? u.total_tokens : u.input + u.output + u.cache_read + u.cache_write;
+  if (context_tokens > 0) it->context_tokens = context_tokens;
+  it->compaction_count = static_cast<int>(
+      std::count_if(s.entries.begin(), s.entries.end(),
+                    [](const session_entry& e) { return e.type == "compaction"; }));
+  it->cost = u.cost.total;
+  if (!it->raw.is_object()) it->raw = json::object();
+  it->raw.set("cacheRead", u.cache_read);
+  it->raw.set("cacheWrite", u.cache_write);
+  if (!last.model.empty()) it->raw.set("model", last.model);
+  if (!last.provider.empty()) it->raw.set("modelProvider", last.provider);
+  return detail::write_index(st.index_file(), *all, st.options.index_fsync != fsync_policy::never);
+}
+
+result<void> session::flush() {
+  if (!impl_->file.is_open()) return {};
+  if (auto y = impl_->file.sync(); !y) return y;
+  impl_->unsynced = false;
+  impl_->last_sync = std::chrono::steady_clock::now();
+  return {};
+}
+
+}  // namespace durar
