@@ -83,6 +83,9 @@ struct agent_event {
   const tool_result* tool_output = nullptr;       // tool_execution_update/end
   const run_result* outcome = nullptr;            // agent_end
   const compaction_record* compaction = nullptr;  // compaction_end (nullptr when it failed)
+  const std::vector<tool_result_message>* tool_results = nullptr;  // turn_end, in model order
+  std::string_view compaction_reason;     // compaction_*: "threshold", "overflow", "manual"
+  const durar::error* failure = nullptr;  // compaction_end when it failed
 };
 // The event as JSON for `--json` output and the gateway: {"type":"tool_execution_end",
 // "turn":1,"toolCallId":...,"toolName":...,"result":{...},"isError":false}, ...
@@ -139,9 +142,12 @@ class DURAR_API agent {
     return asio::async_initiate<CompletionToken, void(result<run_result>)>(
         [this](auto handler, user_message in) {
           auto slot = asio::get_associated_cancellation_slot(handler);
+          // Handlers of use_future and use_awaitable are move-only; std::function copies.
+          auto shared = std::make_shared<decltype(handler)>(std::move(handler));
           start_run(
               std::move(in),
-              [h = std::move(handler)](result<run_result> r) mutable {
+              [shared](result<run_result>&& r) {
+                auto& h = *shared;
                 std::move(h)(std::move(r));
               },
               slot);

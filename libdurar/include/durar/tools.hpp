@@ -64,7 +64,8 @@ struct exec_options {
 };
 
 // Background processes started by exec, listed, polled and killed by `process`. Owns the
-// children: destroying it kills what is still running.
+// children: destroying it kills what is still running. Use it, and the exec and process
+// tools, from the executor's thread (the agent's loop).
 class DURAR_API process_registry {
  public:
   explicit process_registry(asio::any_io_executor executor);

@@ -1,0 +1,96 @@
+// The agent's conversation store: the session when the agent has one, else memory with the
+// same compaction semantics (summary first, then the kept messages; a tool call and its
+// result are never separated).
+#include "agent/agent_internal.hpp"
+#include "session/session_internal.hpp"
+
+namespace durar::detail {
+
+result<void> transcript::append(const message& m) {
+  if (s_ != nullptr) {
+    auto id = s_->append(m);
+    if (!id) return fail(id.error());
+    return {};
+  }
+  mem_.push_back({"m" + std::to_string(next_id_++), m});
+  return {};
+}
+
+std::vector<message> transcript::context() const {
+  if (s_ != nullptr) return s_->context();
+  std::vector<message> out;
+  std::size_t from = 0;
+  if (mem_compaction_) {
+    out.emplace_back(compaction_summary_message(mem_compaction_->summary, now_ms()));
+    for (from = 0; from < mem_.size(); ++from)
+      if (mem_[from].id == mem_compaction_->first_kept_entry_id) break;
+  }
+  out.reserve(out.size() + mem_.size() - from);
+  for (std::size_t i = from; i < mem_.size(); ++i) out.push_back(mem_[i].msg);
+  return out;
+}
+
+std::optional<compaction_plan> transcript::plan(const compaction_settings& settings) const {
+  if (s_ != nullptr) return plan_compaction(*s_, settings);
+  std::size_t from = 0;
+  if (mem_compaction_)
+    while (from < mem_.size() && mem_[from].id != mem_compaction_->first_kept_entry_id) ++from;
+  // Walk back from the newest until keep_recent_tokens are kept; cut at the first message
+  // at or after that point that may start the kept history (never a tool result).
+  std::int64_t kept = 0;
+  std::optional<std::size_t> cut;
+  for (std::size_t i = mem_.size(); i > from; --i) {
+    kept += estimate_tokens(mem_[i - 1].msg);
+    if (kept >= settings.keep_recent_tokens) {
+      for (std::size_t j = i - 1; j < mem_.size(); ++j) {
+        if (!std::holds_alternative<tool_result_message>(mem_[j].msg)) {
+          cut = j;
+          break;
+        }
+      }
+      break;
+    }
+  }
+  if (!cut || *cut <= from) return std::nullopt;
+  compaction_plan p;
+  if (mem_compaction_)
+    p.to_summarize.emplace_back(compaction_summary_message(mem_compaction_->summary, now_ms()));
+  for (std::size_t i = from; i < *cut; ++i) p.to_summarize.push_back(mem_[i].msg);
+  p.first_kept_entry_id = mem_[*cut].id;
+  p.tokens_before = estimate_tokens(context());
+  return p;
+}
+
+result<void> transcript::append_compaction(const compaction_record& c) {
+  if (s_ != nullptr) {
+    auto id = s_->append_compaction(c);
+    if (!id) return fail(id.error());
+    return {};
+  }
+  mem_compaction_ = c;
+  return {};
+}
+
+std::optional<compaction_record> transcript::last_compaction() const {
+  if (s_ != nullptr) return s_->last_compaction();
+  return mem_compaction_;
+}
+
+result<void> transcript::model_change(std::string_view provider, std::string_view model) {
+  if (s_ == nullptr) return {};
+  auto id = s_->append_model_change(provider, model);
+  if (!id) return fail(id.error());
+  return {};
+}
+
+result<void> transcript::thinking_change(std::string_view level) {
+  if (s_ == nullptr) return {};
+  auto id = s_->append_thinking_level(level);
+  if (!id) return fail(id.error());
+  return {};
+}
+
+std::string transcript::session_key() const { return s_ != nullptr ? s_->key() : std::string(); }
+std::string transcript::session_id() const { return s_ != nullptr ? s_->id() : std::string(); }
+
+}  // namespace durar::detail

@@ -1,0 +1,270 @@
+// The workspace: bootstrap files and their caps, skills, the system prompt with a fixed
+// clock and time zone, time zone arithmetic, and seeding a new workspace.
+#include <durar/workspace.hpp>
+
+#include <catch2/catch.hpp>
+
+#include "agent/zone_time.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <unistd.h>
+
+using namespace durar;
+namespace fs = std::filesystem;
+namespace chr = std::chrono;
+
+namespace {
+
+struct temp_workspace {
+  fs::path path;
+  temp_workspace() {
+    std::random_device rd;
+    path = fs::temp_directory_path() /
+           ("durar-workspace-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+    fs::create_directories(path);
+  }
+  ~temp_workspace() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  void write(const fs::path& rel, std::string_view text) const {
+    fs::create_directories((path / rel).parent_path());
+    std::ofstream(path / rel, std::ios::binary) << text;
+  }
+};
+
+bool valid_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80           ? 1
+                    : (c >> 5) == 0x6  ? 2
+                    : (c >> 4) == 0xE  ? 3
+                    : (c >> 3) == 0x1E ? 4
+                                       : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (std::size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    i += n;
+  }
+  return true;
+}
+
+chr::system_clock::time_point at(int y, unsigned m, unsigned d, int hour, int minute = 0) {
+  return chr::sys_days(chr::year{y} / chr::month{m} / chr::day{d}) + chr::hours(hour) +
+         chr::minutes(minute);
+}
+
+bool have_tzdata(const char* zone) { return fs::exists(fs::path("/usr/share/zoneinfo") / zone); }
+
+}  // namespace
+
+TEST_CASE("workspace files load in the documented order, trimmed", "[workspace]") {
+  temp_workspace ws;
+  ws.write("MEMORY.md", "remember the milk\n");
+  ws.write("SOUL.md", "be kind\n\n\n");
+  ws.write("AGENTS.md", "work well");
+  ws.write("NOTES.md", "not a bootstrap file");
+  system_prompt_inputs in;
+  in.workspace = ws.path;
+  auto files = load_workspace_files(in);
+  REQUIRE(files.size() == 3);
+  CHECK(files[0].name == "AGENTS.md");
+  CHECK(files[1].name == "SOUL.md");
+  CHECK(files[1].content == "be kind");
+  CHECK(files[2].name == "MEMORY.md");
+  CHECK(files[2].path == ws.path / "MEMORY.md");
+  for (const auto& f : files) CHECK_FALSE(f.truncated);
+}
+
+TEST_CASE("a file over the per-file cap keeps its start and end with a note", "[workspace]") {
+  temp_workspace ws;
+  std::string text = "START of the instructions\n" + std::string(5000, 'x') + "\nEND of them";
+  ws.write("AGENTS.md", text);
+  system_prompt_inputs in;
+  in.workspace = ws.path;
+  in.max_chars_per_file = 1000;
+  auto files = load_workspace_files(in);
+  REQUIRE(files.size() == 1);
+  const auto& f = files[0];
+  CHECK(f.truncated);
+  CHECK(f.original_size == text.size());
+  CHECK(f.content.size() <= 1000);
+  CHECK(f.content.size() > 900);
+  CHECK(f.content.rfind("START of the instructions", 0) == 0);
+  CHECK(f.content.substr(f.content.size() - 11) == "END of them");
+  CHECK(f.content.find("AGENTS.md cut to fit the prompt") != std::string::npos);
+  CHECK(f.content.find(std::to_string(text.size()) + " bytes") != std::string::npos);
+}
+
+TEST_CASE("the total cap shares one budget across files", "[workspace]") {
+  temp_workspace ws;
+  ws.write("AGENTS.md", std::string(700, 'a'));
+  ws.write("SOUL.md", std::string(700, 's'));
+  ws.write("TOOLS.md", std::string(700, 't'));
+  system_prompt_inputs in;
+  in.workspace = ws.path;
+  in.max_chars_per_file = 1000;
+  in.max_chars_total = 1000;
+  auto files = load_workspace_files(in);
+  REQUIRE(files.size() == 2);  // after two files fewer than 64 bytes are left
+  CHECK_FALSE(files[0].truncated);
+  CHECK(files[1].truncated);
+  CHECK(files[0].content.size() + files[1].content.size() <= 1000);
+}
+
+TEST_CASE("caps never split a UTF-8 character", "[workspace]") {
+  temp_workspace ws;
+  std::string text;
+  for (int i = 0; i < 2000; ++i) text += "é€";
+  ws.write("USER.md", text);
+  system_prompt_inputs in;
+  in.workspace = ws.path;
+  for (std::int64_t cap : {10, 37, 301, 1001}) {
+    in.max_chars_per_file = cap;
+    auto files = load_workspace_files(in);
+    REQUIRE(files.size() == 1);
+    CHECK(files[0].content.size() <= static_cast<std::size_t>(cap));
+    CHECK(valid_utf8(files[0].content));
+  }
+}
+
+TEST_CASE("skills come from skills/*/SKILL.md front matter, sorted", "[workspace]") {
+  temp_workspace ws;
+  ws.write("skills/weather/SKILL.md",
+           "---\nname: forecast\ndescription: \"Looks up the forecast: rain, sun\"\n"
+           "metadata:\n  emoji: x\n---\n# Forecast\nsteps...\n");
+  ws.write("skills/alpha/SKILL.md", "# no front matter here\n");
+  ws.write("skills/quoted/SKILL.md", "---\nname: 'it''s quoted'\ndescription: plain text\n---\n");
+  ws.write("skills/empty/README.md", "not a skill");
+  auto skills = find_skills(ws.path);
+  REQUIRE(skills.size() == 3);
+  CHECK(skills[0].name == "alpha");
+  CHECK(skills[0].description.empty());
+  CHECK(skills[1].name == "forecast");
+  CHECK(skills[1].description == "Looks up the forecast: rain, sun");
+  CHECK(skills[1].path == ws.path / "skills" / "weather" / "SKILL.md");
+  CHECK(skills[2].name == "it's quoted");
+  CHECK(find_skills(ws.path / "nowhere").empty());
+}
+
+TEST_CASE("the system prompt has tools, skills, workspace, time and files", "[workspace]") {
+  temp_workspace ws;
+  ws.write("AGENTS.md", "Always answer in French.");
+  ws.write("skills/weather/SKILL.md", "---\nname: forecast\ndescription: Forecasts <fast>\n---\n");
+  system_prompt_inputs in;
+  in.workspace = ws.path;
+  in.agent_id = "coder";
+  in.model = "fake/m1";
+  in.tools = {{"read", "Reads a file.\nMore detail.", json::object()},
+              {"exec", "Runs a command.", json::object()}};
+  in.timezone = "<+0530>-5:30";
+  in.now = at(2026, 3, 10, 12, 0);
+  std::string p = build_system_prompt(in);
+  INFO(p);
+  CHECK(p.find("agent \"coder\"") != std::string::npos);
+  CHECK(p.find("- read: Reads a file.\n") != std::string::npos);
+  CHECK(p.find("More detail.") == std::string::npos);
+  CHECK(p.find("- exec: Runs a command.") != std::string::npos);
+  CHECK(p.find("<name>forecast</name>") != std::string::npos);
+  CHECK(p.find("<description>Forecasts &lt;fast&gt;</description>") != std::string::npos);
+  CHECK(p.find(ws.path.string()) != std::string::npos);
+  CHECK(p.find("Tuesday, 2026-03-10 17:30 (<+0530>-5:30, +0530, UTC+05:30)") != std::string::npos);
+  CHECK(p.find("agent=coder | model=fake/m1") != std::string::npos);
+  CHECK(p.find("## AGENTS.md\n\nAlways answer in French.") != std::string::npos);
+  // Sections in the documented order.
+  auto tools = p.find("## Tools"), skills = p.find("## Skills"), work = p.find("## Workspace"),
+       when = p.find("## Current date and time"), files = p.find("# Workspace files");
+  CHECK(tools < skills);
+  CHECK(skills < work);
+  CHECK(work < when);
+  CHECK(when < files);
+}
+
+TEST_CASE("the prompt's time follows the zone's daylight saving rules", "[workspace]") {
+  system_prompt_inputs in;
+  in.workspace = fs::temp_directory_path() / "durar-no-such-workspace";
+  if (have_tzdata("America/New_York")) {
+    in.timezone = "America/New_York";
+    in.now = at(2026, 3, 10, 12);  // after the second Sunday of March: EDT
+    CHECK(build_system_prompt(in).find("Tuesday, 2026-03-10 08:00 (America/New_York, EDT, "
+                                       "UTC-04:00)") != std::string::npos);
+    in.now = at(2026, 3, 7, 12);  // before it: EST
+    CHECK(build_system_prompt(in).find("Saturday, 2026-03-07 07:00 (America/New_York, EST, "
+                                       "UTC-05:00)") != std::string::npos);
+  } else {
+    WARN("no tz database: skipping America/New_York");
+  }
+  in.timezone = "Mars/Olympus_Mons";
+  in.now = at(2026, 3, 10, 12);
+  std::string p = build_system_prompt(in);
+  CHECK(p.find("2026-03-10 12:00 (UTC") != std::string::npos);
+  CHECK(p.find("time zone 'Mars/Olympus_Mons' is unknown") != std::string::npos);
+}
+
+TEST_CASE("zone arithmetic: POSIX rules, southern summers, years past the tables", "[workspace]") {
+  // Southern hemisphere: daylight time spans the new year.
+  auto sydney = "AEST-10AEDT,M10.1.0,M4.1.0/3";
+  auto jan = detail::zoned_time_at(sydney, at(2026, 1, 15, 0));
+  REQUIRE(jan.has_value());
+  CHECK(jan->abbreviation == "AEDT");
+  CHECK(jan->offset_seconds == 11 * 3600);
+  CHECK(jan->hour == 11);
+  auto jul = detail::zoned_time_at(sydney, at(2026, 7, 15, 0));
+  REQUIRE(jul.has_value());
+  CHECK(jul->abbreviation == "AEST");
+  CHECK(jul->offset_seconds == 10 * 3600);
+  // The local day rolls over.
+  auto late = detail::zoned_time_at("EST5EDT,M3.2.0,M11.1.0", at(2026, 1, 1, 2, 30));
+  REQUIRE(late.has_value());
+  CHECK(late->year == 2025);
+  CHECK(late->month == 12);
+  CHECK(late->day == 31);
+  CHECK(late->hour == 21);
+  CHECK(late->weekday == 3);  // Wednesday
+  // The switch happens at the rule's local time: 02:00 EST on 2026-03-08 is 07:00 UTC.
+  CHECK(detail::zoned_time_at("EST5EDT,M3.2.0,M11.1.0", at(2026, 3, 8, 6, 59))->abbreviation ==
+        "EST");
+  CHECK(detail::zoned_time_at("EST5EDT,M3.2.0,M11.1.0", at(2026, 3, 8, 7, 0))->abbreviation ==
+        "EDT");
+  CHECK(detail::format_utc_offset(-(3 * 3600 + 30 * 60)) == "-03:30");
+  CHECK_FALSE(detail::zoned_time_at("Not/AZone", at(2026, 1, 1, 0)).has_value());
+  if (have_tzdata("Europe/Berlin")) {
+    // Past the file's last transition the footer rule decides.
+    auto far = detail::zoned_time_at("Europe/Berlin", at(2100, 7, 1, 12));
+    REQUIRE(far.has_value());
+    CHECK(far->abbreviation == "CEST");
+    CHECK(far->offset_seconds == 7200);
+    auto old = detail::zoned_time_at("Europe/Berlin", at(1990, 1, 1, 12));
+    REQUIRE(old.has_value());
+    CHECK(old->abbreviation == "CET");
+  }
+}
+
+TEST_CASE("seeding writes the starting files once and never overwrites", "[workspace]") {
+  temp_workspace ws;
+  fs::path dir = ws.path / "new-workspace";
+  auto written = seed_workspace(dir);
+  REQUIRE(written.has_value());
+  CHECK(written->size() == 7);
+  for (const char* name : {"AGENTS.md", "SOUL.md", "TOOLS.md", "IDENTITY.md", "USER.md",
+                           "HEARTBEAT.md", "BOOTSTRAP.md"})
+    CHECK(fs::is_regular_file(dir / name));
+  system_prompt_inputs in;
+  in.workspace = dir;
+  CHECK(load_workspace_files(in).size() == 7);
+
+  std::ofstream(dir / "USER.md", std::ios::trunc) << "Name: Layla\n";
+  fs::remove(dir / "BOOTSTRAP.md");
+  fs::remove(dir / "SOUL.md");
+  auto again = seed_workspace(dir);
+  REQUIRE(again.has_value());
+  REQUIRE(again->size() == 1);  // SOUL.md again; no first-run file for a used workspace
+  CHECK(again->front() == dir / "SOUL.md");
+  CHECK_FALSE(fs::exists(dir / "BOOTSTRAP.md"));
+  std::ifstream in_user(dir / "USER.md");
+  std::string line;
+  std::getline(in_user, line);
+  CHECK(line == "Name: Layla");
+}
