@@ -32,7 +32,9 @@ bool starts_with_words(const std::vector<std::string>& have,
 }
 
 std::string flag_line(const flag_spec& f) {
-  std::string left = "  --" + f.name + (f.value_name.empty() ? "" : " " + f.value_name);
+  std::string left =
+      std::string(f.short_name != 0 ? "  -" + std::string(1, f.short_name) + ", " : "  ") + "--" +
+      f.name + (f.value_name.empty() ? "" : " " + f.value_name);
   if (left.size() < 24)
     left.resize(24, ' ');
   else
@@ -133,14 +135,17 @@ parse_outcome parse_command_line(const std::vector<std::string>& argv,
     }
     if (take_global(argv, i, out.globals, out.error)) continue;
     if (best == nullptr) continue;  // reported below as an unknown command
-    std::string name = a.substr(a.rfind("--", 0) == 0 ? 2 : 1);
+    const bool long_form = a.rfind("--", 0) == 0;
+    std::string name = a.substr(long_form ? 2 : 1);
     std::optional<std::string> inline_value;
     if (auto eq = name.find('='); eq != std::string::npos) {
       inline_value = name.substr(eq + 1);
       name.resize(eq);
     }
-    auto spec = std::find_if(best->flags.begin(), best->flags.end(),
-                             [&](const flag_spec& f) { return f.name == name; });
+    auto spec = std::find_if(best->flags.begin(), best->flags.end(), [&](const flag_spec& f) {
+      return f.name == name || (!long_form && name.size() == 1 && f.short_name == name[0]);
+    });
+    if (spec != best->flags.end()) name = spec->name;
     if (spec == best->flags.end()) {
       std::vector<std::string> names;
       for (const auto& f : best->flags) names.push_back(f.name);

@@ -18,6 +18,7 @@ struct flag_spec {
   std::string name;        // without dashes: "json", "all", "output"
   std::string value_name;  // "" for a boolean flag, else e.g. "PATH"
   std::string help;
+  char short_name = 0;  // 'm' for -m; 0 for none
 };
 
 struct parsed_args;

@@ -29,5 +29,9 @@ std::vector<command_spec> doctor_commands();
 std::vector<command_spec> config_commands();
 std::vector<command_spec> models_commands();
 std::vector<command_spec> complete_commands();
+std::vector<command_spec> agent_commands();
+std::vector<command_spec> chat_commands();
+std::vector<command_spec> sessions_commands();
+std::vector<command_spec> setup_commands();
 
 }  // namespace durar::cli

@@ -53,14 +53,19 @@ std::string temp_home::read(const std::string& relative) const {
 }
 
 cli_result run_durar(const std::vector<std::string>& args,
-                     const std::map<std::string, std::string>& env) {
+                     const std::map<std::string, std::string>& env,
+                     const std::optional<std::string>& input) {
   std::string dir = unique_dir("durar-cli-");
   fs::create_directories(dir);
-  std::string out_path = dir + "/out", err_path = dir + "/err";
+  std::string out_path = dir + "/out", err_path = dir + "/err", in_path = "/dev/null";
+  if (input) {
+    in_path = dir + "/in";
+    std::ofstream(in_path, std::ios::binary) << *input;
+  }
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 0, in_path.c_str(), O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                    0600);
   posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,

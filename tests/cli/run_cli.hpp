@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,8 +30,10 @@ class temp_home {
   std::string path_;
 };
 
-// Runs `durar args...` with exactly `env` as its environment (plus PATH), stdin from /dev/null.
+// Runs `durar args...` with exactly `env` as its environment (plus PATH). stdin is `input`
+// when given (from a file), else /dev/null.
 cli_result run_durar(const std::vector<std::string>& args,
-                     const std::map<std::string, std::string>& env);
+                     const std::map<std::string, std::string>& env,
+                     const std::optional<std::string>& input = std::nullopt);
 
 }  // namespace durar::test

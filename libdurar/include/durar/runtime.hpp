@@ -85,6 +85,10 @@ class DURAR_API runtime {
   [[nodiscard]] result<std::unique_ptr<durar::agent>> make_agent(
       const agent_profile& a, session* s, const turn_request& overrides = {});
 
+  // Records a finished turn in the session's index entry, with the context window of the
+  // model that answered (from the catalog).
+  result<void> record_turn(session& s, const assistant_message& last) const;
+
   // One turn end to end: open the session, build the agent, run, record. `on_event` sees
   // every agent event; `done` is called once.
   void async_turn(turn_request request, std::function<void(const agent_event&)> on_event,

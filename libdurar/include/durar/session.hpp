@@ -80,8 +80,8 @@ struct session_totals {
 
 // The index entry of a session key, as `sessions.json` stores it (the original's field
 // names: sessionId, updatedAt, sessionStartedAt, lastInteractionAt, modelOverride,
-// providerOverride, thinkingLevel, inputTokens, outputTokens, totalTokens, contextTokens,
-// compactionCount). `raw` keeps fields Durar does not model.
+// providerOverride, thinkingLevel, model, modelProvider, inputTokens, outputTokens, totalTokens,
+// contextTokens, compactionCount). `raw` keeps fields Durar does not model.
 struct session_info {
   std::string key;
   std::string session_id;       // uuid; the transcript is <session_id>.jsonl
@@ -91,6 +91,8 @@ struct session_info {
   std::string model_override;     // model id, "" when none
   std::string provider_override;  // provider id, "" when none
   std::string thinking_level;     // "" when none
+  std::string model;              // model id the last turn used (model), "" before one
+  std::string model_provider;     // its provider (modelProvider)
   // As the original keeps them: input/output of the last turn, total = the context the
   // last call used, context = the model's context window.
   std::int64_t input_tokens = 0, output_tokens = 0, total_tokens = 0, context_tokens = 0;

@@ -55,6 +55,8 @@ session_info info_from_json(std::string key, const json& j) {
   info.model_override = j.string_or("modelOverride");
   info.provider_override = j.string_or("providerOverride");
   info.thinking_level = j.string_or("thinkingLevel");
+  info.model = j.string_or("model");
+  info.model_provider = j.string_or("modelProvider");
   info.input_tokens = number_of(j, "inputTokens");
   info.output_tokens = number_of(j, "outputTokens");
   info.total_tokens = number_of(j, "totalTokens");
@@ -74,6 +76,8 @@ json info_to_json(const session_info& info) {
   put_string(j, "modelOverride", info.model_override);
   put_string(j, "providerOverride", info.provider_override);
   put_string(j, "thinkingLevel", info.thinking_level);
+  put_string(j, "model", info.model);
+  put_string(j, "modelProvider", info.model_provider);
   put_int(j, "inputTokens", info.input_tokens);
   put_int(j, "outputTokens", info.output_tokens);
   put_int(j, "totalTokens", info.total_tokens);

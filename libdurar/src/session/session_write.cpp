@@ -173,8 +173,8 @@ result<void> session::record_turn(const assistant_message& last, std::int64_t co
   if (!it->raw.is_object()) it->raw = json::object();
   it->raw.set("cacheRead", u.cache_read);
   it->raw.set("cacheWrite", u.cache_write);
-  if (!last.model.empty()) it->raw.set("model", last.model);
-  if (!last.provider.empty()) it->raw.set("modelProvider", last.provider);
+  if (!last.model.empty()) it->model = last.model;
+  if (!last.provider.empty()) it->model_provider = last.provider;
   return detail::write_index(st.index_file(), *all, st.options.index_fsync != fsync_policy::never);
 }
 

@@ -1,0 +1,256 @@
+// durar sessions: list, show, reset, compact and export stored conversations.
+#include <durar/runtime.hpp>
+
+#include <fmt/format.h>
+
+#include "agent_output.hpp"
+#include "context.hpp"
+#include "output.hpp"
+
+#include <fstream>
+
+namespace durar::cli {
+
+namespace {
+
+struct opened_runtime {
+  asio::io_context io;
+  std::unique_ptr<runtime> rt;
+  std::shared_ptr<session_store> store;
+  agent_profile profile;
+};
+
+result<std::unique_ptr<opened_runtime>> open_store(const context& ctx, const parsed_args& args) {
+  auto o = std::make_unique<opened_runtime>();
+  auto rt = runtime::create(o->io, ctx.load());
+  if (!rt) return fail(rt.error());
+  o->rt = std::move(*rt);
+  auto profile = o->rt->agent(args.value("agent").value_or(""));
+  if (!profile) return fail(profile.error());
+  o->profile = *profile;
+  auto store = o->rt->sessions(profile->id);
+  if (!store) return fail(store.error());
+  o->store = *store;
+  return o;
+}
+
+std::string key_arg(const opened_runtime& o, const parsed_args& args) {
+  std::string key = args.positional.empty() ? "" : args.positional[0];
+  key = session_key_for(o.profile.id, key);
+  return key.empty() ? main_session_key(o.profile.id, o.rt->cfg().session.main_key) : key;
+}
+
+std::string age(std::int64_t ms) {
+  std::int64_t s = (now_ms() - ms) / 1000;
+  if (ms <= 0) return "-";
+  if (s < 60) return "just now";
+  if (s < 3600) return fmt::format("{}m ago", s / 60);
+  if (s < 86400) return fmt::format("{}h ago", s / 3600);
+  return fmt::format("{}d ago", s / 86400);
+}
+
+// The model the session talks to: the user's override, else the one the last turn used.
+std::string model_of(const session_info& i) {
+  auto ref = [](const std::string& provider, const std::string& model) {
+    return provider.empty() ? model : provider + "/" + model;
+  };
+  if (!i.model_override.empty()) return ref(i.provider_override, i.model_override);
+  if (!i.model.empty()) return ref(i.model_provider, i.model);
+  return "";
+}
+
+json info_json(const session_info& i) {
+  return json::object({{"key", i.key},
+                       {"sessionId", i.session_id},
+                       {"updatedAt", i.updated_at},
+                       {"model", model_of(i)},
+                       {"inputTokens", i.input_tokens},
+                       {"outputTokens", i.output_tokens},
+                       {"totalTokens", i.total_tokens},
+                       {"contextTokens", i.context_tokens},
+                       {"compactionCount", i.compaction_count}});
+}
+
+int list(context& ctx, const parsed_args& args) {
+  auto o = open_store(ctx, args);
+  if (!o) return fail_with(ctx, exit_failure, o.error().message);
+  auto all = (*o)->store->list();
+  if (!all) return fail_with(ctx, exit_failure, all.error().message);
+  if (ctx.globals.json) {
+    json items = json::array();
+    for (const auto& i : *all) items.push_back(info_json(i));
+    print_json(json::object({{"count", static_cast<std::int64_t>(all->size())},
+                             {"agentId", (*o)->profile.id},
+                             {"sessions", std::move(items)}}));
+    return exit_ok;
+  }
+  if (all->empty()) {
+    print(stdout, "No sessions for agent " + (*o)->profile.id + " yet.\n");
+    return exit_ok;
+  }
+  std::vector<std::vector<std::string>> rows{{"KEY", "UPDATED", "MODEL", "TOKENS", "SESSION"}};
+  for (const auto& i : *all)
+    rows.push_back({i.key, age(i.updated_at), model_of(i).empty() ? "-" : model_of(i),
+                    std::to_string(i.total_tokens), i.session_id});
+  print(stdout, format_table(rows));
+  return exit_ok;
+}
+
+std::string text_blocks(const std::vector<content_block>& blocks) {
+  std::string out;
+  for (const auto& b : blocks) {
+    if (auto* t = std::get_if<text_block>(&b)) out += t->text;
+    if (std::holds_alternative<image_block>(b)) out += "[image]";
+  }
+  return out;
+}
+
+int show(context& ctx, const parsed_args& args) {
+  auto o = open_store(ctx, args);
+  if (!o) return fail_with(ctx, exit_failure, o.error().message);
+  std::string key = key_arg(**o, args);
+  auto s = (*o)->store->read(key);
+  if (!s) return fail_with(ctx, exit_failure, s.error().message);
+  for (const auto& w : (*s)->report().warnings) print(stderr, ctx.styles.yellow(w) + "\n");
+  if (ctx.globals.json) {
+    json entries = json::array();
+    for (const auto& e : (*s)->entries()) entries.push_back(e.raw);
+    print_json(json::object({{"key", key}, {"sessionId", (*s)->id()}, {"entries", entries}}));
+    return exit_ok;
+  }
+  for (const message& m : (*s)->context()) {
+    if (auto* u = std::get_if<user_message>(&m)) {
+      print(stdout, ctx.styles.bold("you: ") + text_blocks(u->content) + "\n");
+    } else if (auto* a = std::get_if<assistant_message>(&m)) {
+      std::string text = text_of(*a);
+      if (!text.empty()) print(stdout, ctx.styles.green("assistant: ") + text + "\n");
+      for (const auto* call : tool_calls_of(*a))
+        print(stdout, ctx.styles.dim("  -> " + describe_tool_call(*call)) + "\n");
+      if (a->stop == stop_reason::error || a->stop == stop_reason::aborted)
+        print(stdout,
+              ctx.styles.yellow("  (" + std::string(to_string(a->stop)) +
+                                (a->error_message.empty() ? "" : ": " + a->error_message) + ")") +
+                  "\n");
+    } else if (auto* t = std::get_if<tool_result_message>(&m)) {
+      std::string text = text_blocks(t->content);
+      if (text.size() > 200) text = text.substr(0, 200) + "...";
+      print(stdout,
+            ctx.styles.dim("  <- " + t->tool_name + (t->is_error ? " (error)" : "") + ": " + text) +
+                "\n");
+    }
+  }
+  return exit_ok;
+}
+
+int reset(context& ctx, const parsed_args& args) {
+  auto o = open_store(ctx, args);
+  if (!o) return fail_with(ctx, exit_failure, o.error().message);
+  auto r = (*o)->store->reset(key_arg(**o, args));
+  if (!r) return fail_with(ctx, exit_failure, r.error().message);
+  if (ctx.globals.json) {
+    print_json(info_json(*r));
+  } else {
+    print(stdout, "Reset " + r->key + "; new session " + r->session_id + "\n");
+  }
+  return exit_ok;
+}
+
+int compact(context& ctx, const parsed_args& args) {
+  auto o = open_store(ctx, args);
+  if (!o) return fail_with(ctx, exit_failure, o.error().message);
+  auto s = (*o)->store->open(key_arg(**o, args));
+  if (!s) return fail_with(ctx, exit_failure, s.error().message);
+  auto a = (*o)->rt->make_agent((*o)->profile, s->get());
+  if (!a) return fail_with(ctx, exit_failure, a.error().message);
+  auto r = (*a)->compact(args.value("instructions").value_or(""));
+  if (!r) return fail_with(ctx, exit_failure, r.error().describe());
+  if (ctx.globals.json) {
+    print_json(json::object({{"summary", r->summary},
+                             {"firstKeptEntryId", r->first_kept_entry_id},
+                             {"tokensBefore", r->tokens_before}}));
+  } else if (r->summary.empty()) {
+    print(stdout, "Nothing to compact yet.\n");
+  } else {
+    print(stdout,
+          fmt::format("Compacted {} tokens of history into a summary.\n", r->tokens_before));
+  }
+  return exit_ok;
+}
+
+int export_session(context& ctx, const parsed_args& args) {
+  auto o = open_store(ctx, args);
+  if (!o) return fail_with(ctx, exit_failure, o.error().message);
+  auto s = (*o)->store->read(key_arg(**o, args));
+  if (!s) return fail_with(ctx, exit_failure, s.error().message);
+  std::string format = args.value("format").value_or("jsonl");
+  std::string out;
+  if (format == "jsonl") {
+    std::ifstream in((*s)->path(), std::ios::binary);
+    out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } else if (format == "md" || format == "markdown") {
+    out = "# Session " + (*s)->id() + "\n\n";
+    for (const message& m : (*s)->context()) {
+      if (auto* u = std::get_if<user_message>(&m))
+        out += "## User\n\n" + text_blocks(u->content) + "\n\n";
+      else if (auto* a = std::get_if<assistant_message>(&m)) {
+        out += "## Assistant\n\n" + text_of(*a) + "\n\n";
+        for (const auto* call : tool_calls_of(*a))
+          out += "- tool `" + call->name + "` " + call->arguments.dump() + "\n";
+      } else if (auto* t = std::get_if<tool_result_message>(&m))
+        out += "### Tool result (" + t->tool_name + ")\n\n```\n" + text_blocks(t->content) +
+               "\n```\n\n";
+    }
+  } else {
+    return fail_with(ctx, exit_usage, "--format must be jsonl or md, not '" + format + "'");
+  }
+  if (auto path = args.value("output")) {
+    std::ofstream f(*path, std::ios::binary | std::ios::trunc);
+    if (!f || !(f << out)) return fail_with(ctx, exit_failure, "cannot write " + *path);
+    print(stderr, "Wrote " + *path + "\n");
+  } else {
+    print(stdout, out);
+  }
+  return exit_ok;
+}
+
+const flag_spec agent_flag{"agent", "ID", "which agent's sessions (default: the default agent)"};
+
+}  // namespace
+
+std::vector<command_spec> sessions_commands() {
+  return {
+      {"sessions list", "", "Stored sessions, most recent first", {agent_flag}, 0, 0, list},
+      {"sessions show",
+       "[key]",
+       "A session's conversation (default: the main session)",
+       {agent_flag},
+       0,
+       1,
+       show},
+      {"sessions reset",
+       "[key]",
+       "Start the key afresh; the old transcript is archived",
+       {agent_flag},
+       0,
+       1,
+       reset},
+      {"sessions compact",
+       "[key]",
+       "Summarise older history now",
+       {agent_flag, {"instructions", "TEXT", "what the summary should keep"}},
+       0,
+       1,
+       compact},
+      {"sessions export",
+       "[key]",
+       "Write a session as JSONL (as stored) or Markdown",
+       {agent_flag,
+        {"format", "FMT", "jsonl (default) or md"},
+        {"output", "PATH", "write to a file instead of stdout"}},
+       0,
+       1,
+       export_session},
+  };
+}
+
+}  // namespace durar::cli
