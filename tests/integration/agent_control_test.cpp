@@ -62,7 +62,7 @@ TEST_CASE("abort mid-stream keeps the partial reply, marked aborted", "[agent]")
   CHECK_FALSE(a->running());
 }
 
-TEST_CASE("abort mid-tool emits the tools' cancellation; unanswered calls get 'aborted'",
+TEST_CASE("abort mid-tool emits the tools' cancellation, unanswered calls get 'aborted'",
           "[agent]") {
   harness h;
   h.enqueue("wait_calls");

@@ -250,7 +250,7 @@ TEST_CASE("a call to a tool that does not exist lists the ones that do", "[agent
   CHECK(text_of_json(msgs[2]) == "Tool teleport not found. Available tools: get_weather");
 }
 
-TEST_CASE("hooks block and rewrite tool calls; a throwing hook is an error result", "[agent]") {
+TEST_CASE("hooks block and rewrite tool calls, a throwing hook is an error result", "[agent]") {
   harness h;
   h.enqueue("weather_call");
   h.enqueue("weather_answer");

@@ -201,7 +201,7 @@ TEST_CASE("a rate limit rotates to the next key for the failing batch", "[embedd
   CHECK(cooled);
 }
 
-TEST_CASE("a short Retry-After on the only key is waited out; a long one fails", "[embeddings]") {
+TEST_CASE("a short Retry-After on the only key is waited out, a long one fails", "[embeddings]") {
   fake_vendor_server server;
   server.enqueue(error_response(429, R"({"error":{"message":"slow down"}})", 0));
   server.enqueue(openai_answer(0, 1));

@@ -191,7 +191,7 @@ TEST_CASE("billing cooldowns double from 5 h to a 24 h cap, and a success clears
   CHECK(cooldowns_file(state.dir)["entries"].size() == 0);
 }
 
-TEST_CASE("402 and Anthropic's credit-balance error are billing; a plain 429 is not",
+TEST_CASE("402 and Anthropic's credit-balance error are billing, a plain 429 is not",
           "[router][cooldown]") {
   struct example {
     const char* name;

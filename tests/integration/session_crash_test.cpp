@@ -81,7 +81,7 @@ session_store_options options(const test_clock& clock) {
 
 }  // namespace
 
-TEST_CASE("a writer killed mid-line loses only that line; appending continues",
+TEST_CASE("a writer killed mid-line loses only that line, appending continues",
           "[session][crash]") {
   temp_dir tmp;
   test_clock clock;

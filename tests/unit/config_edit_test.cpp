@@ -186,7 +186,7 @@ TEST_CASE("config_set creates new files with mode 0600 and keeps existing modes"
   CHECK(slurp(shared) == "gateway:\n  port: 2\n");
 }
 
-TEST_CASE("YAML flow style is edited in place; what cannot be is rewritten with a note",
+TEST_CASE("YAML flow style is edited in place, what cannot be is rewritten with a note",
           "[config]") {
   temp_dir tmp;
   fs::path flow = tmp.path / "flow.yaml";

@@ -210,7 +210,7 @@ TEST_CASE("secrets never appear in issue messages", "[config]") {
   CHECK(issue_at(c, "models.providers.p.apiKey")->line == 4);
 }
 
-TEST_CASE("${VAR} is substituted; a missing one is an error naming it", "[config]") {
+TEST_CASE("${VAR} is substituted, a missing one is an error naming it", "[config]") {
   environment env({{"MY_KEY", "sk-1"}, {"HOST", "10.0.0.2"}});
   const char* text =
       "models:\n  providers:\n    p:\n      apiKey: ${MY_KEY}\n"
@@ -264,7 +264,7 @@ TEST_CASE("env precedence: process > ./.env > state .env > config env{}", "[conf
   CHECK(cfg->agents.workspace == "/w/cfg/state");
 }
 
-TEST_CASE("config paths: --config > env > state dir; profiles and --dev", "[config]") {
+TEST_CASE("config paths: --config > env > state dir, profiles and --dev", "[config]") {
   temp_dir tmp;
   const std::string home = tmp.path.string();
   environment env({{"HOME", home}});

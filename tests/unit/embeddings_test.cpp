@@ -50,7 +50,7 @@ error parse_error(api_kind api, std::string_view body, std::size_t expected = 2)
 
 }  // namespace
 
-TEST_CASE("each api maps to its embeddings wire; anthropic has none", "[embeddings]") {
+TEST_CASE("each api maps to its embeddings wire, anthropic has none", "[embeddings]") {
   CHECK(detail::embedding_wire_for(api_kind::anthropic_messages) == nullptr);
   CHECK(detail::embedding_wire_for(api_kind::openai_completions)->max_batch == 2048);
   CHECK(detail::embedding_wire_for(api_kind::openai_responses) ==

@@ -234,7 +234,7 @@ TEST_CASE("gemini request: a function call round trip, exactly", "[google-genera
         call_at(answer.final, 0).thought_signature);
 }
 
-TEST_CASE("gemini request: parallel results share a turn; orphans get an error",
+TEST_CASE("gemini request: parallel results share a turn, orphans get an error",
           "[google-generative-ai]") {
   fixture f;
   f.conv.messages.push_back(user_text("go"));

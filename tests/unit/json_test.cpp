@@ -271,7 +271,7 @@ TEST_CASE("json duplicate keys keep the last value", "[json]") {
   CHECK(b["k7"].as_string() == "last");
 }
 
-TEST_CASE("json objects keep key order; set replaces in place", "[json]") {
+TEST_CASE("json objects keep key order, set replaces in place", "[json]") {
   json v = parse_ok(R"({"z":1,"a":2,"m":3})");
   CHECK(v.dump() == R"({"z":1,"a":2,"m":3})");
   v.set("a", "two");
@@ -293,7 +293,7 @@ TEST_CASE("json objects keep key order; set replaces in place", "[json]") {
   CHECK(json::array().dump() == "[]");
 }
 
-TEST_CASE("json read access never throws; write access checks types", "[json]") {
+TEST_CASE("json read access never throws, write access checks types", "[json]") {
   const json v = parse_ok(R"({"a":[10,20],"s":"x"})");
   CHECK(v["missing"].is_null());
   CHECK(v["missing"]["deeper"][3].is_null());

@@ -135,7 +135,7 @@ TEST_CASE("ollama: think follows the thinking level for reasoning models only", 
   CHECK(think(false, thinking_level::off, json::object({{"thinking", "max"}})) == json("high"));
 }
 
-TEST_CASE("ollama: a configured key is sent; ids lose their provider prefix", "[ollama]") {
+TEST_CASE("ollama: a configured key is sent, ids lose their provider prefix", "[ollama]") {
   fixture f = local("ollama/llama3.2", false);
   f.key = secret(canary_key);
   f.provider.base_url = "http://gpu-box:11434";

@@ -362,7 +362,7 @@ TEST_CASE("tool-call ids are normalised the same way for the call and its result
                                              openai_tool_call_id("orphan.call-1")});
 }
 
-TEST_CASE("orphaned calls get a synthetic error result; stray results and failed turns go",
+TEST_CASE("orphaned calls get a synthetic error result, stray results and failed turns go",
           "[openai-completions]") {
   call_fixture f;
   f.conv = replay_conversation();

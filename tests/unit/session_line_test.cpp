@@ -60,7 +60,7 @@ TEST_CASE("timestamps are JavaScript's toISOString and parse back", "[session]")
             std::chrono::milliseconds(1776762843512))) == "2026-04-21T09-14-03.512Z");
 }
 
-TEST_CASE("entry ids are 8 hex digits, unique in the file; session ids are UUIDs", "[session]") {
+TEST_CASE("entry ids are 8 hex digits, unique in the file, session ids are UUIDs", "[session]") {
   std::unordered_map<std::string, std::size_t> taken;
   for (std::size_t i = 0; i < 2000; ++i) {
     std::string id = detail::new_entry_id(taken);
@@ -100,7 +100,7 @@ TEST_CASE("an entry line has the original's shape and reads back", "[session]") 
         R"("provider":"openai","modelId":"gpt-5.4"})");
 }
 
-TEST_CASE("lines that are not entries are refused; unknown messages are kept", "[session]") {
+TEST_CASE("lines that are not entries are refused, unknown messages are kept", "[session]") {
   std::string note;
   CHECK_FALSE(detail::entry_from_json(parse(R"([1,2])"), note));
   CHECK_FALSE(detail::entry_from_json(parse(R"({"type":"message"})"), note));

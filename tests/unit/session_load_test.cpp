@@ -156,7 +156,7 @@ TEST_CASE("a torn last line is skipped with a warning and cut off when writing",
         std::vector<std::string>{"user:first", "assistant:second", "user:third"});
 }
 
-TEST_CASE("bad lines are skipped and counted; the file keeps them", "[session]") {
+TEST_CASE("bad lines are skipped and counted, the file keeps them", "[session]") {
   temp_dir tmp;
   auto p = tmp.path / "s-1.jsonl";
   std::string text = std::string(header) + "\n" + msg_line("a", "", "user", "one") + "\n" +
