@@ -4,6 +4,7 @@
 #include <asio/signal_set.hpp>
 
 #include "agent_output.hpp"
+#include "approval.hpp"
 #include "context.hpp"
 #include "output.hpp"
 
@@ -35,7 +36,7 @@ int agent_turn(context& ctx, const parsed_args& args) {
   }
 
   asio::io_context io;
-  auto rt = runtime::create(io, ctx.load());
+  auto rt = runtime::create(io, ctx.load(), terminal_runtime_options());
   if (!rt) return fail_with(ctx, exit_failure, rt.error().message);
 
   // Ctrl-C aborts the turn; what was said so far stays in the session, marked aborted.

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "agent_output.hpp"
+#include "approval.hpp"
 #include "context.hpp"
 #include "output.hpp"
 
@@ -160,7 +161,7 @@ struct chat {
 
 int run_chat(context& ctx, const parsed_args& args) {
   asio::io_context io;
-  auto rt = runtime::create(io, ctx.load());
+  auto rt = runtime::create(io, ctx.load(), terminal_runtime_options());
   if (!rt) return fail_with(ctx, exit_failure, rt.error().message);
   auto profile = (*rt)->agent(args.value("agent").value_or(""));
   if (!profile) return fail_with(ctx, exit_failure, profile.error().message);

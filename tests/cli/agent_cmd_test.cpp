@@ -182,3 +182,24 @@ TEST_CASE("setup writes a config and a workspace, and keeps what exists", "[cli]
   auto check = run_durar({"config", "validate"}, {{"HOME", home.path()}});
   CHECK(check.exit_code == 0);
 }
+
+TEST_CASE("exec with ask: always is refused without a terminal to ask on", "[cli][agent]") {
+  fake_vendor_server server;
+  server.enqueue(recorded(data / "cli/exec_tool.response.sse"));
+  server.enqueue(recorded(data / "cli/noted.response.sse"));
+  temp_home home;
+  write_config(home, server.base_url());
+  std::string cfg = home.read(".durar/durar.yaml");
+  home.write(".durar/durar.yaml", cfg + "tools:\n  exec: { ask: always }\n");
+  auto r = run_durar({"agent", "-m", "run it"}, env_of(home));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_FALSE(std::filesystem::exists(std::filesystem::path(home.path()) / "ws/ran.txt"));
+  // The model was told the command was not approved.
+  REQUIRE(server.requests().size() == 2);
+  auto second = durar::json::parse(server.requests()[1].body);
+  REQUIRE(second.has_value());
+  const auto& msgs = (*second)["messages"].as_array();
+  CHECK(msgs.back()["role"] == durar::json("tool"));
+  CHECK(msgs.back()["content"].dump().find("denied") != std::string::npos);
+}
