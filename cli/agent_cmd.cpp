@@ -25,7 +25,7 @@ int agent_turn(context& ctx, const parsed_args& args) {
   turn_request req;
   req.message = std::move(message);
   req.agent_id = args.value("agent").value_or("");
-  req.session_key = session_key_for(req.agent_id, args.value("session").value_or(""));
+  req.session_key = args.value("session").value_or("");  // the runtime resolves it
   req.model = args.value("model").value_or("");
   if (auto t = args.value("thinking")) {
     req.thinking = parse_thinking_level(*t);

@@ -40,11 +40,6 @@ std::string describe_tool_call(const tool_call_block& call, std::size_t max_widt
   return one_line(call.name + " " + detail, max_width);
 }
 
-std::string session_key_for(const std::string& agent_id, const std::string& key) {
-  if (key.empty() || key.find(':') != std::string::npos) return key;
-  return "agent:" + normalize_agent_id(agent_id.empty() ? "main" : agent_id) + ":" + key;
-}
-
 void agent_printer::operator()(const agent_event& e) {
   if (json) {
     print(stdout, to_json(e).dump() + "\n");

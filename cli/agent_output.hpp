@@ -29,9 +29,6 @@ struct agent_printer {
 // "exec ls -la", "read src/main.cpp", or the tool name and compact JSON arguments.
 std::string describe_tool_call(const tool_call_block& call, std::size_t max_width = 100);
 
-// "agent:<agent>:<key>" unless `key` already holds ':'; "" stays "".
-std::string session_key_for(const std::string& agent_id, const std::string& key);
-
 // Exit code for how a run ended, after printing its reason when it is not a plain done.
 int report_run(const context& ctx, const result<run_result>& r);
 

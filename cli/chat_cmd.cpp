@@ -169,8 +169,7 @@ int run_chat(context& ctx, const parsed_args& args) {
   if (!store) return fail_with(ctx, exit_failure, store.error().message);
 
   chat c{ctx, **rt, *profile, "", *store, nullptr, nullptr, {}};
-  c.key = session_key_for(profile->id, args.value("session").value_or(""));
-  if (c.key.empty()) c.key = main_session_key(profile->id, (*rt)->cfg().session.main_key);
+  c.key = (*rt)->session_key(profile->id, args.value("session").value_or(""));
   c.overrides.model = args.value("model").value_or("");
   c.interactive = ::isatty(STDIN_FILENO) != 0 && ::isatty(STDERR_FILENO) != 0;
   if (auto r = c.open(); !r) return fail_with(ctx, exit_failure, r.error().message);

@@ -36,8 +36,7 @@ result<std::unique_ptr<opened_runtime>> open_store(const context& ctx, const par
 
 std::string key_arg(const opened_runtime& o, const parsed_args& args) {
   std::string key = args.positional.empty() ? "" : args.positional[0];
-  key = session_key_for(o.profile.id, key);
-  return key.empty() ? main_session_key(o.profile.id, o.rt->cfg().session.main_key) : key;
+  return o.rt->session_key(o.profile.id, key);
 }
 
 std::string age(std::int64_t ms) {

@@ -74,6 +74,10 @@ class DURAR_API runtime {
   // "" = the default agent; unknown ids are not_found with a suggestion.
   [[nodiscard]] result<agent_profile> agent(std::string_view id) const;
   [[nodiscard]] result<std::shared_ptr<session_store>> sessions(std::string_view agent_id);
+  // The full session key a turn runs in: "" = the agent's main session
+  // (agent:<id>:<session.mainKey>), a bare name "work" = agent:<id>:work, a key with ':'
+  // as given. `agent_id` "" = the default agent.
+  [[nodiscard]] std::string session_key(std::string_view agent_id, std::string_view key) const;
 
   // Host tools join the built-ins for every agent (subject to the tool policy).
   void add_tool(std::shared_ptr<tool> t);

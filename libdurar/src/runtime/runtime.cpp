@@ -129,6 +129,15 @@ result<agent_profile> runtime::agent(std::string_view id) const {
   return fail(errc::not_found, text);
 }
 
+std::string runtime::session_key(std::string_view agent_id, std::string_view key) const {
+  if (key.find(':') != std::string_view::npos) return std::string(key);
+  std::string id = normalize_agent_id(agent_id);
+  if (agent_id.empty())
+    if (auto p = agent(""); p) id = p->id;
+  if (key.empty()) return main_session_key(id, impl_->cfg.session.main_key);
+  return "agent:" + id + ":" + std::string(key);
+}
+
 result<std::shared_ptr<session_store>> runtime::sessions(std::string_view agent_id) {
   auto profile = agent(agent_id);
   if (!profile) return fail(profile.error());
@@ -258,9 +267,7 @@ void runtime::async_turn(turn_request request, std::function<void(const agent_ev
   if (!profile) return fail_later(profile.error());
   auto store = sessions(profile->id);
   if (!store) return fail_later(store.error());
-  std::string key = request.session_key.empty()
-                        ? main_session_key(profile->id, impl_->cfg.session.main_key)
-                        : request.session_key;
+  std::string key = session_key(profile->id, request.session_key);
   auto opened = (*store)->open(key);
   if (!opened) return fail_later(opened.error());
 
@@ -285,14 +292,17 @@ void runtime::async_turn(turn_request request, std::function<void(const agent_ev
   user_message input = user_text(std::move(request.message));
   for (auto& block : request.attachments) input.content.push_back(std::move(block));
   asio::io_context& io = impl_->io;
-  state->a->async_run(std::move(input),
-                      [this, state, &io, done = std::move(done)](result<run_result> r) mutable {
-                        if (r && state->s) (void)record_turn(*state->s, r->final);
-                        done(std::move(r));
-                        // The agent is still on the stack of its own completion; free it
-                        // afterwards.
-                        asio::post(io, [state] {});
-                      });
+  state->a->async_run(std::move(input), [this, state, &io,
+                                         done = std::move(done)](result<run_result> r) mutable {
+    if (r && state->s) (void)record_turn(*state->s, r->final);
+    // The agent is still on the stack of its own completion: free it, and close the session
+    // (its lock with it), on the loop first; only then report, so the caller can start the
+    // next turn in the same session at once.
+    asio::post(io, [state = std::move(state), done = std::move(done), r = std::move(r)]() mutable {
+      state.reset();
+      done(std::move(r));
+    });
+  });
 }
 
 result<void> runtime::record_turn(session& s, const assistant_message& last) const {
