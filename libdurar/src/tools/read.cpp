@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "core/base64.hpp"
 #include "tools/fs_paths.hpp"
 
 #include <algorithm>
@@ -70,31 +71,6 @@ bool looks_binary(std::string_view head) {
   return invalid_utf8_bytes(head) * 10 > head.size();  // text in a legacy encoding is rare
 }
 
-std::string base64(std::string_view in) {
-  static constexpr char digits[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    auto n = static_cast<unsigned>(static_cast<unsigned char>(in[i])) << 16 |
-             static_cast<unsigned>(static_cast<unsigned char>(in[i + 1])) << 8 |
-             static_cast<unsigned char>(in[i + 2]);
-    out += digits[n >> 18];
-    out += digits[(n >> 12) & 63];
-    out += digits[(n >> 6) & 63];
-    out += digits[n & 63];
-  }
-  if (std::size_t rest = in.size() - i; rest > 0) {
-    auto n = static_cast<unsigned>(static_cast<unsigned char>(in[i])) << 16;
-    if (rest == 2) n |= static_cast<unsigned>(static_cast<unsigned char>(in[i + 1])) << 8;
-    out += digits[n >> 18];
-    out += digits[(n >> 12) & 63];
-    out += rest == 2 ? digits[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
 
 std::optional<std::size_t> positive_arg(const json& args, std::string_view key) {
   const json* v = args.find(key);
@@ -121,7 +97,7 @@ result<tool_result> read_image(std::ifstream& in, std::string_view mime, std::ui
   in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   bytes.resize(static_cast<std::size_t>(in.gcount()));
   tool_result r = text_result(std::move(header), std::move(details));
-  r.content.emplace_back(image_block{std::string(mime), base64(bytes)});
+  r.content.emplace_back(image_block{std::string(mime), detail::base64_encode(bytes)});
   return r;
 }
 

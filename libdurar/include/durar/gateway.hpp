@@ -1,0 +1,109 @@
+// The gateway: one always-on server on one port that speaks the OpenAI-compatible HTTP API
+// (/v1/models, /v1/chat/completions, /v1/responses, /v1/embeddings, /tools/invoke, health)
+// and the WebSocket control protocol of the original, running turns through the runtime's
+// agents and sessions. `durar gateway run` and examples/gateway are a few lines over this.
+//
+//   asio::io_context io;
+//   auto rt = durar::runtime::create(io, durar::load_options{});
+//   auto gw = durar::gateway::create(io, **rt, {});
+//   if (auto r = (*gw)->start(); !r) ...;   // binds 127.0.0.1:18789 by default
+//   io.run();
+//
+// Threading: everything runs on the io_context's thread, as for the runtime.
+#pragma once
+
+#include <durar/export.hpp>
+#include <durar/json.hpp>
+#include <durar/result.hpp>
+#include <durar/runtime.hpp>
+#include <durar/secret.hpp>
+
+#include <asio/io_context.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace durar {
+
+struct gateway_options {
+  // Port precedence: this, then DURAR_GATEWAY_PORT, then gateway.port, then 18789 (19001
+  // under --dev). 0 picks a free port (tests).
+  std::optional<std::uint16_t> port;
+  // Bind mode (loopback | lan | tailnet | auto | custom) or an address; default: gateway.bind.
+  // Anything but loopback refuses to start without auth.
+  std::optional<std::string> bind;
+  // Where the gateway logs, one line at a time (no secrets); default: none.
+  std::function<void(std::string_view line)> log;
+  bool verbose = false;  // log every request and frame
+};
+
+class DURAR_API gateway {
+ public:
+  static result<std::unique_ptr<gateway>> create(asio::io_context& io, runtime& rt,
+                                                 gateway_options options = {});
+  ~gateway();
+  gateway(const gateway&) = delete;
+  gateway& operator=(const gateway&) = delete;
+
+  // Binds and starts serving. Fails with the reason (port in use, naming it; non-loopback
+  // bind without auth) and leaves nothing listening.
+  result<void> start();
+  // Tells WebSocket clients, closes every connection and stops listening; runs abort.
+  void stop(const std::string& reason = "gateway stopping");
+
+  [[nodiscard]] std::uint16_t port() const;    // the bound port, after start()
+  [[nodiscard]] std::string host() const;      // the bound address
+  [[nodiscard]] std::string http_url() const;  // "http://127.0.0.1:18789"
+  [[nodiscard]] std::string ws_url() const;    // "ws://127.0.0.1:18789"
+
+ private:
+  gateway();
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+// A client of the control protocol (what `durar gateway call`, `durar health` and the CLI's
+// agent turns use): connects, answers the challenge with the token or password, then
+// sends requests and waits for their answers. Blocking; one thread; owns its own loop.
+struct gateway_client_options {
+  std::string url = "ws://127.0.0.1:18789";
+  std::optional<secret> token;
+  std::optional<secret> password;
+  std::chrono::milliseconds timeout{10'000};  // connect, handshake, and each silent wait
+  std::string client_id = "durar-cli";
+  std::string mode = "cli";
+  std::vector<std::string> scopes{"operator.read", "operator.write", "operator.admin"};
+};
+
+class DURAR_API gateway_client {
+ public:
+  // Connects and completes the handshake. unavailable when nothing listens,
+  // unauthenticated on a wrong secret, protocol_error on anything unexpected.
+  static result<std::unique_ptr<gateway_client>> connect(gateway_client_options options);
+  ~gateway_client();
+  gateway_client(const gateway_client&) = delete;
+  gateway_client& operator=(const gateway_client&) = delete;
+
+  [[nodiscard]] const json& hello() const;  // the hello-ok payload
+
+  using event_handler = std::function<void(const std::string& event, const json& payload)>;
+  // Sends a request and waits for its answer (for methods that first acknowledge with
+  // status "accepted", for the final one). Events arriving meanwhile go to `on_event`.
+  // An ok:false answer is an error with the server's message and code.
+  result<json> call(std::string_view method, json params = json::object(),
+                    const event_handler& on_event = {});
+  void close();
+
+ private:
+  gateway_client();
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace durar

@@ -1,0 +1,544 @@
+#include "control_server.hpp"
+
+#include <durar/message.hpp>
+#include <durar/version.hpp>
+
+#include "control_internal.hpp"
+#include "http_server.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <exception>
+#include <unistd.h>
+
+namespace durar::gateway_detail {
+
+namespace {
+
+constexpr std::chrono::seconds handshake_timeout{10};
+constexpr std::uint16_t close_policy = 1008;  // invalid handshake, unauthorized
+constexpr std::uint16_t close_protocol = 1002;
+constexpr std::uint16_t close_too_big = 1009;
+constexpr std::uint16_t close_going_away = 1001;
+constexpr std::uint16_t close_restart = 1012;
+
+// Events a client may see after the handshake (hello-ok's features.events).
+const std::vector<std::string_view> server_events = {"agent", "chat",   "presence",
+                                                     "tick",  "health", "shutdown"};
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+// The host of an Origin value ("http://127.0.0.1:5173" -> "127.0.0.1", "http://[::1]" ->
+// "::1"); "" when it is not scheme://host[:port].
+std::string origin_host(std::string_view origin) {
+  auto scheme_end = origin.find("://");
+  if (scheme_end == std::string_view::npos) return {};
+  std::string_view rest = origin.substr(scheme_end + 3);
+  if (auto slash = rest.find('/'); slash != std::string_view::npos) rest = rest.substr(0, slash);
+  if (rest.starts_with('[')) {
+    auto close = rest.find(']');
+    return close == std::string_view::npos ? std::string() : lower(rest.substr(1, close - 1));
+  }
+  if (auto colon = rest.find(':'); colon != std::string_view::npos) rest = rest.substr(0, colon);
+  return lower(rest);
+}
+
+bool loopback_host(const std::string& host) {
+  if (host == "localhost" || host.ends_with(".localhost") || host == "::1") return true;
+  // 127.0.0.0/8, written as a dotted quad.
+  if (!host.starts_with("127.")) return false;
+  int dots = 0;
+  for (char ch : host) {
+    if (ch == '.')
+      ++dots;
+    else if (!std::isdigit(static_cast<unsigned char>(ch)))
+      return false;
+  }
+  return dots == 3;
+}
+
+// Browsers send Origin on WebSocket upgrades; other clients (the CLI, node's ws) do not.
+// A page may reach the gateway only from a loopback origin or one the config allows, so a
+// random web page (or a DNS-rebound name) cannot drive a local gateway.
+bool origin_allowed(std::string_view origin, const std::vector<std::string>& allowed) {
+  std::string o = lower(origin);
+  while (!o.empty() && o.back() == '/') o.pop_back();
+  for (const auto& a : allowed) {
+    std::string want = lower(a);
+    while (!want.empty() && want.back() == '/') want.pop_back();
+    if (want == "*" || want == o) return true;
+  }
+  return loopback_host(origin_host(o));
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "gateway";
+  return buf;
+}
+
+std::string auth_detail_code(const std::string& mode, auth_outcome o) {
+  std::string what = mode == "password" ? "PASSWORD" : "TOKEN";
+  switch (o) {
+    case auth_outcome::missing:
+      return "AUTH_" + what + "_MISSING";
+    case auth_outcome::throttled:
+      return "AUTH_RATE_LIMITED";
+    default:
+      return "AUTH_" + what + "_MISMATCH";
+  }
+}
+
+}  // namespace
+
+// ---- scopes, calls, the core's sending ------------------------------------------------------
+
+std::string_view to_string(control_scope s) noexcept {
+  switch (s) {
+    case control_scope::read:
+      return "operator.read";
+    case control_scope::write:
+      return "operator.write";
+    case control_scope::admin:
+      return "operator.admin";
+  }
+  return "operator.read";
+}
+
+bool control_client::has_scope(control_scope needed) const {
+  auto has = [&](control_scope s) {
+    return std::find(scopes.begin(), scopes.end(), to_string(s)) != scopes.end();
+  };
+  switch (needed) {
+    case control_scope::read:
+      return has(control_scope::read) || has(control_scope::write) || has(control_scope::admin);
+    case control_scope::write:
+      return has(control_scope::write) || has(control_scope::admin);
+    case control_scope::admin:
+      return has(control_scope::admin);
+  }
+  return false;
+}
+
+void method_call::ok(const json& payload) const {
+  core->send_raw(*client, response_frame(id, payload));
+}
+
+void method_call::fail(const control_error& e, const json& payload) const {
+  core->send_raw(*client, error_frame(id, e, payload));
+}
+
+control_core::control_core(gateway_state& s) : state(s) {}
+
+void control_core::send_raw(control_client& c, std::string frame) {
+  if (c.closing) return;
+  auto ws = c.ws.lock();
+  if (!ws || !ws->open()) return;
+  ws->send_text(std::move(frame));
+}
+
+void control_core::send_event(control_client& c, std::string_view event, const json& payload,
+                              const json& version) {
+  if (c.closing || !c.connected) return;
+  auto ws = c.ws.lock();
+  if (!ws || !ws->open()) return;
+  ws->send_text(event_frame(event, payload, ++c.seq, version));
+}
+
+void control_core::broadcast(std::string_view event, const json& payload, const json& version) {
+  // A send may close a slow client, which may erase it from `clients`: iterate a copy.
+  std::vector<std::shared_ptr<control_client>> targets;
+  for (auto& [id, c] : clients)
+    if (c->connected) targets.push_back(c);
+  for (auto& c : targets) send_event(*c, event, payload, version);
+}
+
+void control_core::close(control_client& c, std::uint16_t code, std::string reason) {
+  if (c.closing) return;
+  c.closing = true;
+  if (c.handshake_timer) c.handshake_timer->cancel();
+  if (auto ws = c.ws.lock()) ws->close(code, std::move(reason));
+}
+
+std::size_t control_core::connected_count() const {
+  std::size_t n = 0;
+  for (const auto& [id, c] : clients) n += c->connected && !c->closing;
+  return n;
+}
+
+json control_core::state_version() const {
+  return json::object({{"presence", presence_version}, {"health", health_version}});
+}
+
+json control_core::presence() const {
+  json out = json::array();
+  out.push_back(json::object({{"host", host_name()},
+                              {"version", std::string(durar::version())},
+                              {"platform", "linux"},
+                              {"mode", "gateway"},
+                              {"reason", "self"},
+                              {"ts", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         state.started_wall.time_since_epoch())
+                                         .count()}}));
+  for (const auto& [id, c] : clients) {
+    if (!c->connected || c->closing) continue;
+    json e = json::object();
+    const json& info = c->client;
+    std::string host = info.string_or("displayName", info.string_or("id", "client"));
+    if (!host.empty()) e.set("host", host);
+    if (!c->remote.empty()) e.set("ip", c->remote);
+    for (const char* key : {"version", "platform", "mode", "instanceId", "deviceFamily"})
+      if (std::string v = info.string_or(key); !v.empty()) e.set(key, v);
+    e.set("reason", "connect");
+    e.set("ts", c->connected_at);
+    e.set("roles", json::array({c->role}));
+    json scopes = json::array();
+    for (const auto& s : c->scopes) scopes.push_back(s);
+    e.set("scopes", std::move(scopes));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// ---- the server ----------------------------------------------------------------------------
+
+struct control_server::impl : control_core {
+  using control_core::control_core;
+
+  std::unique_ptr<asio::steady_timer> tick_timer;
+  bool ticking = false;
+
+  std::shared_ptr<impl> self() { return std::static_pointer_cast<impl>(shared_from_this()); }
+
+  std::optional<int> accept(const http_request& req) const {
+    if (stopped) return 503;
+    auto origin = req.header("origin");
+    if (!origin) return std::nullopt;
+    if (origin_allowed(*origin, state.settings.allowed_origins)) return std::nullopt;
+    return 403;
+  }
+
+  void on_open(const std::shared_ptr<ws_connection>& ws) {
+    auto c = std::make_shared<control_client>();
+    c->ws = ws;
+    c->id = ws->id();
+    c->conn_id = control_uuid();
+    c->nonce = control_uuid();
+    c->remote = ws->upgrade_request().remote_address;
+    clients[c->id] = c;
+    if (stopped) {
+      close(*c, close_going_away, "gateway stopping");
+      return;
+    }
+    send_raw(*c, event_frame("connect.challenge",
+                             json::object({{"nonce", c->nonce}, {"ts", now_ms()}}), std::nullopt));
+    c->handshake_timer = std::make_unique<asio::steady_timer>(state.io, handshake_timeout);
+    std::weak_ptr<control_client> weak = c;
+    std::weak_ptr<control_core> core = shared_from_this();
+    c->handshake_timer->async_wait([weak, core](std::error_code ec) {
+      if (ec) return;
+      auto cl = weak.lock();
+      auto co = core.lock();
+      if (cl && co && !cl->connected) co->close(*cl, close_policy, "handshake timeout");
+    });
+  }
+
+  void on_close(const std::shared_ptr<ws_connection>& ws) {
+    auto it = clients.find(ws->id());
+    if (it == clients.end()) return;
+    auto c = it->second;
+    clients.erase(it);
+    c->closing = true;
+    if (c->handshake_timer) c->handshake_timer->cancel();
+    // Runs the client started keep going; their events reach the remaining clients.
+    if (c->connected && !stopped) {
+      ++presence_version;
+      broadcast("presence", json::object({{"presence", presence()}}), state_version());
+    }
+    if (connected_count() == 0) stop_ticking();
+  }
+
+  void on_text(const std::shared_ptr<ws_connection>& ws, std::string text) {
+    auto it = clients.find(ws->id());
+    if (it == clients.end()) return;
+    auto c = it->second;  // keeps it alive through a close inside
+    if (c->closing) return;
+    try {
+      if (!c->connected) return handshake(c, text);
+      auto f = parse_request_frame(text);
+      if (!f.request) {
+        send_raw(*c, error_frame(f.id.empty() ? "invalid" : f.id, f.error));
+        return;
+      }
+      dispatch(c, std::move(*f.request));
+    } catch (const std::exception& e) {
+      // A bug in a handler must not take the gateway down with it.
+      control_error err;
+      err.code = control_code::unavailable;
+      err.message = std::string("internal error: ") + e.what();
+      send_raw(*c, error_frame("invalid", err));
+    }
+  }
+
+  void dispatch(const std::shared_ptr<control_client>& c, control_request req) {
+    if (req.method == "connect") {
+      send_raw(*c, error_frame(req.id, invalid_request("connect is only valid as the first "
+                                                       "request")));
+      return;
+    }
+    auto m = methods.find(req.method);
+    if (m == methods.end()) {
+      send_raw(*c, error_frame(req.id, invalid_request("unknown method: " + req.method)));
+      return;
+    }
+    if (!c->has_scope(m->second.needs)) {
+      control_error e;
+      e.code = control_code::forbidden;
+      e.message = "missing scope: " + std::string(to_string(m->second.needs));
+      e.details = json::object(
+          {{"code", "MISSING_SCOPE"}, {"missingScope", std::string(to_string(m->second.needs))}});
+      send_raw(*c, error_frame(req.id, e));
+      return;
+    }
+    method_call call{shared_from_this(), c, std::move(req.id), std::move(req.method),
+                     std::move(req.params)};
+    try {
+      m->second.handler(call);
+    } catch (const std::exception& e) {
+      control_error err;
+      err.code = control_code::unavailable;
+      err.message = std::string("internal error: ") + e.what();
+      call.fail(err);
+    }
+  }
+
+  void refuse(control_client& c, const std::string& id, const control_error& e, std::uint16_t code,
+              std::string reason) {
+    send_raw(c, error_frame(id.empty() ? "invalid" : id, e));
+    close(c, code, std::move(reason));
+  }
+
+  void handshake(const std::shared_ptr<control_client>& c, std::string_view text) {
+    if (text.size() > control_preconnect_max_bytes) {
+      close(*c, close_too_big, "handshake frame too large");
+      return;
+    }
+    auto f = parse_request_frame(text);
+    if (!f.request || f.request->method != "connect")
+      return refuse(*c, f.id, invalid_request("invalid handshake: first request must be connect"),
+                    close_policy, "invalid handshake");
+    const control_request& req = *f.request;
+    const json& p = req.params;
+
+    param_reader r(p, "connect");
+    auto min_protocol = r.integer("minProtocol", 1, 1'000'000);
+    auto max_protocol = r.integer("maxProtocol", 1, 1'000'000);
+    std::string role = r.string("role");
+    if (r.ok() && (!min_protocol || !max_protocol))
+      return refuse(*c, req.id,
+                    invalid_request("invalid connect params: minProtocol and maxProtocol are "
+                                    "required"),
+                    close_policy, "invalid handshake");
+    const json& client = p["client"];
+    const json& auth = p["auth"];
+    const json& scopes = p["scopes"];
+    if (r.ok() && !client.is_null() && !client.is_object())
+      return refuse(*c, req.id, invalid_request("invalid connect params: client must be an object"),
+                    close_policy, "invalid handshake");
+    if (r.ok() && !auth.is_null() && !auth.is_object())
+      return refuse(*c, req.id, invalid_request("invalid connect params: auth must be an object"),
+                    close_policy, "invalid handshake");
+    if (r.ok() && !scopes.is_null() && !scopes.is_array())
+      return refuse(*c, req.id, invalid_request("invalid connect params: scopes must be an array"),
+                    close_policy, "invalid handshake");
+    if (!r.ok()) return refuse(*c, req.id, r.error(), close_policy, "invalid handshake");
+
+    // The protocol is checked before the secret, so a client learns it is too old or too new
+    // without a strike against its address.
+    std::int64_t lo = std::max<std::int64_t>(*min_protocol, control_protocol_min);
+    std::int64_t hi = std::min<std::int64_t>(*max_protocol, control_protocol_max);
+    if (lo > hi)
+      return refuse(*c, req.id,
+                    invalid_request("protocol mismatch",
+                                    json::object({{"code", "PROTOCOL_MISMATCH"},
+                                                  {"expectedProtocol", control_protocol_min},
+                                                  {"minProtocol", control_protocol_min},
+                                                  {"maxProtocol", control_protocol_max}})),
+                    close_protocol, "protocol mismatch");
+
+    std::string presented =
+        state.auth.mode() == "password" ? auth.string_or("password") : auth.string_or("token");
+    auth_outcome outcome = state.auth.check(presented, c->remote);
+    if (outcome != auth_outcome::ok) {
+      control_error e =
+          invalid_request(state.auth.message(outcome),
+                          json::object({{"code", auth_detail_code(state.auth.mode(), outcome)}}));
+      e.retryable = outcome == auth_outcome::throttled;
+      return refuse(*c, req.id, e, close_policy, "unauthorized");
+    }
+
+    if (role.empty()) role = "operator";
+    if (role != "operator")
+      return refuse(*c, req.id, invalid_request("unsupported role: " + role), close_policy,
+                    "unsupported role");
+
+    c->protocol = static_cast<int>(lo);  // 3 whenever the client speaks it: what we speak
+    c->role = role;
+    if (scopes.is_array()) {
+      for (const auto& s : scopes.as_array())
+        if (s.is_string() &&
+            std::find(c->scopes.begin(), c->scopes.end(), s.as_string()) == c->scopes.end())
+          c->scopes.push_back(s.as_string());
+    } else {
+      // A client holding the shared secret that asks for nothing in particular is the owner.
+      c->scopes = {"operator.admin", "operator.read", "operator.write"};
+    }
+    c->client = client.is_object() ? client : json::object();
+    c->connected_at = now_ms();
+    c->connected = true;
+    if (c->handshake_timer) c->handshake_timer->cancel();
+    ++presence_version;
+
+    send_raw(*c, response_frame(req.id, hello(*c)));
+    // The others learn about the newcomer; the newcomer has it in its snapshot.
+    for (auto& [id, other] : clients)
+      if (other != c && other->connected)
+        send_event(*other, "presence", json::object({{"presence", presence()}}), state_version());
+    start_ticking();
+  }
+
+  json hello(const control_client& c) const {
+    json methods_list = json::array();
+    for (const auto& [name, entry] : methods) methods_list.push_back(name);
+    json events_list = json::array();
+    for (auto e : server_events) events_list.push_back(e);
+    json scopes = json::array();
+    for (const auto& s : c.scopes) scopes.push_back(s);
+
+    const config& cfg = state.rt.cfg();
+    std::string default_agent = "main";
+    if (auto a = state.rt.agent(""); a) default_agent = a->id;
+    json snapshot =
+        json::object({{"presence", presence()},
+                      {"health", health()},
+                      {"stateVersion", state_version()},
+                      {"uptimeMs", state.uptime_ms()},
+                      {"configPath", cfg.paths.config_file.string()},
+                      {"stateDir", cfg.paths.state_dir.string()},
+                      {"sessionDefaults",
+                       json::object({{"defaultAgentId", default_agent},
+                                     {"mainKey", cfg.session.main_key},
+                                     {"mainSessionKey",
+                                      main_session_key(default_agent, cfg.session.main_key)}})},
+                      {"authMode", state.auth.mode()}});
+
+    http_server_options limits;  // what the server enforces on every WebSocket
+    return json::object(
+        {{"type", "hello-ok"},
+         {"protocol", c.protocol},
+         {"server",
+          json::object({{"version", std::string(durar::version())}, {"connId", c.conn_id}})},
+         {"features",
+          json::object({{"methods", std::move(methods_list)}, {"events", std::move(events_list)}})},
+         {"snapshot", std::move(snapshot)},
+         {"auth", json::object({{"role", c.role}, {"scopes", std::move(scopes)}})},
+         {"policy", json::object({{"maxPayload", limits.max_ws_message_bytes},
+                                  {"maxBufferedBytes", limits.max_ws_buffered_bytes},
+                                  {"tickIntervalMs", tick_interval().count()}})}});
+  }
+
+  [[nodiscard]] std::chrono::milliseconds tick_interval() const {
+    auto t = state.settings.tick_interval;
+    return t.count() > 0 ? t : std::chrono::milliseconds(30'000);
+  }
+
+  // Ticks run only while someone listens, so an idle gateway's loop has nothing pending.
+  void start_ticking() {
+    if (ticking || stopped) return;
+    ticking = true;
+    if (!tick_timer) tick_timer = std::make_unique<asio::steady_timer>(state.io);
+    arm_tick();
+  }
+  void arm_tick() {
+    tick_timer->expires_after(tick_interval());
+    std::weak_ptr<control_core> weak = shared_from_this();
+    tick_timer->async_wait([weak](std::error_code ec) {
+      if (ec) return;
+      auto core = std::static_pointer_cast<impl>(weak.lock());
+      if (!core || !core->ticking) return;
+      core->broadcast("tick", json::object({{"ts", now_ms()}}));
+      if (core->connected_count() == 0 || core->stopped) {
+        core->ticking = false;
+        return;
+      }
+      core->arm_tick();
+    });
+  }
+  void stop_ticking() {
+    ticking = false;
+    if (tick_timer) tick_timer->cancel();
+  }
+
+  void shutdown(const std::string& reason, bool restart) {
+    stopped = true;
+    stop_ticking();
+    json payload = json::object({{"reason", reason.empty() ? "gateway stopping" : reason}});
+    if (restart) payload.set("restartExpectedMs", 5000);
+    std::vector<std::shared_ptr<control_client>> all;
+    for (auto& [id, c] : clients) all.push_back(c);
+    for (auto& c : all) {
+      send_event(*c, "shutdown", payload);
+      close(*c, restart ? close_restart : close_going_away, reason.empty() ? "shutdown" : reason);
+    }
+  }
+};
+
+control_server::control_server(gateway_state& state) : impl_(std::make_shared<impl>(state)) {
+  register_basic_methods(*impl_);
+  register_chat_methods(*impl_);
+}
+
+control_server::~control_server() {
+  impl_->stop_ticking();
+  for (auto& [id, c] : impl_->clients)
+    if (c->handshake_timer) c->handshake_timer->cancel();
+}
+
+ws_handlers control_server::handlers() {
+  // The http_server may hold these past this object's life: they reach it weakly.
+  std::weak_ptr<impl> weak = impl_;
+  ws_handlers h;
+  h.accept = [weak](const http_request& req) -> std::optional<int> {
+    auto s = weak.lock();
+    return s ? s->accept(req) : std::optional<int>(503);
+  };
+  h.on_open = [weak](const std::shared_ptr<ws_connection>& ws) {
+    if (auto s = weak.lock())
+      s->on_open(ws);
+    else
+      ws->close(close_going_away, "gateway stopping");
+  };
+  h.on_text = [weak](const std::shared_ptr<ws_connection>& ws, std::string text) {
+    if (auto s = weak.lock()) s->on_text(ws, std::move(text));
+  };
+  h.on_close = [weak](const std::shared_ptr<ws_connection>& ws, std::uint16_t) {
+    if (auto s = weak.lock()) s->on_close(ws);
+  };
+  return h;
+}
+
+void control_server::broadcast(const std::string& event, const json& payload) {
+  impl_->broadcast(event, payload);
+}
+
+void control_server::shutdown(const std::string& reason, bool restart) {
+  impl_->shutdown(reason, restart);
+}
+
+std::size_t control_server::client_count() const { return impl_->connected_count(); }
+
+}  // namespace durar::gateway_detail

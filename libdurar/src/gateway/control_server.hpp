@@ -1,0 +1,37 @@
+// The WebSocket control protocol (the original's protocol 3; 4 accepted): the connect
+// handshake with challenge and auth, req/res, events with per-connection sequence
+// numbers, ticks, and the methods (health, status, agent, chat.*, sessions.*, models.list,
+// config.get). Frame shapes in CONTRACTS.md.
+#pragma once
+
+#include <durar/json.hpp>
+
+#include "gateway_state.hpp"
+#include "http_types.hpp"
+
+#include <memory>
+#include <string>
+
+namespace durar::gateway_detail {
+
+class control_server {
+ public:
+  explicit control_server(gateway_state& state);
+  ~control_server();
+  control_server(const control_server&) = delete;
+  control_server& operator=(const control_server&) = delete;
+
+  // What the http_server calls for WebSocket upgrades and frames (origin check included).
+  ws_handlers handlers();
+  // An event to every connected (handshaken) client, each with its own seq.
+  void broadcast(const std::string& event, const json& payload);
+  // Sends `shutdown` to every client and closes them with 1012 (restart) or 1001.
+  void shutdown(const std::string& reason, bool restart);
+  [[nodiscard]] std::size_t client_count() const;
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace durar::gateway_detail

@@ -1,0 +1,178 @@
+// The public gateway: settings resolved from options, environment and config (port and
+// bind precedence as the original's runbook gives them), then the server with the HTTP
+// routes and the control protocol on one port.
+#include <durar/gateway.hpp>
+
+#include <asio/ip/address.hpp>
+
+#include "control_server.hpp"
+#include "gateway_state.hpp"
+#include "http_routes.hpp"
+#include "http_server.hpp"
+
+#include <charconv>
+
+namespace durar {
+
+using namespace gateway_detail;
+
+namespace {
+
+result<std::uint16_t> resolve_port(const gateway_options& o, const config& cfg) {
+  if (o.port) return *o.port;
+  if (auto v = cfg.env.get("DURAR_GATEWAY_PORT"); v && !v->empty()) {
+    unsigned n = 0;
+    auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (ec != std::errc() || end != v->data() + v->size() || n == 0 || n > 65535)
+      return fail(errc::invalid_argument,
+                  "DURAR_GATEWAY_PORT must be a port number (1-65535), not '" + *v + "'");
+    return static_cast<std::uint16_t>(n);
+  }
+  if (cfg.gateway.port) {
+    if (*cfg.gateway.port < 0 || *cfg.gateway.port > 65535)
+      return fail(errc::invalid_argument,
+                  "gateway.port must be 0-65535, not " + std::to_string(*cfg.gateway.port));
+    return static_cast<std::uint16_t>(*cfg.gateway.port);
+  }
+  return static_cast<std::uint16_t>(cfg.paths.default_gateway_port);
+}
+
+// A bind mode or an address to the address to listen on.
+result<std::string> resolve_host(const gateway_options& o, const config& cfg) {
+  std::string mode = o.bind.value_or(cfg.gateway.bind.empty() ? "loopback" : cfg.gateway.bind);
+  if (mode == "loopback" || mode == "auto") return std::string("127.0.0.1");
+  if (mode == "lan") return std::string("0.0.0.0");
+  if (mode == "custom") {
+    if (cfg.gateway.custom_bind_host.empty())
+      return fail(errc::invalid_argument,
+                  "gateway.bind is custom but gateway.customBindHost is not set");
+    mode = cfg.gateway.custom_bind_host;
+  }
+  if (mode == "tailnet")
+    return fail(errc::invalid_argument,
+                "gateway.bind tailnet is not supported yet; use loopback, lan or custom");
+  std::error_code ec;
+  asio::ip::make_address(mode, ec);
+  if (ec)
+    return fail(errc::invalid_argument,
+                "gateway bind '" + mode +
+                    "' is neither a mode (loopback, lan, auto, custom) nor an IP address");
+  return mode;
+}
+
+bool is_loopback(const std::string& host) {
+  std::error_code ec;
+  auto a = asio::ip::make_address(host, ec);
+  return !ec && a.is_loopback();
+}
+
+auth_settings resolve_auth(const config& cfg) {
+  auth_settings a;
+  a.token = cfg.gateway.auth_token;
+  a.password = cfg.gateway.auth_password;
+  if (auto t = cfg.env.get("DURAR_GATEWAY_TOKEN"); t && !t->empty()) a.token = secret(*t);
+  if (auto p = cfg.env.get("DURAR_GATEWAY_PASSWORD"); p && !p->empty()) a.password = secret(*p);
+  a.mode = cfg.gateway.auth_mode;
+  if (a.mode.empty()) a.mode = a.token ? "token" : a.password ? "password" : "none";
+  return a;
+}
+
+}  // namespace
+
+struct gateway::impl {
+  asio::io_context& io;
+  gateway_options options;
+  std::unique_ptr<gateway_state> state;
+  std::unique_ptr<control_server> control;
+  std::unique_ptr<http_server> server;
+  bool started = false;
+
+  void log(std::string_view line) const {
+    if (options.log) options.log(line);
+  }
+};
+
+gateway::gateway() = default;
+
+gateway::~gateway() {
+  if (impl_ && impl_->started) stop();
+}
+
+result<std::unique_ptr<gateway>> gateway::create(asio::io_context& io, runtime& rt,
+                                                 gateway_options options) {
+  const config& cfg = rt.cfg();
+  auto port = resolve_port(options, cfg);
+  if (!port) return fail(port.error());
+  auto host = resolve_host(options, cfg);
+  if (!host) return fail(host.error());
+
+  gateway_settings s;
+  s.port = *port;
+  s.bind_host = *host;
+  s.auth = resolve_auth(cfg);
+  if (s.auth.mode == "token" && !s.auth.token)
+    return fail(errc::invalid_argument,
+                "gateway.auth.mode is token but no token is set (gateway.auth.token or "
+                "DURAR_GATEWAY_TOKEN)");
+  if (s.auth.mode == "password" && !s.auth.password)
+    return fail(errc::invalid_argument,
+                "gateway.auth.mode is password but no password is set (gateway.auth.password "
+                "or DURAR_GATEWAY_PASSWORD)");
+  if (s.auth.mode != "token" && s.auth.mode != "password" && s.auth.mode != "none")
+    return fail(errc::invalid_argument,
+                "gateway.auth.mode must be token, password or none, not '" + s.auth.mode + "'");
+  if (!is_loopback(s.bind_host) && s.auth.mode == "none")
+    return fail(errc::permission_denied,
+                "refusing to bind gateway to " + s.bind_host + ":" + std::to_string(s.port) +
+                    " without auth (set gateway.auth.token or DURAR_GATEWAY_TOKEN, or bind "
+                    "loopback)");
+
+  std::unique_ptr<gateway> gw(new gateway());
+  gw->impl_ = std::make_unique<impl>(impl{io, std::move(options), nullptr, nullptr, nullptr});
+  gw->impl_->state = std::make_unique<gateway_state>(io, rt, std::move(s));
+  return gw;
+}
+
+result<void> gateway::start() {
+  impl& m = *impl_;
+  if (m.started) return {};
+  m.control = std::make_unique<control_server>(*m.state);
+  http_server_options so;
+  so.host = m.state->settings.bind_host;
+  so.port = m.state->settings.port;
+  m.server =
+      std::make_unique<http_server>(m.io, so, make_http_routes(*m.state), m.control->handlers());
+  if (auto r = m.server->listen(); !r) {
+    m.server.reset();
+    m.control.reset();
+    return r;
+  }
+  m.state->settings.port = m.server->port();
+  m.started = true;
+  m.log("gateway listening on " + http_url() + " (auth: " + m.state->auth.mode() + ")");
+  return {};
+}
+
+void gateway::stop(const std::string& reason) {
+  impl& m = *impl_;
+  if (!m.started) return;
+  m.started = false;
+  m.log("gateway stopping: " + reason);
+  m.state->runs.abort_all();
+  if (m.control) m.control->shutdown(reason, false);
+  if (m.server) m.server->stop();
+}
+
+std::uint16_t gateway::port() const { return impl_->state->settings.port; }
+std::string gateway::host() const { return impl_->state->settings.bind_host; }
+
+std::string gateway::http_url() const {
+  std::string h = host();
+  if (h == "0.0.0.0") h = "127.0.0.1";
+  if (h.find(':') != std::string::npos) h = "[" + h + "]";
+  return "http://" + h + ":" + std::to_string(port());
+}
+
+std::string gateway::ws_url() const { return "ws" + http_url().substr(4); }
+
+}  // namespace durar

@@ -1,0 +1,592 @@
+#include "gateway/http_connection.hpp"
+
+#include <asio/post.hpp>
+#include <asio/write.hpp>
+#include <fmt/format.h>
+
+#include "gateway/http_responder_impl.hpp"
+#include "gateway/ws_connection.hpp"
+#include "gateway/ws_handshake.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <vector>
+
+namespace durar::gateway_detail {
+namespace {
+
+// After our last byte and FIN, how long a peer may keep sending before we close anyway.
+constexpr std::chrono::milliseconds linger_timeout{2'000};
+// How long a peer has to answer a close frame we sent.
+constexpr std::chrono::milliseconds ws_close_timeout{5'000};
+// Unparsed input held while a response is in progress; reading pauses beyond it.
+constexpr std::size_t max_inbox = 64 * 1024;
+// Pipelined requests are parsed only while less than this waits to be written, so a client
+// that sends requests but never reads cannot grow our write queue.
+constexpr std::size_t resume_below = 256 * 1024;
+constexpr std::size_t max_gather = 64;
+
+http_connection& conn_of(http_parser* p) { return *static_cast<http_connection*>(p->data); }
+
+// The parser is C: nothing may unwind through it.
+template <class F>
+int guarded(F&& f) noexcept {
+  try {
+    return f();
+  } catch (...) {
+    return -1;
+  }
+}
+
+const http_parser_settings& parser_settings() {
+  static const http_parser_settings settings = [] {
+    http_parser_settings s{};
+    http_parser_settings_init(&s);
+    s.on_message_begin = [](http_parser* p) {
+      return guarded([&] { return conn_of(p).on_message_begin(); });
+    };
+    s.on_url = [](http_parser* p, const char* at, std::size_t n) {
+      return guarded([&] { return conn_of(p).on_url({at, n}); });
+    };
+    s.on_header_field = [](http_parser* p, const char* at, std::size_t n) {
+      return guarded([&] { return conn_of(p).on_header_field({at, n}); });
+    };
+    s.on_header_value = [](http_parser* p, const char* at, std::size_t n) {
+      return guarded([&] { return conn_of(p).on_header_value({at, n}); });
+    };
+    s.on_headers_complete = [](http_parser* p) {
+      return guarded([&] { return conn_of(p).on_headers_complete(); });
+    };
+    s.on_body = [](http_parser* p, const char* at, std::size_t n) {
+      return guarded([&] { return conn_of(p).on_body({at, n}); });
+    };
+    s.on_message_complete = [](http_parser* p) {
+      return guarded([&] { return conn_of(p).on_message_complete(); });
+    };
+    return s;
+  }();
+  return settings;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// %XX decoded; a malformed escape stays as sent.
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      int hi = hex_digit(s[i + 1]), lo = hex_digit(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+        continue;
+      }
+    }
+    out += s[i];
+  }
+  return out;
+}
+
+// Origin form ("/p?q") and absolute form ("http://h/p?q") both give path and query.
+void split_target(http_request& r) {
+  std::string_view t = r.target;
+  if (!t.empty() && t.front() != '/' && t != "*") {
+    http_parser_url u{};
+    http_parser_url_init(&u);
+    if (http_parser_parse_url(t.data(), t.size(), 0, &u) == 0) {
+      std::string_view path = (u.field_set & (1 << UF_PATH))
+                                  ? t.substr(u.field_data[UF_PATH].off, u.field_data[UF_PATH].len)
+                                  : std::string_view("/");
+      if (u.field_set & (1 << UF_QUERY))
+        r.query = std::string(t.substr(u.field_data[UF_QUERY].off, u.field_data[UF_QUERY].len));
+      r.path = percent_decode(path);
+      return;
+    }
+  }
+  auto q = t.find('?');
+  if (q != std::string_view::npos) r.query = std::string(t.substr(q + 1));
+  auto path = t.substr(0, q);
+  if (auto hash = path.find('#'); hash != std::string_view::npos) path = path.substr(0, hash);
+  r.path = percent_decode(path);
+}
+
+}  // namespace
+
+http_connection::http_connection(std::shared_ptr<server_shared> shared,
+                                 asio::ip::tcp::socket socket, std::uint64_t id)
+    : shared_(std::move(shared)),
+      socket_(std::move(socket)),
+      id_(id),
+      timer_(socket_.get_executor()),
+      write_timer_(socket_.get_executor()) {
+  http_parser_init(&parser_, HTTP_REQUEST);
+  parser_.data = this;
+  std::error_code ec;
+  auto peer = socket_.remote_endpoint(ec);
+  if (!ec) {
+    auto address = peer.address();
+    if (address.is_v6() && address.to_v6().is_v4_mapped())
+      address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+    remote_address_ = address.to_string();
+    remote_loopback_ = address.is_loopback();
+  }
+}
+
+http_connection::~http_connection() = default;
+
+void http_connection::start() {
+  shared_->live.emplace(id_, weak_from_this());
+  std::error_code ec;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  arm(deadline::header, shared_->options.header_timeout);
+  do_read();
+}
+
+// ---- reading and parsing
+
+void http_connection::do_read() {
+  if (closed_ || reading_) return;
+  if (phase_ != phase::websocket && phase_ != phase::closing && inbox_size() >= max_inbox) return;
+  reading_ = true;
+  socket_.async_read_some(asio::buffer(rbuf_),
+                          [self = shared_from_this()](const std::error_code& ec, std::size_t n) {
+                            self->on_read(ec, n);
+                          });
+}
+
+void http_connection::on_read(const std::error_code& ec, std::size_t n) {
+  reading_ = false;
+  if (closed_) return;
+  if (ec) {
+    // A client that half-closes between requests still gets what was already answered.
+    if (phase_ == phase::awaiting && inbox_size() == 0 && queued_bytes_ > 0)
+      close_gracefully();
+    else
+      abort();
+    return;
+  }
+  std::string_view bytes(rbuf_.data(), n);
+  switch (phase_) {
+    case phase::closing:
+      break;  // drained and dropped
+    case phase::websocket:
+      if (ws_) ws_->on_bytes(bytes);
+      break;
+    default:
+      if (inbox_pos_ == inbox_.size()) {
+        inbox_.clear();
+        inbox_pos_ = 0;
+      }
+      inbox_.append(bytes);
+      if (phase_ != phase::handling) parse();
+      break;
+  }
+  do_read();
+}
+
+void http_connection::parse() {
+  auto self = shared_from_this();
+  while (!closed_ &&
+         (phase_ == phase::awaiting || phase_ == phase::headers || phase_ == phase::body) &&
+         inbox_size() > 0 && queued_bytes_ < resume_below) {
+    if (HTTP_PARSER_ERRNO(&parser_) == HPE_PAUSED) http_parser_pause(&parser_, 0);
+    const std::size_t len = inbox_size();
+    const std::size_t used =
+        http_parser_execute(&parser_, &parser_settings(), inbox_.data() + inbox_pos_, len);
+    inbox_pos_ += std::min(used, len);
+    if (closed_) return;
+    if (reject_status_ != 0) {
+      reject(reject_status_, status_reason(reject_status_));
+      return;
+    }
+    auto err = static_cast<http_errno>(parser_.http_errno);
+    if (err != HPE_OK && err != HPE_PAUSED) {
+      reject(err == HPE_HEADER_OVERFLOW ? 431 : 400, http_errno_description(err));
+      return;
+    }
+    if (message_ready_) {
+      message_ready_ = false;
+      dispatch();
+      break;
+    }
+    if (used < len) {  // the parser stopped without saying why: never spin on it
+      reject(400, "Bad Request");
+      return;
+    }
+  }
+  if (inbox_pos_ > 0 && inbox_pos_ >= inbox_.size() / 2) {
+    inbox_.erase(0, inbox_pos_);
+    inbox_pos_ = 0;
+  }
+}
+
+int http_connection::limit_headers(std::size_t more) {
+  header_bytes_ += more;
+  if (header_bytes_ > shared_->options.max_header_bytes) {
+    reject_status_ = 431;
+    return -1;
+  }
+  return 0;
+}
+
+int http_connection::on_message_begin() {
+  req_ = http_request{};
+  field_.clear();
+  value_.clear();
+  in_value_ = in_trailers_ = ws_upgrade_ = close_after_ = false;
+  any_bytes_ = true;
+  header_bytes_ = 0;
+  // The first request's clock runs from accept (slowloris); later ones from their first byte.
+  if (deadline_ != deadline::header) arm(deadline::header, shared_->options.header_timeout);
+  phase_ = phase::headers;
+  return 0;
+}
+
+int http_connection::on_url(std::string_view s) {
+  if (limit_headers(s.size()) != 0) return -1;
+  req_.target.append(s);
+  return 0;
+}
+
+void http_connection::finish_header() {
+  if (!field_.empty())
+    req_.headers.emplace_back(ascii_lower(field_), std::string(trim_ows(value_)));
+  field_.clear();
+  value_.clear();
+  in_value_ = false;
+}
+
+int http_connection::on_header_field(std::string_view s) {
+  if (in_value_) finish_header();
+  // Every header costs its line's punctuation too, so empty ones cannot come for free.
+  if (limit_headers(s.size() + (field_.empty() ? 4 : 0)) != 0) return -1;
+  if (!in_trailers_) field_.append(s);
+  return 0;
+}
+
+int http_connection::on_header_value(std::string_view s) {
+  in_value_ = true;
+  if (limit_headers(s.size()) != 0) return -1;
+  if (!in_trailers_) value_.append(s);
+  return 0;
+}
+
+int http_connection::on_headers_complete() {
+  finish_header();
+  in_trailers_ = true;  // header callbacks after this are chunked trailers: counted, dropped
+  req_.method = http_method_str(static_cast<http_method>(parser_.method));
+  split_target(req_);
+  req_.remote_address = remote_address_;
+  req_.remote_is_loopback = remote_loopback_;
+  http10_ = parser_.http_major < 1 || (parser_.http_major == 1 && parser_.http_minor == 0);
+  keep_alive_ = http_should_keep_alive(&parser_) != 0;
+  head_ = parser_.method == HTTP_HEAD;
+
+  const bool chunked = (parser_.flags & F_CHUNKED) != 0;
+  const bool has_length = parser_.content_length != ULLONG_MAX;
+  const bool has_body = chunked || (has_length && parser_.content_length > 0);
+  if (has_length && parser_.content_length > shared_->options.max_body_bytes) {
+    reject_status_ = 413;
+    return -1;
+  }
+
+  if (parser_.upgrade) {
+    auto up = req_.header("upgrade");
+    if (parser_.method == HTTP_GET && up && header_has_token(*up, "websocket")) {
+      auto version = req_.header("sec-websocket-version");
+      if (!version || trim_ows(*version) != "13") {
+        reject_status_ = 426;
+        return -1;
+      }
+      auto key = req_.header("sec-websocket-key");
+      if (!key || !ws_key_valid(trim_ows(*key)) || has_body) {
+        reject_status_ = 400;
+        return -1;
+      }
+      ws_upgrade_ = true;
+      ws_accept_ = websocket_accept(trim_ows(*key));
+      return 0;
+    }
+    close_after_ = true;  // another protocol (h2c, CONNECT): answer in HTTP, then close
+  }
+
+  if (auto expect = req_.header("expect")) {
+    if (!ascii_iequals(trim_ows(*expect), "100-continue")) {
+      reject_status_ = 417;
+      return -1;
+    }
+    if (!http10_ && has_body) send("HTTP/1.1 100 Continue\r\n\r\n");
+  }
+  if (has_body) {
+    phase_ = phase::body;
+    arm(deadline::body, shared_->options.body_timeout);
+  }
+  return 0;
+}
+
+int http_connection::on_body(std::string_view s) {
+  if (req_.body.size() + s.size() > shared_->options.max_body_bytes) {
+    reject_status_ = 413;
+    return -1;
+  }
+  req_.body.append(s);
+  return 0;
+}
+
+int http_connection::on_message_complete() {
+  // One request at a time: the rest of the input waits until this one is answered.
+  message_ready_ = true;
+  http_parser_pause(&parser_, 1);
+  return 0;
+}
+
+// ---- requests and responses
+
+void http_connection::dispatch() {
+  phase_ = phase::handling;
+  arm(deadline::none, {});
+  any_bytes_ = false;
+  if (ws_upgrade_) {
+    upgrade();
+    return;
+  }
+  auto responder = std::make_shared<responder_impl>(weak_from_this(), ++seq_, shared_->io, head_,
+                                                    http10_, keep_alive_ && !close_after_,
+                                                    shared_->options.max_ws_buffered_bytes);
+  active_ = responder;
+  if (shared_->detached || !shared_->on_request) {
+    responder->respond(503, {{"content-type", "text/plain; charset=utf-8"}},
+                       "Service Unavailable\n");
+    return;
+  }
+  try {
+    shared_->on_request(std::move(req_), responder);
+  } catch (...) {
+    responder->fail();
+  }
+}
+
+void http_connection::upgrade() {
+  std::optional<int> refused;
+  if (shared_->detached) {
+    refused = 503;
+  } else if (shared_->ws.accept) {
+    try {
+      refused = shared_->ws.accept(req_);
+    } catch (...) {
+      refused = 500;
+    }
+  }
+  if (closed_) return;  // accept() stopped the server
+  if (refused) {
+    int status = (*refused >= 400 && *refused <= 599) ? *refused : 403;
+    reject(status, status_reason(status));
+    return;
+  }
+  send(fmt::format(
+      "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n"
+      "sec-websocket-accept: {}\r\n\r\n",
+      ws_accept_));
+  phase_ = phase::websocket;
+  std::string early = inbox_.substr(inbox_pos_);
+  inbox_.clear();
+  inbox_pos_ = 0;
+  ws_ =
+      std::make_shared<ws_session>(shared_, weak_from_this(), shared_->next_id++, std::move(req_));
+  ws_->start(early);
+}
+
+void http_connection::response_finished(std::uint64_t seq, bool close) {
+  if (closed_ || seq != seq_ || phase_ != phase::handling) return;
+  active_.reset();
+  if (close || close_after_ || !keep_alive_) {
+    close_gracefully();
+    return;
+  }
+  phase_ = phase::awaiting;
+  arm(deadline::idle, shared_->options.idle_timeout);
+  // Not from inside the responder's call: the next pipelined handler runs on a fresh stack.
+  if (resume_posted_) return;
+  resume_posted_ = true;
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->resume_posted_ = false;
+    if (self->closed_) return;
+    self->parse();
+    self->do_read();
+  });
+}
+
+void http_connection::response_abandoned(std::uint64_t seq, bool streaming_started) {
+  if (closed_ || seq != seq_ || phase_ != phase::handling) return;
+  if (!streaming_started) {
+    // The handler dropped its responder without answering.
+    active_.reset();
+    const bool close = !keep_alive_ || close_after_;
+    send(simple_response(500, "Internal Server Error\n", close, http10_));
+    response_finished(seq, close);
+    return;
+  }
+  abort();  // a truncated chunked body must not look complete
+}
+
+void http_connection::reject(int status, std::string_view why) {
+  if (closed_ || phase_ == phase::closing) return;
+  active_.reset();
+  std::string body = fmt::format("{}\n", why.empty() ? status_reason(status) : why);
+  // 426 says which WebSocket version we speak.
+  send(simple_response(status, body, true, http10_,
+                       status == 426 ? "sec-websocket-version: 13\r\n" : ""));
+  close_gracefully();
+}
+
+// ---- writing
+
+void http_connection::send(std::string bytes) {
+  if (closed_ || fin_sent_ || bytes.empty()) return;
+  queued_bytes_ += bytes.size();
+  out_.push_back(std::move(bytes));
+  flush();
+}
+
+void http_connection::flush() {
+  if (writing_ || closed_ || out_.empty()) return;
+  std::vector<asio::const_buffer> buffers;
+  const std::size_t count = std::min(out_.size(), max_gather);
+  buffers.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) buffers.emplace_back(asio::buffer(out_[i]));
+  writing_ = true;
+  // A peer that stops reading for the idle timeout is gone (bounds every write).
+  const std::uint64_t gen = ++write_gen_;
+  if (shared_->options.idle_timeout.count() > 0) {
+    write_timer_.expires_after(shared_->options.idle_timeout);
+    write_timer_.async_wait([self = shared_from_this(), gen](const std::error_code& ec) {
+      if (!ec && gen == self->write_gen_ && self->writing_) self->abort();
+    });
+  }
+  asio::async_write(socket_, buffers,
+                    [self = shared_from_this(), count](const std::error_code& ec, std::size_t n) {
+                      self->on_written(ec, n, count);
+                    });
+}
+
+void http_connection::on_written(const std::error_code& ec, std::size_t, std::size_t count) {
+  writing_ = false;
+  ++write_gen_;
+  write_timer_.cancel();
+  if (closed_) return;
+  if (ec) {
+    abort();
+    return;
+  }
+  for (std::size_t i = 0; i < count && !out_.empty(); ++i) {
+    queued_bytes_ -= out_.front().size();
+    out_.pop_front();
+  }
+  if (!out_.empty()) {
+    flush();
+  } else if (phase_ == phase::closing) {
+    shutdown_send();
+    return;
+  }
+  if (queued_bytes_ < resume_below && inbox_size() > 0 &&
+      (phase_ == phase::awaiting || phase_ == phase::headers || phase_ == phase::body))
+    parse();
+}
+
+// ---- closing and timers
+
+void http_connection::close_gracefully() {
+  if (closed_ || phase_ == phase::closing) return;
+  phase_ = phase::closing;
+  arm(deadline::none, {});
+  if (!writing_ && out_.empty()) shutdown_send();
+  do_read();
+}
+
+void http_connection::shutdown_send() {
+  if (closed_ || fin_sent_) return;
+  fin_sent_ = true;
+  std::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  arm(deadline::linger, linger_timeout);
+  do_read();
+}
+
+void http_connection::abort() {
+  if (closed_) return;
+  auto self = shared_from_this();
+  closed_ = true;
+  ++timer_gen_;
+  timer_.cancel();
+  ++write_gen_;
+  write_timer_.cancel();
+  std::error_code ec;
+  socket_.close(ec);
+  shared_->live.erase(id_);
+  const bool notify = !shared_->detached;
+  if (auto responder = active_.lock()) {
+    active_.reset();
+    responder->disconnected(notify);
+  }
+  if (ws_) ws_->transport_closed();
+}
+
+void http_connection::arm_ws_close_timer() {
+  if (closed_ || deadline_ == deadline::ws_close || deadline_ == deadline::linger) return;
+  arm(deadline::ws_close, ws_close_timeout);
+}
+
+void http_connection::stop_from_server() {
+  if (closed_) return;
+  if (ws_) {
+    ws_->server_stopping();  // close 1001; the handshake finishes (bounded) on its own
+    return;
+  }
+  abort();
+}
+
+void http_connection::arm(deadline kind, std::chrono::milliseconds after) {
+  const std::uint64_t gen = ++timer_gen_;
+  deadline_ = kind;
+  timer_.cancel();
+  if (kind == deadline::none || after.count() <= 0) {
+    deadline_ = deadline::none;
+    return;
+  }
+  timer_.expires_after(after);
+  timer_.async_wait([self = shared_from_this(), gen](const std::error_code& ec) {
+    if (ec || gen != self->timer_gen_ || self->closed_) return;
+    self->on_deadline(self->deadline_);
+  });
+}
+
+void http_connection::on_deadline(deadline kind) {
+  deadline_ = deadline::none;
+  switch (kind) {
+    case deadline::header:
+      if (any_bytes_)
+        reject(408, "request header timeout");
+      else
+        abort();  // never said a word: nothing to answer
+      break;
+    case deadline::body:
+      reject(408, "request body timeout");
+      break;
+    case deadline::idle:
+      close_gracefully();
+      break;
+    case deadline::ws_close:
+    case deadline::linger:
+    case deadline::none:
+      abort();
+      break;
+  }
+}
+
+}  // namespace durar::gateway_detail

@@ -1,0 +1,281 @@
+// The OpenAI-compatible HTTP API (and /tools/invoke): request parsing, response shapes and
+// the per-endpoint handlers that http_routes.cpp dispatches to. Parsing and shapes are pure
+// functions so they are tested without a server; the handlers run turns through the run
+// registry and write through an http_responder.
+//
+// Models are agents: `durar` and `durar/default` pick the default agent, `durar/<agentId>`
+// another one (the original's `openclaw`, `openclaw/<id>`, `openclaw:<id>` and `agent:<id>`
+// are accepted too). `x-durar-model: provider/model` overrides the backend model of a turn.
+#pragma once
+
+#include <durar/agent.hpp>
+#include <durar/json.hpp>
+#include <durar/message.hpp>
+#include <durar/router.hpp>
+#include <durar/runtime.hpp>
+
+#include "gateway_state.hpp"
+#include "http_errors.hpp"
+#include "http_types.hpp"
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace durar::gateway_detail {
+
+// A value or the API error to answer with (status, type, param and code decided).
+template <class T>
+class api_result {
+ public:
+  api_result(T v) : v_(std::in_place_index<0>, std::move(v)) {}          // NOLINT(implicit)
+  api_result(api_error e) : v_(std::in_place_index<1>, std::move(e)) {}  // NOLINT(implicit)
+  [[nodiscard]] bool ok() const noexcept { return v_.index() == 0; }
+  explicit operator bool() const noexcept { return ok(); }
+  T& operator*() { return std::get<0>(v_); }
+  const T& operator*() const { return std::get<0>(v_); }
+  T* operator->() { return &std::get<0>(v_); }
+  const T* operator->() const { return &std::get<0>(v_); }
+  [[nodiscard]] const api_error& error() const { return std::get<1>(v_); }
+
+ private:
+  std::variant<T, api_error> v_;
+};
+
+// What the routes remember between requests (one per make_http_routes).
+class openai_context {
+ public:
+  // Responses chained by previous_response_id continue in the session of the response they
+  // name. Bounded: the oldest ids are forgotten first.
+  void remember_response(const std::string& response_id, const std::string& session_key);
+  [[nodiscard]] std::optional<std::string> session_of_response(std::string_view id) const;
+
+ private:
+  static constexpr std::size_t max_remembered = 4096;
+  std::map<std::string, std::string, std::less<>> sessions_;
+  std::deque<std::string> order_;
+};
+
+// ---- small shared pieces ---------------------------------------------------------------
+
+std::string new_uuid();       // random (v4), "3f2b...-..."
+std::int64_t unix_seconds();  // `created` fields
+// Server-sent events: "data: <json>\n\n", with an `event:` line when named.
+std::string sse_data(const json& payload);
+std::string sse_event(std::string_view event, const json& payload);
+inline constexpr std::string_view sse_done = "data: [DONE]\n\n";
+header_list sse_headers();
+
+// Text of OpenAI content: a string, or parts {type: text|input_text|output_text, text}
+// joined with newlines. Image parts with data: URLs are collected into `images`; other
+// image URLs are an error (the gateway does not fetch URLs for callers).
+api_result<std::string> content_text(const json& content, std::string_view where,
+                                     std::vector<content_block>* images);
+
+// The turn's input: the caller's text (a placeholder when it sent only images), then the
+// caller's system/developer text or `instructions`, marked as such, as context. The agent
+// keeps its own system prompt; the caller's instructions travel with the message.
+std::string turn_message(std::string text, bool has_images, const std::string& instructions);
+
+// gateway.http.endpoints.<name>.enabled; endpoints are on unless the config says false.
+bool endpoint_enabled(const config& cfg, std::string_view name);
+
+// ---- models: agents ----------------------------------------------------------------------
+
+// The agent a model name selects: "" for the default agent, an id, or nullopt when the name
+// is not an agent name at all.
+std::optional<std::string> agent_of_model_name(std::string_view model);
+json model_object(const std::string& id, std::int64_t created);
+// durar, durar/default, then durar/<id> per agent.
+json models_list(const std::vector<agent_profile>& agents, std::int64_t created);
+
+// Who runs a turn: the agent (x-durar-agent-id, else the model name) and the backend model
+// override (x-durar-model, checked against the catalog). Unknown names are 404s.
+struct turn_target {
+  agent_profile agent;
+  std::string model_override;  // "" = the session's or the agent's
+};
+api_result<turn_target> resolve_turn_target(gateway_state& state, const http_request& req,
+                                            const std::string& model);
+
+// The session an HTTP turn runs in. x-durar-session-key wins (as given); else the OpenAI
+// `user` field gives a stable session `agent:<id>:<prefix>-user:<user>`; else every call
+// gets a fresh one, `agent:<id>:<prefix>:<uuid>`, as the original does (the caller sends its
+// history anyway; only its last user message becomes the turn's input).
+std::string http_session_key(const http_request& req, const std::string& agent_id,
+                             std::string_view prefix, const std::string& user);
+
+// ---- turns -------------------------------------------------------------------------------
+
+// The answer text an agent event adds: the text deltas of the run's assistant messages,
+// with a blank line between the texts of successive messages. Streaming writes the pieces;
+// non-streaming answers with text(), so both show the same text.
+class turn_text {
+ public:
+  std::string feed(const agent_event& e);
+  [[nodiscard]] const std::string& text() const noexcept { return text_; }
+
+ private:
+  std::string text_;
+  bool new_message_ = false;
+};
+
+// The error a finished run reports to an HTTP caller, if any: a run that could not start,
+// or stopped on an error or timeout. Aborted, max-turns and loop-detected runs keep their
+// partial answer.
+std::optional<durar::error> run_failure(const result<run_result>& r);
+// "stop" or "length".
+std::string_view finish_reason_of(const run_result& r);
+
+// A turn started for an HTTP caller. The client going away aborts it.
+struct http_turn {
+  std::string run_id;
+  bool answered = false;  // the provider sent content
+  bool finished = false;
+  turn_text text;
+};
+// `on_progress` gets "" when the provider first answers (the first content of a reply:
+// from here on a failure cannot be a clean HTTP status any more, so streams open then), then
+// each piece of answer text as it streams; `on_done` gets the outcome, once.
+std::shared_ptr<http_turn> start_http_turn(
+    gateway_state& state, turn_request request, const std::shared_ptr<http_responder>& responder,
+    std::function<void(const std::string& piece)> on_progress,
+    std::function<void(const std::shared_ptr<http_turn>&, result<run_result>)> on_done);
+
+// ---- /v1/chat/completions ----------------------------------------------------------------
+
+struct chat_request {
+  std::string model;  // as sent; "" when absent
+  bool stream = false;
+  bool include_usage = false;  // stream_options.include_usage: a last chunk with usage
+  std::string user;
+  std::string message;  // the last user message, then the system/developer messages
+  std::vector<content_block> images;
+};
+api_result<chat_request> parse_chat_request(const json& body);
+
+json chat_usage(const durar::usage& u);
+json chat_completion(const std::string& id, std::int64_t created, const std::string& model,
+                     const std::string& content, std::string_view finish_reason,
+                     const durar::usage& u);
+// One chat.completion.chunk; finish_reason null when empty.
+json chat_chunk(const std::string& id, std::int64_t created, const std::string& model, json delta,
+                std::string_view finish_reason = {});
+
+// ---- /v1/responses -----------------------------------------------------------------------
+
+struct responses_request {
+  std::string model;
+  bool stream = false;
+  std::string user;
+  std::string message;  // the last user input, then `instructions`
+  std::string instructions;
+  std::string previous_response_id;
+  std::optional<std::int64_t> max_output_tokens;
+  std::vector<content_block> images;
+};
+api_result<responses_request> parse_responses_request(const json& body);
+
+struct response_meta {
+  std::string id;       // resp_<uuid>
+  std::string item_id;  // msg_<uuid>
+  std::int64_t created_at = 0;
+  std::string model;
+  std::string instructions;
+  std::string previous_response_id;
+  std::string user;
+  std::optional<std::int64_t> max_output_tokens;
+};
+json responses_usage(const durar::usage& u);
+json output_text_part(const std::string& text);
+json output_message(const response_meta& m, const std::string& text, std::string_view status);
+// The response resource; `output` an array, `usage` null while in progress, `error` null
+// unless failed.
+json response_object(const response_meta& m, std::string_view status, json output, json usage,
+                     json error = {});
+
+// Writes the Responses stream's events in their order, each with the next sequence_number.
+class responses_stream {
+ public:
+  explicit responses_stream(response_meta meta) : meta_(std::move(meta)) {}
+  // response.created, response.in_progress, response.output_item.added,
+  // response.content_part.added.
+  [[nodiscard]] std::string open();
+  [[nodiscard]] std::string delta(const std::string& piece);  // response.output_text.delta
+  // output_text.done, content_part.done, output_item.done, then response.completed.
+  [[nodiscard]] std::string complete(const std::string& text, const durar::usage& u);
+  // As complete() with the item incomplete, then response.failed.
+  [[nodiscard]] std::string fail(const std::string& text, const durar::usage& u,
+                                 const api_error& e);
+
+ private:
+  std::string event(std::string_view type, json payload);
+  std::string close_item(const std::string& text, std::string_view status);
+  response_meta meta_;
+  std::int64_t seq_ = 0;
+};
+
+// ---- /v1/embeddings ----------------------------------------------------------------------
+
+struct embeddings_request {
+  std::string model;
+  std::vector<std::string> inputs;
+  bool base64 = false;  // encoding_format
+  std::optional<int> dimensions;
+};
+api_result<embeddings_request> parse_embeddings_request(const json& body);
+
+// The vector as little-endian float32 bytes, base64 encoded (what OpenAI's SDKs decode).
+std::string float32_base64(const std::vector<float>& v);
+// The whole response body: {"object":"list","data":[{"object":"embedding","index",
+// "embedding"}],"model","usage":{"prompt_tokens","total_tokens"}}; floats in their shortest
+// form.
+std::string embeddings_body(const embedding_result& r, const std::string& model, bool base64);
+
+// The provider/model to embed with: a provider/model as given, or an agent name resolved to
+// the agent's memorySearch embedding model (agents.list[].memorySearch over
+// agents.defaults.memorySearch: {provider, model}).
+api_result<std::string> resolve_embedding_model(gateway_state& state, const http_request& req,
+                                                const std::string& model);
+
+// ---- /tools/invoke -----------------------------------------------------------------------
+
+struct tools_invoke_request {
+  std::string tool;
+  json args = json::object();
+  std::string action;  // folded into args when the tool takes one and args lack it
+  std::string session_key;
+  bool dry_run = false;
+};
+api_result<tools_invoke_request> parse_tools_invoke_request(const json& body);
+
+// Tools that change files, run programs or start turns elsewhere are refused over HTTP
+// unless gateway.tools.allow names them (or their group, or "*"); gateway.tools.deny
+// refuses any tool it names.
+bool http_tool_allowed(std::string_view tool, const std::vector<std::string>& allow,
+                       const std::vector<std::string>& deny = {});
+// {"ok":false,"error":{"type","message"}}
+json tools_error_body(std::string_view type, const std::string& message);
+
+// ---- handlers ----------------------------------------------------------------------------
+
+void handle_models(gateway_state& state, const http_request& req, http_responder& out);
+void handle_model(gateway_state& state, std::string_view id, http_responder& out);
+void handle_chat_completions(gateway_state& state, const http_request& req,
+                             const std::shared_ptr<http_responder>& out);
+void handle_responses(gateway_state& state, const std::shared_ptr<openai_context>& ctx,
+                      const http_request& req, const std::shared_ptr<http_responder>& out);
+void handle_embeddings(gateway_state& state, const http_request& req,
+                       const std::shared_ptr<http_responder>& out);
+void handle_tools_invoke(gateway_state& state, const http_request& req,
+                         const std::shared_ptr<http_responder>& out);
+
+}  // namespace durar::gateway_detail

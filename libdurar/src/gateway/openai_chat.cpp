@@ -1,0 +1,397 @@
+// POST /v1/chat/completions, streamed and whole, plus what /v1/responses shares with it:
+// reading OpenAI message content, and running a turn for an HTTP caller.
+#include "openai_api.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+namespace durar::gateway_detail {
+
+// ---- shared pieces -------------------------------------------------------------------------
+
+std::string new_uuid() {
+  thread_local std::mt19937_64 gen = [] {
+    std::random_device rd;
+    std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
+    return std::mt19937_64(seq);
+  }();
+  std::uint64_t hi = gen(), lo = gen();
+  hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // RFC 4122 variant
+  char buf[37];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
+                static_cast<unsigned>(lo >> 48),
+                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+  return buf;
+}
+
+std::int64_t unix_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string sse_data(const json& payload) {
+  std::string out = "data: ";
+  payload.dump_to(out);
+  out += "\n\n";
+  return out;
+}
+
+std::string sse_event(std::string_view event, const json& payload) {
+  std::string out = "event: ";
+  out += event;
+  out += "\ndata: ";
+  payload.dump_to(out);
+  out += "\n\n";
+  return out;
+}
+
+header_list sse_headers() {
+  return {{"content-type", "text/event-stream; charset=utf-8"},
+          {"cache-control", "no-cache"},
+          {"x-accel-buffering", "no"}};  // reverse proxies must not hold the stream back
+}
+
+namespace {
+
+constexpr std::size_t max_images = 8;
+
+api_result<image_block> image_from_url(const std::string& url, const std::string& where) {
+  constexpr std::string_view scheme = "data:";
+  if (url.rfind(scheme, 0) != 0)
+    return bad_request(where +
+                       ": only data: URLs (base64) are accepted; the gateway does not "
+                       "fetch images for callers");
+  auto comma = url.find(',');
+  if (comma == std::string::npos) return bad_request(where + ": data: URL without ','");
+  std::string_view meta = std::string_view(url).substr(scheme.size(), comma - scheme.size());
+  constexpr std::string_view b64 = ";base64";
+  if (meta.size() < b64.size() || meta.substr(meta.size() - b64.size()) != b64)
+    return bad_request(where + ": the data: URL must be base64 encoded (;base64)");
+  std::string_view mime = meta.substr(0, meta.size() - b64.size());
+  if (mime.rfind("image/", 0) != 0)
+    return bad_request(where + ": expected an image, got '" + std::string(mime) + "'");
+  if (comma + 1 >= url.size()) return bad_request(where + ": the data: URL has no data");
+  return image_block{std::string(mime), url.substr(comma + 1)};
+}
+
+std::string type_name(const json& j) { return std::string(to_string(j.type())); }
+
+}  // namespace
+
+api_result<std::string> content_text(const json& content, std::string_view where_sv,
+                                     std::vector<content_block>* images) {
+  const std::string where(where_sv);
+  if (content.is_null()) return std::string();
+  if (content.is_string()) return content.as_string();
+  if (!content.is_array())
+    return bad_request(where + ": expected a string or an array of parts, got " +
+                       type_name(content));
+  std::string text;
+  const auto& parts = content.as_array();
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const json& part = parts[i];
+    const std::string at = where + "[" + std::to_string(i) + "]";
+    if (!part.is_object()) return bad_request(at + ": expected an object, got " + type_name(part));
+    const json& type = part["type"];
+    if (!type.is_string()) return bad_request(at + ".type: expected a string");
+    const std::string& t = type.as_string();
+    if (t == "text" || t == "input_text" || t == "output_text") {
+      const json& s = part["text"];
+      if (!s.is_string()) return bad_request(at + ".text: expected a string");
+      if (!text.empty()) text += "\n";
+      text += s.as_string();
+    } else if (t == "image_url" || t == "input_image") {
+      if (images == nullptr) continue;  // images only count in the turn's own input
+      const json& u = part["image_url"];
+      const json& url = u.is_object() ? u["url"] : u;
+      if (!url.is_string()) return bad_request(at + ".image_url: expected a URL string");
+      auto img = image_from_url(url.as_string(), at + ".image_url");
+      if (!img) return img.error();
+      if (images->size() >= max_images)
+        return bad_request(at + ": too many images (at most " + std::to_string(max_images) + ")");
+      images->push_back(std::move(*img));
+    } else {
+      return bad_request(at + ".type: unsupported content part '" + t + "'");
+    }
+  }
+  return text;
+}
+
+// ---- turns ---------------------------------------------------------------------------------
+
+namespace {
+bool is_assistant(const agent_event& e) {
+  return e.msg != nullptr && std::holds_alternative<assistant_message>(*e.msg);
+}
+}  // namespace
+
+std::string turn_text::feed(const agent_event& e) {
+  if (e.kind == agent_event_kind::message_start && is_assistant(e)) {
+    new_message_ = true;
+    return {};
+  }
+  if (e.kind != agent_event_kind::message_update || e.stream == nullptr ||
+      e.stream->kind != event_kind::text_delta || e.stream->delta.empty())
+    return {};
+  std::string piece;
+  if (new_message_ && !text_.empty()) piece = "\n\n";
+  new_message_ = false;
+  piece += e.stream->delta;
+  text_ += piece;
+  return piece;
+}
+
+std::optional<durar::error> run_failure(const result<run_result>& r) {
+  if (!r) return r.error();
+  if (r->stop == run_stop::error) return r->failure;
+  if (r->stop == run_stop::timeout) {
+    durar::error e = r->failure;
+    if (e.code == errc::internal || e.code == errc::ok) e.code = errc::deadline_exceeded;
+    if (e.message.empty()) e.message = r->reason.empty() ? "the run timed out" : r->reason;
+    return e;
+  }
+  return std::nullopt;
+}
+
+std::string_view finish_reason_of(const run_result& r) {
+  return r.final.stop == stop_reason::length ? "length" : "stop";
+}
+
+std::shared_ptr<http_turn> start_http_turn(
+    gateway_state& state, turn_request request, const std::shared_ptr<http_responder>& responder,
+    std::function<void(const std::string& piece)> on_progress,
+    std::function<void(const std::shared_ptr<http_turn>&, result<run_result>)> on_done) {
+  auto turn = std::make_shared<http_turn>();
+  // The callbacks run inside the agent; nothing may escape from them into it.
+  auto on_event = [turn, on_progress = std::move(on_progress)](const agent_event& e) {
+    if (turn->finished) return;
+    try {
+      // The first content of a reply: the provider answered (a reply that failed before any
+      // content still gets message_start/end, for the transcript, but no update).
+      if (!turn->answered && e.kind == agent_event_kind::message_update && is_assistant(e)) {
+        turn->answered = true;
+        if (on_progress) on_progress(std::string());
+      }
+      // Whole answers are this same text, gathered: streamed and whole never differ.
+      if (std::string piece = turn->text.feed(e); !piece.empty() && on_progress) on_progress(piece);
+    } catch (...) {  // a write that failed to allocate: the stream is lost either way
+    }
+  };
+  auto done = [turn, on_done = std::move(on_done)](result<run_result> r) {
+    if (turn->finished) return;
+    turn->finished = true;
+    try {
+      on_done(turn, std::move(r));
+    } catch (...) {
+    }
+  };
+  turn->run_id = state.runs.start(std::move(request), std::move(on_event), std::move(done));
+  gateway_state* st = &state;
+  responder->on_disconnect([st, turn] {
+    if (!turn->finished) st->runs.abort(turn->run_id);
+  });
+  return turn;
+}
+
+// ---- /v1/chat/completions ------------------------------------------------------------------
+
+std::string turn_message(std::string text, bool has_images, const std::string& instructions) {
+  if (text.empty() && has_images) text = "(the user sent only images)";
+  if (instructions.empty()) return text;
+  if (!text.empty()) text += "\n\n";
+  return text + "[Instructions from the caller]\n" + instructions;
+}
+
+api_result<chat_request> parse_chat_request(const json& body) {
+  chat_request out;
+  if (const json* m = body.find("model"); m && !m->is_null()) {
+    if (!m->is_string())
+      return bad_request("model: expected a string, got " + type_name(*m), "model");
+    out.model = m->as_string();
+  }
+  if (const json* s = body.find("stream"); s && !s->is_null()) {
+    if (!s->is_bool())
+      return bad_request("stream: expected a boolean, got " + type_name(*s), "stream");
+    out.stream = s->as_bool();
+  }
+  if (const json* so = body.find("stream_options"); so && so->is_object())
+    out.include_usage = so->bool_or("include_usage", false);
+  if (const json* u = body.find("user"); u && !u->is_null()) {
+    if (!u->is_string())
+      return bad_request("user: expected a string, got " + type_name(*u), "user");
+    out.user = u->as_string();
+  }
+  const json* messages = body.find("messages");
+  if (messages == nullptr || messages->is_null())
+    return bad_request("messages: required; send at least one user message", "messages");
+  if (!messages->is_array())
+    return bad_request("messages: expected an array, got " + type_name(*messages), "messages");
+
+  std::optional<std::size_t> last_user;
+  std::string instructions;
+  const auto& list = messages->as_array();
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const json& m = list[i];
+    const std::string at = "messages[" + std::to_string(i) + "]";
+    if (!m.is_object())
+      return bad_request(at + ": expected an object, got " + type_name(m), "messages");
+    const json& role = m["role"];
+    if (!role.is_string()) return bad_request(at + ".role: expected a string", "messages");
+    if (role.as_string() == "user") {
+      last_user = i;
+    } else if (role.as_string() == "system" || role.as_string() == "developer") {
+      auto text = content_text(m["content"], at + ".content", nullptr);
+      if (!text) return text.error();
+      if (!text->empty()) instructions += (instructions.empty() ? "" : "\n\n") + *text;
+    }
+  }
+  if (!last_user)
+    return bad_request(
+        "messages: no message with role 'user'; the last user message is the "
+        "turn's input",
+        "messages");
+  const std::string at = "messages[" + std::to_string(*last_user) + "].content";
+  auto text = content_text(list[*last_user]["content"], at, &out.images);
+  if (!text) {
+    api_error e = text.error();
+    e.param = "messages";
+    return e;
+  }
+  if (text->empty() && out.images.empty())
+    return bad_request(at + ": the last user message is empty", "messages");
+  out.message = turn_message(std::move(*text), !out.images.empty(), instructions);
+  return out;
+}
+
+json chat_usage(const durar::usage& u) {
+  const std::int64_t prompt = u.input + u.cache_read + u.cache_write;
+  return json::object(
+      {{"prompt_tokens", prompt},
+       {"completion_tokens", u.output},
+       {"total_tokens", prompt + u.output},
+       {"prompt_tokens_details", json::object({{"cached_tokens", u.cache_read}})},
+       {"completion_tokens_details", json::object({{"reasoning_tokens", u.reasoning}})}});
+}
+
+json chat_completion(const std::string& id, std::int64_t created, const std::string& model,
+                     const std::string& content, std::string_view finish_reason,
+                     const durar::usage& u) {
+  json message = json::object({{"role", "assistant"}, {"content", content}, {"refusal", json()}});
+  json choice = json::object({{"index", 0},
+                              {"message", std::move(message)},
+                              {"logprobs", json()},
+                              {"finish_reason", finish_reason}});
+  return json::object({{"id", id},
+                       {"object", "chat.completion"},
+                       {"created", created},
+                       {"model", model},
+                       {"choices", json::array({std::move(choice)})},
+                       {"usage", chat_usage(u)}});
+}
+
+json chat_chunk(const std::string& id, std::int64_t created, const std::string& model, json delta,
+                std::string_view finish_reason) {
+  json choice =
+      json::object({{"index", 0},
+                    {"delta", std::move(delta)},
+                    {"logprobs", json()},
+                    {"finish_reason", finish_reason.empty() ? json() : json(finish_reason)}});
+  return json::object({{"id", id},
+                       {"object", "chat.completion.chunk"},
+                       {"created", created},
+                       {"model", model},
+                       {"choices", json::array({std::move(choice)})}});
+}
+
+void handle_chat_completions(gateway_state& state, const http_request& req,
+                             const std::shared_ptr<http_responder>& out) {
+  if (!endpoint_enabled(state.rt.cfg(), "chatCompletions"))
+    return respond_error(*out, not_found("/v1/chat/completions is disabled "
+                                         "(gateway.http.endpoints.chatCompletions.enabled)"));
+  auto body = parse_json_object(req.body);
+  if (!body) return respond_error(*out, bad_request(body.error().message));
+  auto parsed = parse_chat_request(*body);
+  if (!parsed) return respond_error(*out, parsed.error());
+  auto target = resolve_turn_target(state, req, parsed->model);
+  if (!target) return respond_error(*out, target.error());
+
+  turn_request turn;
+  turn.message = parsed->message;
+  turn.agent_id = target->agent.id;
+  turn.session_key = http_session_key(req, target->agent.id, "openai", parsed->user);
+  turn.model = target->model_override;
+  turn.attachments = std::move(parsed->images);
+
+  struct chat_state {
+    std::string id = "chatcmpl_" + new_uuid();
+    std::int64_t created = unix_seconds();
+    std::string model;
+    bool include_usage = false;
+    bool opened = false;
+  };
+  auto st = std::make_shared<chat_state>();
+  st->model = parsed->model.empty() ? "durar" : parsed->model;
+  st->include_usage = parsed->include_usage;
+
+  if (!parsed->stream) {
+    start_http_turn(state, std::move(turn), out, {},
+                    [out, st](const std::shared_ptr<http_turn>& t, result<run_result> r) {
+                      if (auto failure = run_failure(r))
+                        return respond_error(*out, to_api_error(*failure));
+                      std::string content =
+                          t->text.text().empty() ? text_of(r->final) : t->text.text();
+                      respond_json(*out, 200,
+                                   chat_completion(st->id, st->created, st->model, content,
+                                                   finish_reason_of(*r), r->total));
+                    });
+    return;
+  }
+
+  // The stream opens when the provider answers, so a turn failing before that still gets a
+  // real status and an error body instead of a 200 with an error inside.
+  auto open = [out, st] {
+    if (st->opened) return;
+    st->opened = true;
+    out->start_stream(200, sse_headers());
+    out->write(sse_data(
+        chat_chunk(st->id, st->created, st->model, json::object({{"role", "assistant"}}))));
+  };
+  auto content = [out, st](const std::string& piece) {
+    out->write(
+        sse_data(chat_chunk(st->id, st->created, st->model, json::object({{"content", piece}}))));
+  };
+  start_http_turn(
+      state, std::move(turn), out,
+      [open, content](const std::string& piece) {
+        open();
+        if (!piece.empty()) content(piece);
+      },
+      [out, st, open, content](const std::shared_ptr<http_turn>& t, result<run_result> r) {
+        auto failure = run_failure(r);
+        if (!st->opened && failure) return respond_error(*out, to_api_error(*failure));
+        open();
+        if (failure) {
+          // After the first byte the status is spent: the error goes into the stream.
+          out->write(sse_data(error_body(to_api_error(*failure))));
+        } else {
+          if (t->text.text().empty())
+            if (std::string whole = text_of(r->final); !whole.empty()) content(whole);
+          out->write(sse_data(
+              chat_chunk(st->id, st->created, st->model, json::object(), finish_reason_of(*r))));
+          if (st->include_usage) {
+            json chunk = chat_chunk(st->id, st->created, st->model, json::object());
+            chunk.set("choices", json::array());
+            chunk.set("usage", chat_usage(r->total));
+            out->write(sse_data(chunk));
+          }
+        }
+        out->write(sse_done);
+        out->end();
+      });
+}
+
+}  // namespace durar::gateway_detail

@@ -1,0 +1,298 @@
+// POST /v1/responses (OpenAI Responses / OpenResponses), streamed and whole. One message
+// output item holding one output_text part; the stream's events come in the order
+// CONTRACTS.md gives, each with the next sequence_number (from 0).
+#include "openai_api.hpp"
+
+namespace durar::gateway_detail {
+
+namespace {
+
+std::string type_name(const json& j) { return std::string(to_string(j.type())); }
+
+api_result<std::string> optional_string(const json& body, std::string_view key) {
+  const json* v = body.find(key);
+  if (v == nullptr || v->is_null()) return std::string();
+  if (!v->is_string())
+    return bad_request(std::string(key) + ": expected a string, got " + type_name(*v),
+                       std::string(key));
+  return v->as_string();
+}
+
+}  // namespace
+
+api_result<responses_request> parse_responses_request(const json& body) {
+  responses_request out;
+  for (auto [key, field] : {std::pair{"model", &out.model}, std::pair{"user", &out.user},
+                            std::pair{"instructions", &out.instructions},
+                            std::pair{"previous_response_id", &out.previous_response_id}}) {
+    auto v = optional_string(body, key);
+    if (!v) return v.error();
+    *field = std::move(*v);
+  }
+  if (const json* s = body.find("stream"); s && !s->is_null()) {
+    if (!s->is_bool())
+      return bad_request("stream: expected a boolean, got " + type_name(*s), "stream");
+    out.stream = s->as_bool();
+  }
+  if (const json* m = body.find("max_output_tokens"); m && !m->is_null()) {
+    if (!m->is_integer() || m->as_double() < 1)
+      return bad_request("max_output_tokens: expected a positive integer", "max_output_tokens");
+    out.max_output_tokens = m->as_int();
+  }
+  if (const json* t = body.find("tools"); t && !t->is_null() && !t->is_array())
+    return bad_request("tools: expected an array, got " + type_name(*t), "tools");
+
+  const json* input = body.find("input");
+  if (input == nullptr || input->is_null())
+    return bad_request("input: required; a string or an array of input items", "input");
+  std::string instructions = out.instructions;
+  std::string text;
+  if (input->is_string()) {
+    text = input->as_string();
+  } else if (input->is_array()) {
+    // Only the last user message is the turn's input (the session holds the history);
+    // system and developer messages join `instructions`.
+    std::optional<std::size_t> last_user;
+    const auto& items = input->as_array();
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const json& item = items[i];
+      const std::string at = "input[" + std::to_string(i) + "]";
+      if (!item.is_object())
+        return bad_request(at + ": expected an object, got " + type_name(item), "input");
+      const std::string type = item.string_or("type", "message");
+      if (type != "message") continue;  // function_call_output, reasoning, item_reference
+      const json& role = item["role"];
+      if (!role.is_string()) return bad_request(at + ".role: expected a string", "input");
+      if (role.as_string() == "user") {
+        last_user = i;
+      } else if (role.as_string() == "system" || role.as_string() == "developer") {
+        auto t = content_text(item["content"], at + ".content", nullptr);
+        if (!t) return t.error();
+        if (!t->empty()) instructions += (instructions.empty() ? "" : "\n\n") + *t;
+      }
+    }
+    if (!last_user)
+      return bad_request(
+          "input: no message with role 'user'; the last user message is the "
+          "turn's input",
+          "input");
+    const std::string at = "input[" + std::to_string(*last_user) + "].content";
+    auto t = content_text(items[*last_user]["content"], at, &out.images);
+    if (!t) {
+      api_error e = t.error();
+      e.param = "input";
+      return e;
+    }
+    text = std::move(*t);
+  } else {
+    return bad_request("input: expected a string or an array of items, got " + type_name(*input),
+                       "input");
+  }
+  if (text.empty() && out.images.empty())
+    return bad_request("input: the user message is empty", "input");
+  out.message = turn_message(std::move(text), !out.images.empty(), instructions);
+  return out;
+}
+
+json responses_usage(const durar::usage& u) {
+  const std::int64_t input = u.input + u.cache_read + u.cache_write;
+  return json::object({{"input_tokens", input},
+                       {"input_tokens_details", json::object({{"cached_tokens", u.cache_read}})},
+                       {"output_tokens", u.output},
+                       {"output_tokens_details", json::object({{"reasoning_tokens", u.reasoning}})},
+                       {"total_tokens", input + u.output}});
+}
+
+json output_text_part(const std::string& text) {
+  return json::object({{"type", "output_text"}, {"text", text}, {"annotations", json::array()}});
+}
+
+json output_message(const response_meta& m, const std::string& text, std::string_view status) {
+  return json::object({{"type", "message"},
+                       {"id", m.item_id},
+                       {"status", status},
+                       {"role", "assistant"},
+                       {"content", json::array({output_text_part(text)})}});
+}
+
+json response_object(const response_meta& m, std::string_view status, json output, json usage,
+                     json error) {
+  auto or_null = [](const std::string& s) { return s.empty() ? json() : json(s); };
+  return json::object(
+      {{"id", m.id},
+       {"object", "response"},
+       {"created_at", m.created_at},
+       {"status", status},
+       {"error", std::move(error)},
+       {"incomplete_details", json()},
+       {"instructions", or_null(m.instructions)},
+       {"max_output_tokens", m.max_output_tokens ? json(*m.max_output_tokens) : json()},
+       {"model", m.model},
+       {"output", std::move(output)},
+       {"parallel_tool_calls", true},
+       {"previous_response_id", or_null(m.previous_response_id)},
+       {"tool_choice", "auto"},
+       {"tools", json::array()},
+       {"usage", std::move(usage)},
+       {"user", or_null(m.user)},
+       {"metadata", json::object()}});
+}
+
+std::string responses_stream::event(std::string_view type, json payload) {
+  json e = json::object({{"type", type}, {"sequence_number", seq_++}});
+  for (auto& [k, v] : payload.as_object()) e.set(k, std::move(v));
+  return sse_event(type, e);
+}
+
+std::string responses_stream::open() {
+  json pending = response_object(meta_, "in_progress", json::array(), json());
+  std::string out = event("response.created", json::object({{"response", pending}}));
+  out += event("response.in_progress", json::object({{"response", std::move(pending)}}));
+  json item = json::object({{"type", "message"},
+                            {"id", meta_.item_id},
+                            {"status", "in_progress"},
+                            {"role", "assistant"},
+                            {"content", json::array()}});
+  out += event("response.output_item.added",
+               json::object({{"output_index", 0}, {"item", std::move(item)}}));
+  out += event("response.content_part.added", json::object({{"item_id", meta_.item_id},
+                                                            {"output_index", 0},
+                                                            {"content_index", 0},
+                                                            {"part", output_text_part("")}}));
+  return out;
+}
+
+std::string responses_stream::delta(const std::string& piece) {
+  return event("response.output_text.delta", json::object({{"item_id", meta_.item_id},
+                                                           {"output_index", 0},
+                                                           {"content_index", 0},
+                                                           {"delta", piece},
+                                                           {"logprobs", json::array()}}));
+}
+
+std::string responses_stream::close_item(const std::string& text, std::string_view status) {
+  std::string out = event("response.output_text.done", json::object({{"item_id", meta_.item_id},
+                                                                     {"output_index", 0},
+                                                                     {"content_index", 0},
+                                                                     {"text", text},
+                                                                     {"logprobs", json::array()}}));
+  out += event("response.content_part.done", json::object({{"item_id", meta_.item_id},
+                                                           {"output_index", 0},
+                                                           {"content_index", 0},
+                                                           {"part", output_text_part(text)}}));
+  out += event("response.output_item.done",
+               json::object({{"output_index", 0}, {"item", output_message(meta_, text, status)}}));
+  return out;
+}
+
+std::string responses_stream::complete(const std::string& text, const durar::usage& u) {
+  std::string out = close_item(text, "completed");
+  json output = json::array({output_message(meta_, text, "completed")});
+  out += event("response.completed",
+               json::object({{"response", response_object(meta_, "completed", std::move(output),
+                                                          responses_usage(u))}}));
+  return out;
+}
+
+std::string responses_stream::fail(const std::string& text, const durar::usage& u,
+                                   const api_error& e) {
+  std::string out = close_item(text, "incomplete");
+  json output = json::array({output_message(meta_, text, "incomplete")});
+  json error = json::object(
+      {{"code", e.code.empty() ? json("server_error") : json(e.code)}, {"message", e.message}});
+  out += event("response.failed",
+               json::object({{"response", response_object(meta_, "failed", std::move(output),
+                                                          responses_usage(u), std::move(error))}}));
+  return out;
+}
+
+void handle_responses(gateway_state& state, const std::shared_ptr<openai_context>& ctx,
+                      const http_request& req, const std::shared_ptr<http_responder>& out) {
+  if (!endpoint_enabled(state.rt.cfg(), "responses"))
+    return respond_error(
+        *out, not_found("/v1/responses is disabled (gateway.http.endpoints.responses.enabled)"));
+  auto body = parse_json_object(req.body);
+  if (!body) return respond_error(*out, bad_request(body.error().message));
+  auto parsed = parse_responses_request(*body);
+  if (!parsed) return respond_error(*out, parsed.error());
+  auto target = resolve_turn_target(state, req, parsed->model);
+  if (!target) return respond_error(*out, target.error());
+
+  response_meta meta;
+  meta.id = "resp_" + new_uuid();
+  meta.item_id = "msg_" + new_uuid();
+  meta.created_at = unix_seconds();
+  meta.model = parsed->model.empty() ? "durar" : parsed->model;
+  meta.instructions = parsed->instructions;
+  meta.previous_response_id = parsed->previous_response_id;
+  meta.user = parsed->user;
+  meta.max_output_tokens = parsed->max_output_tokens;
+
+  // Session: x-durar-session-key, else `user`, else the session of previous_response_id when
+  // this gateway remembers it (an unknown id starts afresh rather than failing: ids do not
+  // survive a restart), else a fresh one per call.
+  turn_request turn;
+  turn.message = parsed->message;
+  turn.agent_id = target->agent.id;
+  turn.model = target->model_override;
+  turn.attachments = std::move(parsed->images);
+  std::optional<std::string> chained;
+  if (!durar_header(req, "session-key") && parsed->user.empty() &&
+      !parsed->previous_response_id.empty())
+    chained = ctx->session_of_response(parsed->previous_response_id);
+  turn.session_key =
+      chained ? *chained : http_session_key(req, target->agent.id, "openresponses", parsed->user);
+  ctx->remember_response(meta.id, turn.session_key);
+
+  if (!parsed->stream) {
+    start_http_turn(
+        state, std::move(turn), out, {},
+        [out, meta](const std::shared_ptr<http_turn>& t, result<run_result> r) {
+          if (auto failure = run_failure(r)) return respond_error(*out, to_api_error(*failure));
+          std::string text = t->text.text().empty() ? text_of(r->final) : t->text.text();
+          json output = json::array({output_message(meta, text, "completed")});
+          respond_json(
+              *out, 200,
+              response_object(meta, "completed", std::move(output), responses_usage(r->total)));
+        });
+    return;
+  }
+
+  struct stream_state {
+    responses_stream events;
+    bool opened = false;
+  };
+  auto st = std::make_shared<stream_state>(stream_state{responses_stream(meta)});
+  auto open = [out, st] {
+    if (st->opened) return;
+    st->opened = true;
+    out->start_stream(200, sse_headers());
+    out->write(st->events.open());
+  };
+  start_http_turn(
+      state, std::move(turn), out,
+      [out, st, open](const std::string& piece) {
+        open();
+        if (!piece.empty()) out->write(st->events.delta(piece));
+      },
+      [out, st, open](const std::shared_ptr<http_turn>& t, result<run_result> r) {
+        auto failure = run_failure(r);
+        if (!st->opened && failure) return respond_error(*out, to_api_error(*failure));
+        open();
+        std::string text = t->text.text();
+        durar::usage used = r ? r->total : durar::usage{};
+        if (failure) {
+          out->write(st->events.fail(text, used, to_api_error(*failure)));
+        } else {
+          if (text.empty()) {
+            text = text_of(r->final);
+            if (!text.empty()) out->write(st->events.delta(text));
+          }
+          out->write(st->events.complete(text, used));
+        }
+        out->write(sse_done);
+        out->end();
+      });
+}
+
+}  // namespace durar::gateway_detail
