@@ -33,5 +33,7 @@ std::vector<command_spec> agent_commands();
 std::vector<command_spec> chat_commands();
 std::vector<command_spec> sessions_commands();
 std::vector<command_spec> setup_commands();
+std::vector<command_spec> gateway_commands();
+std::vector<command_spec> gateway_remote_commands();
 
 }  // namespace durar::cli

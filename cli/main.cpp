@@ -15,7 +15,8 @@ std::vector<durar::cli::command_spec> all_commands() {
   std::vector<durar::cli::command_spec> all;
   for (auto group :
        {durar::cli::doctor_commands, durar::cli::setup_commands, durar::cli::agent_commands,
-        durar::cli::chat_commands, durar::cli::sessions_commands, durar::cli::config_commands,
+        durar::cli::chat_commands, durar::cli::sessions_commands, durar::cli::gateway_commands,
+        durar::cli::gateway_remote_commands, durar::cli::config_commands,
         durar::cli::models_commands, durar::cli::complete_commands}) {
     auto cmds = group();
     all.insert(all.end(), cmds.begin(), cmds.end());

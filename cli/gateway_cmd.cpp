@@ -1,0 +1,163 @@
+// durar gateway: run the gateway in the foreground (and, with the gateway client, ask a
+// running one how it is).
+#include <durar/gateway.hpp>
+#include <durar/runtime.hpp>
+
+#include <asio/signal_set.hpp>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include "approval.hpp"
+#include "context.hpp"
+#include "output.hpp"
+#include "port_owner.hpp"
+
+#include <charconv>
+#include <csignal>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+namespace durar::cli {
+
+namespace {
+
+std::filesystem::path log_file(const config& cfg) {
+  return cfg.paths.state_dir / "logs" / "gateway.log";
+}
+
+// One line per event, with the local time, to stderr and the gateway log file.
+struct gateway_log {
+  std::ofstream file;
+  bool to_stderr = true;
+  void operator()(std::string_view line) {
+    std::string stamped =
+        fmt::format("{:%Y-%m-%dT%H:%M:%S} {}\n", fmt::localtime(std::time(nullptr)), line);
+    if (to_stderr) print(stderr, stamped);
+    if (file) {
+      file << stamped;
+      file.flush();
+    }
+  }
+};
+
+std::optional<std::uint16_t> parse_port(const std::string& text) {
+  unsigned n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(n);
+}
+
+// Frees `port` for --force: SIGTERM to whoever listens, then SIGKILL if it lingers.
+bool free_port(std::uint16_t port) {
+  auto owner = find_port_owner(port);
+  if (!owner) return false;
+  ::kill(owner->pid, SIGTERM);
+  for (int i = 0; i < 50 && find_port_owner(port); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // waiting on another process
+  if (find_port_owner(port)) ::kill(owner->pid, SIGKILL);
+  return true;
+}
+
+int run_gateway(context& ctx, const parsed_args& args) {
+  gateway_options opts;
+  if (auto p = args.value("port")) {
+    opts.port = parse_port(*p);
+    if (!opts.port) return fail_with(ctx, exit_usage, "--port must be 0-65535, not '" + *p + "'");
+  }
+  if (auto b = args.value("bind")) opts.bind = *b;
+  opts.verbose = args.has("verbose");
+
+  asio::io_context io;
+  auto rt = runtime::create(io, ctx.load(), terminal_runtime_options());
+  if (!rt) return fail_with(ctx, exit_failure, rt.error().message);
+
+  auto log = std::make_shared<gateway_log>();
+  std::error_code ec;
+  std::filesystem::create_directories(log_file((*rt)->cfg()).parent_path(), ec);
+  log->file.open(log_file((*rt)->cfg()), std::ios::app);
+  opts.log = [log](std::string_view line) { (*log)(line); };
+
+  auto gw = gateway::create(io, **rt, opts);
+  if (!gw) return fail_with(ctx, exit_failure, gw.error().message);
+  if (args.has("force") && (*gw)->port() != 0 && free_port((*gw)->port()))
+    (*log)(fmt::format("--force: stopped the process that held port {}", (*gw)->port()));
+  if (auto r = (*gw)->start(); !r) {
+    std::string message = r.error().message;
+    if (auto owner = find_port_owner((*gw)->port()))
+      message += fmt::format(" (held by {}, pid {}; 'durar gateway run --force' stops it)",
+                             owner->command, owner->pid);
+    return fail_with(ctx, exit_failure, message);
+  }
+  if (ctx.globals.json) {  // one line, at once: scripts and tests wait for it
+    print(stdout,
+          json::object({{"url", (*gw)->http_url()}, {"port", (*gw)->port()}}).dump() + "\n");
+    std::fflush(stdout);
+  }
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](std::error_code e, int sig) {
+    if (e) return;
+    (*gw)->stop(sig == SIGINT ? "interrupted" : "terminated");
+    io.stop();
+  });
+  io.run();
+  return exit_ok;
+}
+
+int show_logs(context& ctx, const parsed_args& args) {
+  auto cfg = load_config(ctx.load());
+  if (!cfg) return fail_with(ctx, exit_failure, cfg.error().message);
+  std::ifstream in(log_file(*cfg));
+  if (!in) return fail_with(ctx, exit_failure, "no gateway log yet at " + log_file(*cfg).string());
+  std::size_t lines = 200;
+  if (auto n = args.value("lines")) {
+    auto v = parse_port(*n);  // any small count
+    if (!v) return fail_with(ctx, exit_usage, "--lines must be a number, not '" + *n + "'");
+    lines = *v;
+  }
+  std::deque<std::string> tail;
+  for (std::string line; std::getline(in, line);) {
+    tail.push_back(std::move(line));
+    if (tail.size() > lines) tail.pop_front();
+  }
+  for (const auto& l : tail) print(stdout, l + "\n");
+  std::fflush(stdout);
+  if (!args.has("follow")) return exit_ok;
+  in.clear();
+  for (;;) {  // until interrupted, like tail -f
+    std::string line;
+    if (std::getline(in, line)) {
+      print(stdout, line + "\n");
+      std::fflush(stdout);
+    } else {
+      in.clear();
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));  // polling a file
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<command_spec> gateway_commands() {
+  return {{"gateway run",
+           "",
+           "Run the gateway in the foreground (OpenAI-compatible HTTP and WebSocket on one port)",
+           {{"port", "N", "port (default: DURAR_GATEWAY_PORT, gateway.port, 18789)"},
+            {"bind", "MODE", "loopback (default), lan, auto, custom, or an address"},
+            {"force", "", "stop whatever listens on the port first"},
+            {"verbose", "", "log every request"}},
+           0,
+           0,
+           run_gateway},
+          {"logs",
+           "",
+           "The gateway's log (<state dir>/logs/gateway.log)",
+           {{"follow", "", "keep printing new lines"}, {"lines", "N", "how many (default 200)"}},
+           0,
+           0,
+           show_logs}};
+}
+
+}  // namespace durar::cli

@@ -1,0 +1,135 @@
+// durar gateway status | call, durar health, durar status: questions to a running gateway.
+#include "gateway_remote.hpp"
+
+#include <fmt/format.h>
+
+#include "output.hpp"
+
+#include <charconv>
+
+namespace durar::cli {
+
+result<gateway_client_options> gateway_target(const context& ctx, const parsed_args& args) {
+  auto cfg = load_config(ctx.load());
+  if (!cfg) return fail(cfg.error());
+  gateway_client_options o;
+  int port = cfg->paths.default_gateway_port;
+  if (cfg->gateway.port) port = *cfg->gateway.port;
+  if (auto v = cfg->env.get("DURAR_GATEWAY_PORT"); v && !v->empty()) {
+    int n = 0;
+    auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (ec == std::errc() && end == v->data() + v->size()) port = n;
+  }
+  o.url = fmt::format("ws://127.0.0.1:{}", port);
+  if (auto u = args.value("url")) o.url = *u;
+  o.token = cfg->gateway.auth_token;
+  o.password = cfg->gateway.auth_password;
+  if (auto t = cfg->env.get("DURAR_GATEWAY_TOKEN"); t && !t->empty()) o.token = secret(*t);
+  if (auto p = cfg->env.get("DURAR_GATEWAY_PASSWORD"); p && !p->empty()) o.password = secret(*p);
+  if (auto t = args.value("token")) o.token = secret(*t);
+  return o;
+}
+
+result<std::unique_ptr<gateway_client>> connect_gateway(const context& ctx,
+                                                        const parsed_args& args) {
+  auto target = gateway_target(ctx, args);
+  if (!target) return fail(target.error());
+  return gateway_client::connect(std::move(*target));
+}
+
+namespace {
+
+const std::vector<flag_spec> remote_flags = {
+    {"url", "URL", "gateway WebSocket URL (default: ws://127.0.0.1:<gateway port>)"},
+    {"token", "TOKEN", "gateway token (default: DURAR_GATEWAY_TOKEN or gateway.auth.token)"}};
+
+std::vector<flag_spec> with_remote(std::vector<flag_spec> flags) {
+  flags.insert(flags.end(), remote_flags.begin(), remote_flags.end());
+  return flags;
+}
+
+// Calls one method and prints its answer as JSON (or `render` for people).
+int call_and_print(context& ctx, const parsed_args& args, const std::string& method, json params,
+                   const std::function<void(const json&)>& render) {
+  auto client = connect_gateway(ctx, args);
+  if (!client) return fail_with(ctx, exit_failure, client.error().message);
+  auto r = (*client)->call(method, std::move(params));
+  if (!r) return fail_with(ctx, exit_failure, method + ": " + r.error().message);
+  if (ctx.globals.json || !render)
+    print_json(*r);
+  else
+    render(*r);
+  return exit_ok;
+}
+
+int gateway_status(context& ctx, const parsed_args& args) {
+  auto target = gateway_target(ctx, args);
+  if (!target) return fail_with(ctx, exit_failure, target.error().message);
+  std::string url = target->url;
+  auto client = gateway_client::connect(std::move(*target));
+  if (!client) {
+    if (ctx.globals.json)
+      print_json(
+          json::object({{"running", false}, {"url", url}, {"error", client.error().message}}));
+    else
+      print(stdout,
+            fmt::format("Gateway: not reachable at {} ({})\n", url, client.error().message));
+    return exit_failure;
+  }
+  auto status = (*client)->call("status");
+  const json& hello = (*client)->hello();
+  if (ctx.globals.json) {
+    print_json(json::object({{"running", true},
+                             {"url", url},
+                             {"server", hello["server"]},
+                             {"protocol", hello["protocol"]},
+                             {"status", status ? *status : json()}}));
+    return exit_ok;
+  }
+  print(stdout, fmt::format("Gateway: running at {} (version {}, protocol {})\n", url,
+                            hello["server"].string_or("version", "?"),
+                            hello["protocol"].is_integer() ? hello["protocol"].as_int() : 0));
+  if (status) {
+    const json& snap = hello["snapshot"];
+    if (snap["uptimeMs"].is_integer())
+      print(stdout, fmt::format("Uptime: {} s\n", snap["uptimeMs"].as_int() / 1000));
+  }
+  return exit_ok;
+}
+
+int gateway_call(context& ctx, const parsed_args& args) {
+  json params = json::object();
+  if (auto p = args.value("params")) {
+    auto parsed = json::parse(*p);
+    if (!parsed) return fail_with(ctx, exit_usage, "--params: " + parsed.error().message);
+    params = std::move(*parsed);
+  }
+  ctx.globals.json = true;
+  return call_and_print(ctx, args, args.positional[0], std::move(params), {});
+}
+
+int health(context& ctx, const parsed_args& args) {
+  return call_and_print(ctx, args, "health", json::object(), [](const json& h) {
+    print(stdout, fmt::format("Gateway health: {}\n",
+                              h["ok"].is_bool() && h["ok"].as_bool() ? "ok" : h.dump()));
+  });
+}
+
+int status(context& ctx, const parsed_args& args) {
+  return call_and_print(ctx, args, "status", json::object(),
+                        [](const json& s) { print(stdout, s.dump(2) + "\n"); });
+}
+
+}  // namespace
+
+std::vector<command_spec> gateway_remote_commands() {
+  return {
+      {"gateway status", "", "Is the gateway running? (connects and asks it)", with_remote({}), 0,
+       0, gateway_status},
+      {"gateway call", "<method>", "Call a control-protocol method and print the answer",
+       with_remote({{"params", "JSON", "the method's params (default {})"}}), 1, 1, gateway_call},
+      {"health", "", "The running gateway's health", with_remote({}), 0, 0, health},
+      {"status", "", "The running gateway's status", with_remote({}), 0, 0, status}};
+}
+
+}  // namespace durar::cli

@@ -1,0 +1,21 @@
+// Talking to a running gateway from the CLI: where it is (the same port precedence as the
+// server) and which secret to present (the same config and environment).
+#pragma once
+
+#include <durar/gateway.hpp>
+
+#include "context.hpp"
+
+#include <memory>
+
+namespace durar::cli {
+
+// Client options for this config: ws://127.0.0.1:<port>, token/password from
+// DURAR_GATEWAY_TOKEN/PASSWORD or gateway.auth.*; --url and --token flags win.
+result<gateway_client_options> gateway_target(const context& ctx, const parsed_args& args);
+
+// Connects (handshake included) to the gateway the config points at.
+result<std::unique_ptr<gateway_client>> connect_gateway(const context& ctx,
+                                                        const parsed_args& args);
+
+}  // namespace durar::cli

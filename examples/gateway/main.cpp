@@ -1,0 +1,40 @@
+// durar-gateway: the bundled gateway as a program of its own, on the public API only.
+// Serves the OpenAI-compatible HTTP API and the WebSocket control protocol on one port
+// (127.0.0.1:18789 unless DURAR_GATEWAY_PORT or gateway.port say otherwise) until Ctrl-C.
+#include <durar/gateway.hpp>
+#include <durar/runtime.hpp>
+
+#include <asio/signal_set.hpp>
+
+#include <cstdio>
+#include <string_view>
+
+int main() {
+  asio::io_context io;
+  auto rt = durar::runtime::create(io, durar::load_options{});
+  if (!rt) {
+    std::fprintf(stderr, "durar-gateway: %s\n", rt.error().message.c_str());
+    return 1;
+  }
+  durar::gateway_options options;
+  options.log = [](std::string_view line) {
+    std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+  };
+  auto gw = durar::gateway::create(io, **rt, options);
+  if (!gw) {
+    std::fprintf(stderr, "durar-gateway: %s\n", gw.error().message.c_str());
+    return 1;
+  }
+  if (auto started = (*gw)->start(); !started) {
+    std::fprintf(stderr, "durar-gateway: %s\n", started.error().message.c_str());
+    return 1;
+  }
+  asio::signal_set stop(io, SIGINT, SIGTERM);
+  stop.async_wait([&](std::error_code ec, int) {
+    if (ec) return;
+    (*gw)->stop("stopping on a signal");
+    io.stop();
+  });
+  io.run();
+  return 0;
+}
