@@ -2,18 +2,75 @@
 #include <durar/runtime.hpp>
 
 #include <asio/signal_set.hpp>
+#include <fmt/format.h>
 
 #include "agent_output.hpp"
 #include "approval.hpp"
 #include "context.hpp"
+#include "gateway_remote.hpp"
 #include "output.hpp"
 
 #include <iostream>
 #include <iterator>
+#include <unistd.h>
 
 namespace durar::cli {
 
 namespace {
+
+// A gateway that runs on this state dir, when one is up: turns then go through it (as the
+// original's CLI does), so the gateway's clients see them and its queue orders them.
+std::unique_ptr<gateway_client> running_gateway(const context& ctx, const parsed_args& args) {
+  auto cfg = load_config(ctx.load());
+  auto target = gateway_target(ctx, args);
+  if (!cfg || !target) return nullptr;
+  target->timeout = std::chrono::milliseconds(1500);
+  auto client = gateway_client::connect(std::move(*target));
+  if (!client) return nullptr;
+  if ((*client)->hello()["snapshot"].string_or("stateDir") != cfg->paths.state_dir.string())
+    return nullptr;
+  return std::move(*client);
+}
+
+// The turn through the gateway's `agent` method, printing its events as they come.
+int gateway_turn(context& ctx, gateway_client& gw, const turn_request& req) {
+  json params =
+      json::object({{"message", req.message},
+                    {"idempotencyKey", fmt::format("cli-{}-{}", ::getpid(), std::time(nullptr))}});
+  if (!req.agent_id.empty()) params.set("agentId", req.agent_id);
+  if (!req.session_key.empty()) params.set("sessionKey", req.session_key);
+  if (!req.model.empty()) params.set("model", req.model);
+  if (req.thinking) params.set("thinking", std::string(to_string(*req.thinking)));
+  gw.set_timeout(std::chrono::minutes(10));
+  bool text_open = false;
+  std::string run_id;  // the gateway tells every client about every run: keep to ours
+  auto r = gw.call("agent", std::move(params), [&](const std::string& event, const json& p) {
+    if (event == "accepted") run_id = p.string_or("runId");
+    if (event != "agent" || p.string_or("runId") != run_id) return;
+    if (ctx.globals.json) {
+      print(stdout, p.dump() + "\n");
+      std::fflush(stdout);
+      return;
+    }
+    const std::string stream = p.string_or("stream");
+    const json& data = p["data"];
+    if (stream == "assistant") {
+      print(stdout, data.string_or("delta"));
+      std::fflush(stdout);
+      text_open = true;
+    } else if (stream == "tool" && data.string_or("phase") == "start") {
+      if (text_open) print(stdout, "\n");
+      text_open = false;
+      print(stderr, ctx.styles.dim("  -> " + data.string_or("name")) + "\n");
+    }
+  });
+  if (text_open && !ctx.globals.json) print(stdout, "\n");
+  if (!r) return fail_with(ctx, exit_failure, r.error().message);
+  if (ctx.globals.json) print(stdout, r->dump() + "\n");
+  if (r->string_or("status") != "ok")
+    return fail_with(ctx, exit_failure, r->string_or("summary", "the turn failed"));
+  return exit_ok;
+}
 
 int agent_turn(context& ctx, const parsed_args& args) {
   std::string message = args.value("message").value_or("");
@@ -34,6 +91,9 @@ int agent_turn(context& ctx, const parsed_args& args) {
           ctx, exit_usage,
           "--thinking must be off, minimal, low, medium, high or xhigh, not '" + *t + "'");
   }
+
+  if (!args.has("local"))
+    if (auto gw = running_gateway(ctx, args)) return gateway_turn(ctx, *gw, req);
 
   asio::io_context io;
   auto rt = runtime::create(io, ctx.load(), terminal_runtime_options());
@@ -75,7 +135,8 @@ std::vector<command_spec> agent_commands() {
             {"session", "KEY", "session key, e.g. agent:main:work or just 'work'"},
             {"model", "REF", "model for this turn (provider/model or alias)"},
             {"thinking", "LEVEL", "off, minimal, low, medium, high, xhigh"},
-            {"show-thinking", "", "print the model's reasoning to stderr"}},
+            {"show-thinking", "", "print the model's reasoning to stderr"},
+            {"local", "", "run in this process even when a gateway is running"}},
            0,
            1,
            agent_turn}};

@@ -123,3 +123,21 @@ test('the CLI finds the running gateway: status, call, health', async () => {
   assert.notEqual(bad.code, 0);
   assert.ok(!bad.out.includes('wrong') && !bad.err.includes(token));
 });
+
+test('durar agent sends its turn through the running gateway, --local does not', async () => {
+  const env = { DURAR_GATEWAY_PORT: String(gw.port) };
+  const c = await connected();  // a watcher sees the CLI's run as gateway events
+  const r = await runCli(home.home, ['agent', '-m', 'hi', '--session', 'via-gw'], env);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, 'Hello from the fake\n');
+  const ev = await c.next((f) => f.event === 'agent' && f.payload.sessionKey === 'agent:main:via-gw');
+  assert.ok(ev.payload.runId);
+  const local = await runCli(home.home, ['agent', '-m', 'hi', '--session', 'local-one', '--local'], env);
+  assert.equal(local.code, 0, local.err);
+  // Had the run gone through the gateway, its events were queued to us before the CLI's
+  // answer; a round trip on our socket flushes anything queued before it.
+  c.ws.send(JSON.stringify({ type: 'req', id: 'flush', method: 'health', params: {} }));
+  await c.next((f) => f.id === 'flush');
+  assert.ok(!c.frames.some((f) => f.event === 'agent' && f.payload.sessionKey === 'agent:main:local-one'));
+  c.ws.close();
+});

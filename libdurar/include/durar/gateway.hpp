@@ -94,10 +94,13 @@ class DURAR_API gateway_client {
 
   using event_handler = std::function<void(const std::string& event, const json& payload)>;
   // Sends a request and waits for its answer (for methods that first acknowledge with
-  // status "accepted", for the final one). Events arriving meanwhile go to `on_event`.
+  // status "accepted", for the final one). Events arriving meanwhile go to `on_event`; the
+  // acknowledgement reaches it too, as the event "accepted" (its payload has the runId).
   // An ok:false answer is an error with the server's message and code.
   result<json> call(std::string_view method, json params = json::object(),
                     const event_handler& on_event = {});
+  // How long call() waits without hearing anything (ticks count) before giving up.
+  void set_timeout(std::chrono::milliseconds t);
   void close();
 
  private:

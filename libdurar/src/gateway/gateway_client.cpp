@@ -284,10 +284,15 @@ result<json> gateway_client::call(std::string_view method, json params,
     if (type != "res" || frame->string_or("id") != id) continue;
     if (!(*frame)["ok"].is_bool() || !(*frame)["ok"].as_bool()) return fail(error_of(*frame));
     const json& payload = (*frame)["payload"];
-    if (payload.string_or("status") == "accepted") continue;  // the final answer follows
+    if (payload.string_or("status") == "accepted") {  // the final answer follows
+      if (on_event) on_event("accepted", payload);
+      continue;
+    }
     return payload;
   }
 }
+
+void gateway_client::set_timeout(std::chrono::milliseconds t) { impl_->options.timeout = t; }
 
 void gateway_client::close() {
   if (!impl_ || impl_->ws == nullptr) return;
