@@ -106,6 +106,57 @@ int run_gateway(context& ctx, const parsed_args& args) {
   return exit_ok;
 }
 
+// A systemd user unit that keeps `durar gateway run` up, like the original's service.
+std::string unit_text(const std::filesystem::path& durar, const context& ctx) {
+  std::string args = "gateway run";
+  if (ctx.globals.config_path)
+    args = "--config " + std::filesystem::absolute(*ctx.globals.config_path).string() + " " + args;
+  if (!ctx.globals.profile.empty()) args = "--profile " + ctx.globals.profile + " " + args;
+  if (ctx.globals.dev) args = "--dev " + args;
+  return fmt::format(
+      "[Unit]\n"
+      "Description=Durar gateway (OpenAI-compatible API and control protocol)\n"
+      "After=network-online.target\n"
+      "Wants=network-online.target\n"
+      "\n"
+      "[Service]\n"
+      "ExecStart={} {}\n"
+      "Restart=always\n"
+      "RestartSec=5\n"
+      "KillSignal=SIGTERM\n"
+      "\n"
+      "[Install]\n"
+      "WantedBy=default.target\n",
+      durar.string(), args);
+}
+
+int install_service(context& ctx, const parsed_args&) {
+  auto home = ctx.env.get("HOME");
+  if (!home || home->empty()) return fail_with(ctx, exit_failure, "HOME is not set");
+  std::error_code ec;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return fail_with(ctx, exit_failure, "cannot find the durar binary: " + ec.message());
+  std::string name = ctx.globals.profile.empty() ? std::string("durar-gateway")
+                                                 : "durar-gateway-" + ctx.globals.profile;
+  if (ctx.globals.dev) name = "durar-gateway-dev";
+  std::filesystem::path unit =
+      std::filesystem::path(*home) / ".config/systemd/user" / (name + ".service");
+  std::filesystem::create_directories(unit.parent_path(), ec);
+  std::ofstream out(unit, std::ios::trunc);
+  out << unit_text(self, ctx);
+  out.close();
+  if (ec || !out) return fail_with(ctx, exit_failure, "cannot write " + unit.string());
+  if (ctx.globals.json) {
+    print_json(json::object({{"unit", unit.string()}, {"service", name}}));
+    return exit_ok;
+  }
+  print(stdout, "Wrote " + unit.string() +
+                    "\nStart it now and at login with:\n"
+                    "  systemctl --user daemon-reload && systemctl --user enable --now " +
+                    name + "\n");
+  return exit_ok;
+}
+
 int show_logs(context& ctx, const parsed_args& args) {
   auto cfg = load_config(ctx.load());
   if (!cfg) return fail_with(ctx, exit_failure, cfg.error().message);
@@ -151,6 +202,13 @@ std::vector<command_spec> gateway_commands() {
            0,
            0,
            run_gateway},
+          {"gateway install",
+           "",
+           "Write a systemd user unit that keeps the gateway running",
+           {},
+           0,
+           0,
+           install_service},
           {"logs",
            "",
            "The gateway's log (<state dir>/logs/gateway.log)",

@@ -140,8 +140,15 @@ result<void> gateway::start() {
   http_server_options so;
   so.host = m.state->settings.bind_host;
   so.port = m.state->settings.port;
-  m.server =
-      std::make_unique<http_server>(m.io, so, make_http_routes(*m.state), m.control->handlers());
+  http_handler routes = make_http_routes(*m.state);
+  if (m.options.verbose && m.options.log) {
+    routes = [inner = std::move(routes), log = m.options.log](gateway_detail::http_request req,
+                                                              std::shared_ptr<http_responder> res) {
+      log(req.method + " " + req.path + " from " + req.remote_address);
+      inner(std::move(req), std::move(res));
+    };
+  }
+  m.server = std::make_unique<http_server>(m.io, so, std::move(routes), m.control->handlers());
   if (auto r = m.server->listen(); !r) {
     m.server.reset();
     m.control.reset();
