@@ -1,10 +1,10 @@
 // durar gateway: run the gateway in the foreground (and, with the gateway client, ask a
 // running one how it is).
 #include <durar/gateway.hpp>
+#include <durar/log.hpp>
 #include <durar/runtime.hpp>
 
 #include <asio/signal_set.hpp>
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include "approval.hpp"
@@ -23,24 +23,56 @@ namespace durar::cli {
 
 namespace {
 
-std::filesystem::path log_file(const config& cfg) {
-  return cfg.paths.state_dir / "logs" / "gateway.log";
+// The gateway's log: the file and console the config's logging section asks for, with the
+// config's credentials masked. Without a usable file, the console alone, saying why.
+// --verbose shows more on the console only; the file keeps logging.level.
+std::unique_ptr<logger> gateway_logger(const context& ctx, const config& cfg, bool verbose) {
+  logger_options opts = logger_options_from(cfg);
+  if (ctx.globals.no_color) opts.color = color_mode::never;
+  if (verbose && opts.console_level > log_level::debug) opts.console_level = log_level::debug;
+  std::string file_problem;
+  auto log = logger::create(opts);
+  if (!log) {
+    file_problem = log.error().message;
+    opts.file.clear();
+    log = logger::create(opts);
+  }
+  if (!log) return nullptr;  // without a file nothing can fail; kept for the type's sake
+  (*log)->add_config_secrets(cfg);
+  if (!file_problem.empty()) (*log)->warn("gateway", "not writing a log file: " + file_problem);
+  return std::move(*log);
 }
 
-// One line per event, with the local time, to stderr and the gateway log file.
-struct gateway_log {
-  std::ofstream file;
-  bool to_stderr = true;
-  void operator()(std::string_view line) {
-    std::string stamped =
-        fmt::format("{:%Y-%m-%dT%H:%M:%S} {}\n", fmt::localtime(std::time(nullptr)), line);
-    if (to_stderr) print(stderr, stamped);
-    if (file) {
-      file << stamped;
-      file.flush();
-    }
+// A line from the gateway library. Its --verbose request lines ("GET /v1/models from ...")
+// belong to gateway/http at debug; the rest (listening, stopping) to gateway at info.
+void log_gateway_line(logger& log, std::string_view line) {
+  std::size_t method = 0;
+  while (method < line.size() && line[method] >= 'A' && line[method] <= 'Z') ++method;
+  bool request = method > 0 && line.substr(method, 2) == " /";
+  if (request)
+    log.debug("gateway/http", line);
+  else
+    log.info("gateway", line);
+}
+
+// Today's log file, or the newest dated one when nothing was logged today yet; "" if none.
+std::filesystem::path latest_log_file(const std::filesystem::path& pattern) {
+  std::error_code ec;
+  auto today = log_file_for(pattern, std::chrono::system_clock::now());
+  if (std::filesystem::exists(today, ec) || today == pattern) return today;
+  std::string name = pattern.filename().string();
+  std::size_t at = name.find("YYYY-MM-DD");
+  std::string prefix = name.substr(0, at), suffix = name.substr(at + 10);
+  std::filesystem::path newest;
+  for (const auto& e : std::filesystem::directory_iterator(pattern.parent_path(), ec)) {
+    std::string n = e.path().filename().string();
+    if (n.size() == name.size() && n.rfind(prefix, 0) == 0 &&
+        n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+        (newest.empty() || n > newest.filename().string()))
+      newest = e.path();
   }
-};
+  return newest;
+}
 
 std::optional<std::uint16_t> parse_port(const std::string& text) {
   unsigned n = 0;
@@ -73,16 +105,16 @@ int run_gateway(context& ctx, const parsed_args& args) {
   auto rt = runtime::create(io, ctx.load(), terminal_runtime_options());
   if (!rt) return fail_with(ctx, exit_failure, rt.error().message);
 
-  auto log = std::make_shared<gateway_log>();
-  std::error_code ec;
-  std::filesystem::create_directories(log_file((*rt)->cfg()).parent_path(), ec);
-  log->file.open(log_file((*rt)->cfg()), std::ios::app);
-  opts.log = [log](std::string_view line) { (*log)(line); };
+  auto log = gateway_logger(ctx, (*rt)->cfg(), opts.verbose);
+  if (!log) return fail_with(ctx, exit_failure, "cannot start the gateway log");
+  opts.log = [&sink = *log](std::string_view line) { log_gateway_line(sink, line); };
 
   auto gw = gateway::create(io, **rt, opts);
   if (!gw) return fail_with(ctx, exit_failure, gw.error().message);
+  if (const auto& made = (*gw)->generated_token()) log->add_secret(made->reveal());
   if (args.has("force") && (*gw)->port() != 0 && free_port((*gw)->port()))
-    (*log)(fmt::format("--force: stopped the process that held port {}", (*gw)->port()));
+    log->warn("gateway",
+              fmt::format("--force: stopped the process that held port {}", (*gw)->port()));
   if (auto r = (*gw)->start(); !r) {
     std::string message = r.error().message;
     if (auto owner = find_port_owner((*gw)->port()))
@@ -90,6 +122,11 @@ int run_gateway(context& ctx, const parsed_args& args) {
                              owner->command, owner->pid);
     return fail_with(ctx, exit_failure, message);
   }
+  if (const auto& token = (*gw)->generated_token(); token && !ctx.globals.json)
+    print(stdout,
+          fmt::format("Generated a gateway token (kept in {}):\n  {}\nClients send it as "
+                      "'Authorization: Bearer <token>'; the durar CLI finds it itself.\n",
+                      ((*rt)->cfg().paths.state_dir / "gateway.token").string(), token->reveal()));
   if (ctx.globals.json) {  // one line, at once: scripts and tests wait for it
     print(stdout,
           json::object({{"url", (*gw)->http_url()}, {"port", (*gw)->port()}}).dump() + "\n");
@@ -160,8 +197,13 @@ int install_service(context& ctx, const parsed_args&) {
 int show_logs(context& ctx, const parsed_args& args) {
   auto cfg = load_config(ctx.load());
   if (!cfg) return fail_with(ctx, exit_failure, cfg.error().message);
-  std::ifstream in(log_file(*cfg));
-  if (!in) return fail_with(ctx, exit_failure, "no gateway log yet at " + log_file(*cfg).string());
+  const std::filesystem::path pattern = logger_options_from(*cfg).file;
+  std::filesystem::path file = latest_log_file(pattern);
+  std::ifstream in(file);
+  if (file.empty() || !in)
+    return fail_with(ctx, exit_failure,
+                     "no gateway log yet at " +
+                         log_file_for(pattern, std::chrono::system_clock::now()).string());
   std::size_t lines = 200;
   if (auto n = args.value("lines")) {
     auto v = parse_port(*n);  // any small count
@@ -173,19 +215,38 @@ int show_logs(context& ctx, const parsed_args& args) {
     tail.push_back(std::move(line));
     if (tail.size() > lines) tail.pop_front();
   }
-  for (const auto& l : tail) print(stdout, l + "\n");
+  // --json: the file's own lines; otherwise "time level [subsystem] message fields".
+  auto show = [&](const std::string& line) {
+    if (!ctx.globals.json) {
+      if (auto record = json::parse(line); record && record->is_object()) {
+        log_format f{console_style::pretty, ctx.styles.enabled(), true};
+        print(stdout, format_log_record(*record, f) + "\n");
+        return;
+      }
+    }
+    print(stdout, line + "\n");  // raw: --json, or a line that is not a record
+  };
+  for (const auto& l : tail) show(l);
   std::fflush(stdout);
   if (!args.has("follow")) return exit_ok;
   in.clear();
   for (;;) {  // until interrupted, like tail -f
     std::string line;
     if (std::getline(in, line)) {
-      print(stdout, line + "\n");
+      show(line);
       std::fflush(stdout);
-    } else {
-      in.clear();
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));  // polling a file
+      continue;
     }
+    in.clear();
+    // A new day starts a new file: follow it once it exists.
+    auto today = log_file_for(pattern, std::chrono::system_clock::now());
+    std::error_code ec;
+    if (today != file && std::filesystem::exists(today, ec)) {
+      file = today;
+      in = std::ifstream(file);
+      continue;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));  // polling a file
   }
 }
 
@@ -211,7 +272,7 @@ std::vector<command_spec> gateway_commands() {
            install_service},
           {"logs",
            "",
-           "The gateway's log (<state dir>/logs/gateway.log)",
+           "The gateway's log (today's <state dir>/logs/durar-YYYY-MM-DD.log, or logging.file)",
            {{"follow", "", "keep printing new lines"}, {"lines", "N", "how many (default 200)"}},
            0,
            0,
