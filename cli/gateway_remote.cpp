@@ -6,6 +6,7 @@
 #include "output.hpp"
 
 #include <charconv>
+#include <fstream>
 
 namespace durar::cli {
 
@@ -27,6 +28,11 @@ result<gateway_client_options> gateway_target(const context& ctx, const parsed_a
   if (auto t = cfg->env.get("DURAR_GATEWAY_TOKEN"); t && !t->empty()) o.token = secret(*t);
   if (auto p = cfg->env.get("DURAR_GATEWAY_PASSWORD"); p && !p->empty()) o.password = secret(*p);
   if (auto t = args.value("token")) o.token = secret(*t);
+  if (!o.token && !o.password) {  // the token a loopback gateway made for itself
+    std::ifstream in(cfg->paths.state_dir / "gateway.token");
+    std::string t;
+    if (std::getline(in, t) && !t.empty()) o.token = secret(t);
+  }
   return o;
 }
 

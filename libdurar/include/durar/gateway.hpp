@@ -57,6 +57,11 @@ class DURAR_API gateway {
   // Tells WebSocket clients, closes every connection and stops listening; runs abort.
   void stop(const std::string& reason = "gateway stopping");
 
+  // Auth is on by default: with no token or password configured (and gateway.auth.mode
+  // not "none"), the gateway uses the token in <state dir>/gateway.token, made on first
+  // start. Set when this gateway made it, so the host can show it once.
+  [[nodiscard]] const std::optional<secret>& generated_token() const;
+
   [[nodiscard]] std::uint16_t port() const;    // the bound port, after start()
   [[nodiscard]] std::string host() const;      // the bound address
   [[nodiscard]] std::string http_url() const;  // "http://127.0.0.1:18789"

@@ -4,13 +4,17 @@
 #include <durar/gateway.hpp>
 
 #include <asio/ip/address.hpp>
+#include <fmt/format.h>
 
 #include "control_server.hpp"
+#include "core/file_io.hpp"
 #include "gateway_state.hpp"
 #include "http_routes.hpp"
 #include "http_server.hpp"
 
+#include <array>
 #include <charconv>
+#include <openssl/rand.h>
 
 namespace durar {
 
@@ -77,6 +81,29 @@ auth_settings resolve_auth(const config& cfg) {
   return a;
 }
 
+// With no secret configured (and auth not explicitly off), the gateway still requires one:
+// a random token kept in <state>/gateway.token (0600), made on first start. `created` says
+// whether this call made it, so the CLI can show it once.
+result<secret> stored_token(const config& cfg, bool& created) {
+  const std::filesystem::path file = cfg.paths.state_dir / "gateway.token";
+  bool exists = false;
+  auto text = detail::read_file(file, exists);
+  if (!text) return fail(text.error());
+  std::string token = *text;
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' '))
+    token.pop_back();
+  created = false;
+  if (exists && !token.empty()) return secret(token);
+  std::array<unsigned char, 24> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
+    return fail(errc::internal, "no randomness for a gateway token");
+  token.clear();
+  for (unsigned char b : bytes) token += fmt::format("{:02x}", b);
+  if (auto w = detail::write_file_atomic(file, token + "\n"); !w) return fail(w.error());
+  created = true;
+  return secret(token);
+}
+
 }  // namespace
 
 struct gateway::impl {
@@ -86,6 +113,7 @@ struct gateway::impl {
   std::unique_ptr<control_server> control;
   std::unique_ptr<http_server> server;
   bool started = false;
+  std::optional<secret> generated_token;  // made by this create(), to show once
 
   void log(std::string_view line) const {
     if (options.log) options.log(line);
@@ -110,6 +138,14 @@ result<std::unique_ptr<gateway>> gateway::create(asio::io_context& io, runtime& 
   s.port = *port;
   s.bind_host = *host;
   s.auth = resolve_auth(cfg);
+  bool token_created = false;
+  // Only on loopback: exposing the gateway beyond this machine takes a secret chosen on purpose.
+  if (s.auth.mode == "none" && cfg.gateway.auth_mode.empty() && is_loopback(s.bind_host)) {
+    auto t = stored_token(cfg, token_created);
+    if (!t) return fail(t.error());
+    s.auth.mode = "token";
+    s.auth.token = std::move(*t);
+  }
   if (s.auth.mode == "token" && !s.auth.token)
     return fail(errc::invalid_argument,
                 "gateway.auth.mode is token but no token is set (gateway.auth.token or "
@@ -128,7 +164,8 @@ result<std::unique_ptr<gateway>> gateway::create(asio::io_context& io, runtime& 
                     "loopback)");
 
   std::unique_ptr<gateway> gw(new gateway());
-  gw->impl_ = std::make_unique<impl>(impl{io, std::move(options), nullptr, nullptr, nullptr});
+  gw->impl_ = std::make_unique<impl>(impl{io, std::move(options), nullptr, nullptr, nullptr, false, std::nullopt});
+  if (token_created) gw->impl_->generated_token = s.auth.token;
   gw->impl_->state = std::make_unique<gateway_state>(io, rt, std::move(s));
   return gw;
 }
@@ -169,6 +206,8 @@ void gateway::stop(const std::string& reason) {
   if (m.control) m.control->shutdown(reason, false);
   if (m.server) m.server->stop();
 }
+
+const std::optional<secret>& gateway::generated_token() const { return impl_->generated_token; }
 
 std::uint16_t gateway::port() const { return impl_->state->settings.port; }
 std::string gateway::host() const { return impl_->state->settings.bind_host; }
