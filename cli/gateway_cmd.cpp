@@ -127,6 +127,7 @@ int run_gateway(context& ctx, const parsed_args& args) {
           fmt::format("Generated a gateway token (kept in {}):\n  {}\nClients send it as "
                       "'Authorization: Bearer <token>'; the durar CLI finds it itself.\n",
                       ((*rt)->cfg().paths.state_dir / "gateway.token").string(), token->reveal()));
+  std::fflush(stdout);
   if (ctx.globals.json) {  // one line, at once: scripts and tests wait for it
     print(stdout,
           json::object({{"url", (*gw)->http_url()}, {"port", (*gw)->port()}}).dump() + "\n");
