@@ -1,7 +1,7 @@
 #include "control_frames.hpp"
 
-#include <cstdio>
-#include <random>
+#include "session/session_internal.hpp"
+
 
 namespace durar::gateway_detail {
 
@@ -176,21 +176,6 @@ bool param_reader::boolean(std::string_view key, bool fallback) {
   return v->as_bool();
 }
 
-std::string control_uuid() {
-  thread_local std::mt19937_64 gen([] {
-    std::random_device rd;
-    std::seed_seq seq{rd(), rd(), rd(), rd()};
-    return std::mt19937_64(seq);
-  }());
-  std::uint64_t hi = gen(), lo = gen();
-  hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
-  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // RFC 4122 variant
-  char buf[37];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
-                static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
-                static_cast<unsigned>(lo >> 48),
-                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
-  return buf;
-}
+std::string control_uuid() { return detail::new_session_id(); }  // one UUID maker for all
 
 }  // namespace durar::gateway_detail

@@ -1,31 +1,15 @@
 // POST /v1/chat/completions, streamed and whole, plus what /v1/responses shares with it:
 // reading OpenAI message content, and running a turn for an HTTP caller.
 #include "openai_api.hpp"
+#include "session/session_internal.hpp"
 
 #include <chrono>
-#include <cstdio>
-#include <random>
 
 namespace durar::gateway_detail {
 
 // ---- shared pieces -------------------------------------------------------------------------
 
-std::string new_uuid() {
-  thread_local std::mt19937_64 gen = [] {
-    std::random_device rd;
-    std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
-    return std::mt19937_64(seq);
-  }();
-  std::uint64_t hi = gen(), lo = gen();
-  hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
-  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // RFC 4122 variant
-  char buf[37];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
-                static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
-                static_cast<unsigned>(lo >> 48),
-                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
-  return buf;
-}
+std::string new_uuid() { return detail::new_session_id(); }  // one UUID maker for all
 
 std::int64_t unix_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
