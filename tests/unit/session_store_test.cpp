@@ -82,6 +82,7 @@ TEST_CASE("opening a key creates its index entry and transcript header", "[sessi
   REQUIRE(*info);
   CHECK((*info)->session_id == (*s)->id());
   CHECK((*info)->started_at == 1776762840000);
+  REQUIRE(store.flush());
   CHECK((fs::status(store.dir() / "sessions.json").permissions() & fs::perms::all) ==
         (fs::perms::owner_read | fs::perms::owner_write));
   CHECK((fs::status((*s)->path()).permissions() & fs::perms::all) ==
@@ -195,6 +196,7 @@ TEST_CASE("sessions.json keeps fields Durar does not model", "[session]") {
   last.usage.total_tokens = 1580;
   last.usage.cost.total = 0.25;
   REQUIRE((*s)->record_turn(last, 200000));
+  REQUIRE(store.flush());
   json doc = parse(slurp(store.dir() / "sessions.json"));
   const json& e = doc["agent:main:main"];
   CHECK(e["chatType"] == json("direct"));
@@ -328,7 +330,7 @@ TEST_CASE("reset() and remove() archive the transcript under the original's name
     REQUIRE_FALSE(busy);
     CHECK(busy.error().code == errc::unavailable);
   }
-  fs::create_directories(store.dir());
+  REQUIRE(store.flush());
   json doc = parse(slurp(store.dir() / "sessions.json"));
   doc["agent:main:main"].set("modelOverride", "claude-opus-4-6");
   doc["agent:main:main"].set("label", "mine");

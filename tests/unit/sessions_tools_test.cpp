@@ -75,6 +75,7 @@ struct three_sessions {
     }
     // Spread the update times and label the group, as the host would.
     auto index = store->dir() / "sessions.json";
+    REQUIRE(store->flush());
     json doc = parse(slurp(index));
     std::int64_t now = now_ms();
     doc["agent:main:main"].set("updatedAt", now - 3 * 60000);

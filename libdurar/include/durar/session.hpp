@@ -4,12 +4,18 @@
 //
 // Crash safety: each transcript entry is one write(2) of one line; a torn last line (a
 // crash mid-write) is skipped with a warning when loading and never costs an earlier
-// entry. The index is replaced atomically (temp file + rename). A session is written by
-// one process at a time: opening it for writing takes an advisory lock, and a second
-// writer gets errc::unavailable naming the lock holder's pid.
+// entry. A session is written by one process at a time: opening it for writing takes an
+// advisory lock, and a second writer gets errc::unavailable naming the lock holder's pid.
+//
+// The index lives in memory: a store reads sessions.json once (again only when another
+// process has replaced it), and writes changes back on a background thread, many changes in
+// one atomic replace (temp file + rename), so a turn never waits for the index or an fsync.
+// Another process sees a change within milliseconds; flush() and the store's destructor
+// wait for the write. Two processes sharing a state dir merge key by key under a lock file.
 //
 // Threading: a session_store and the sessions it opened are used from one thread at a
-// time (the agent's io_context thread); they do no I/O in the background.
+// time (the agent's io_context thread). Their only background work is the index write and
+// the batched fsync of transcripts (see fsync_policy), on one library-wide thread.
 #pragma once
 
 #include <durar/config.hpp>
@@ -101,11 +107,13 @@ struct session_info {
   json raw = json::object();
 };
 
+// Power-loss durability; a crash of the process alone loses nothing written either way.
 enum class fsync_policy {
-  every_entry,  // fsync after each append
-  batched,      // fsync at most every `fsync_interval`, and on close
+  every_entry,  // transcripts: fsync after each append, before it returns
+  batched,      // transcripts: fsync at most every `fsync_interval`, and on close, on the
+                // background thread
   never,        // leave it to the OS (tests, benchmarks)
-};
+};              // the index is fsynced on the background thread, before its rename, unless `never`
 
 struct session_store_options {
   fsync_policy transcript_fsync = fsync_policy::batched;
@@ -135,6 +143,8 @@ class DURAR_API session_store {
   // naming the file and position; the file is left as it is.
   [[nodiscard]] result<std::vector<session_info>> list() const;
   [[nodiscard]] result<std::optional<session_info>> find(std::string_view key) const;
+  // Writes the index changes not yet on disk and waits for it; the destructor does too.
+  result<void> flush();
 
   // Opens the key's current session for writing, creating it (index entry + transcript
   // header) when absent, and starting a fresh one when the reset policy says the old one

@@ -7,7 +7,9 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -128,6 +130,61 @@ class index_lock {
   int fd_ = -1;
 };
 
+// ---- index_cache.cpp -----------------------------------------------------------------
+
+// What stat(2) says about a file: every index write renames a new file into place, so a
+// different identity means someone replaced it.
+struct file_identity {
+  bool exists = false;
+  std::uint64_t dev = 0, ino = 0, size = 0;
+  std::int64_t mtime_ns = 0;
+  bool operator==(const file_identity&) const = default;
+};
+
+// sessions.json in memory, shared by a store and its sessions, safe to use from any thread.
+// Reads see this process's changes at once and another process's once it has written them.
+// Changes are written on the background thread, coalesced; flush() writes them now.
+class index_cache : public std::enable_shared_from_this<index_cache> {
+ public:
+  index_cache(std::filesystem::path file, bool sync);
+  ~index_cache();  // writes what is pending
+  index_cache(const index_cache&) = delete;
+  index_cache& operator=(const index_cache&) = delete;
+
+  [[nodiscard]] const std::filesystem::path& file() const noexcept { return file_; }
+  // Every entry, in file order. A malformed file is an error naming it, and stays as it is.
+  result<std::vector<session_info>> all();
+  result<std::optional<session_info>> get(std::string_view key);
+  // `change` gets the key's entry (nullopt when absent) and says whether it changed it; an
+  // entry it sets to nullopt is removed. Its error is returned and nothing changes.
+  using edit = std::function<result<bool>(std::optional<session_info>& entry)>;
+  result<void> update(std::string_view key, const edit& change);
+  // Writes pending changes now; the error of the last failed write when it still fails.
+  result<void> flush();
+
+ private:
+  struct entry {
+    session_info info;
+    std::shared_ptr<const std::string> text;  // its rendering in the file, made on write
+  };
+  result<void> refresh_locked();
+  entry* find_locked(std::string_view key);
+  result<void> write_pending();
+  result<void> record_failure(const error& e);
+
+  const std::filesystem::path file_;
+  const bool sync_;
+  std::mutex write_mu_;  // one write at a time; taken before mu_
+  std::mutex mu_;
+  bool loaded_ = false;
+  file_identity seen_;  // the file the entries reflect
+  std::vector<entry> entries_;
+  std::unordered_map<std::string, std::uint64_t> dirty_;  // key -> version not yet written
+  std::uint64_t version_ = 0;
+  bool write_queued_ = false;
+  std::optional<error> failure_;
+};
+
 // ---- session_store.cpp ---------------------------------------------------------------
 
 // Whether the key's current session has expired under the reset policy at `now` (local
@@ -143,6 +200,7 @@ struct store_state {
     return options.clock ? options.clock() : std::chrono::system_clock::now();
   }
   [[nodiscard]] std::filesystem::path index_file() const { return dir / "sessions.json"; }
+  std::shared_ptr<index_cache> index;  // of index_file()
 };
 
 }  // namespace durar::detail

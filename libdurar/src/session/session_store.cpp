@@ -10,6 +10,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <sys/stat.h>
 
 namespace durar {
 
@@ -114,8 +115,15 @@ session_info fresh_info(std::string_view key, std::int64_t now, const session_in
   return info;
 }
 
-std::vector<session_info>::iterator find_key(std::vector<session_info>& all, std::string_view key) {
-  return std::find_if(all.begin(), all.end(), [&](const session_info& i) { return i.key == key; });
+// The sessions directory, made private: transcripts hold whole conversations.
+result<void> ensure_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(dir, ec)) return {};
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    return fail(errc::permission_denied, "cannot create " + dir.string() + ": " + ec.message());
+  ::chmod(dir.c_str(), 0700);
+  return {};
 }
 
 // Renames a transcript to <file>.<reason>.<timestamp>, refusing while another writer has it.
@@ -147,16 +155,22 @@ session_store::session_store(std::filesystem::path state_dir, std::string agent_
     options.cwd = std::filesystem::current_path(ec).string();
   }
   st->options = std::move(options);
+  st->index = std::make_shared<detail::index_cache>(st->index_file(),
+                                                    st->options.index_fsync != fsync_policy::never);
   impl_->state = std::move(st);
 }
 
-session_store::~session_store() = default;
+session_store::~session_store() {
+  if (impl_) (void)impl_->state->index->flush();
+}
+
+result<void> session_store::flush() { return impl_->state->index->flush(); }
 
 const std::filesystem::path& session_store::dir() const noexcept { return impl_->state->dir; }
 const std::string& session_store::agent_id() const noexcept { return impl_->state->agent_id; }
 
 result<std::vector<session_info>> session_store::list() const {
-  auto all = detail::read_index(impl_->state->index_file());
+  auto all = impl_->state->index->all();
   if (!all) return fail(all.error());
   std::vector<session_info> out;
   out.reserve(all->size());
@@ -169,51 +183,44 @@ result<std::vector<session_info>> session_store::list() const {
 }
 
 result<std::optional<session_info>> session_store::find(std::string_view key) const {
-  auto all = detail::read_index(impl_->state->index_file());
-  if (!all) return fail(all.error());
-  auto it = find_key(*all, key);
-  if (it == all->end() || !it->raw.is_object()) return std::optional<session_info>();
-  return std::optional<session_info>(std::move(*it));
+  auto info = impl_->state->index->get(key);
+  if (!info) return fail(info.error());
+  if (*info && !(*info)->raw.is_object()) return std::optional<session_info>();
+  return info;
 }
 
 result<std::unique_ptr<session>> session_store::open(std::string_view key) {
   const store_state& st = *impl_->state;
-  auto lock = detail::index_lock::acquire(st.index_file());
-  if (!lock) return fail(lock.error());
-  auto all = detail::read_index(st.index_file());
-  if (!all) return fail(all.error());
-  std::int64_t now = detail::to_ms(st.now());
-  auto it = find_key(*all, key);
-  bool changed = false;
-  if (it == all->end() || !it->raw.is_object()) {
-    session_info fresh = fresh_info(key, now, nullptr);
-    if (it == all->end()) {
-      all->push_back(std::move(fresh));
-      it = all->end() - 1;
-    } else {
-      *it = std::move(fresh);
-    }
-    changed = true;
-  } else {
-    auto old_path = transcript_path(st, *it);
-    if (!old_path) return fail(old_path.error());
-    if (it->started_at == 0) {
-      std::int64_t from_header = header_started_ms(*old_path);
-      if (from_header > 0) it->started_at = from_header;
-    }
-    if (detail::session_expired(*it, st.options.policy, st.now())) {
-      if (auto a = archive(*old_path, "reset", key, st.now()); !a) return fail(a.error());
-      *it = fresh_info(key, now, &*it);
+  session_info current;
+  auto updated = st.index->update(key, [&](std::optional<session_info>& entry) -> result<bool> {
+    std::int64_t now = detail::to_ms(st.now());
+    bool changed = false;
+    if (!entry || !entry->raw.is_object()) {
+      entry = fresh_info(key, now, nullptr);
       changed = true;
+    } else {
+      auto old_path = transcript_path(st, *entry);
+      if (!old_path) return fail(old_path.error());
+      if (entry->started_at == 0) {
+        std::int64_t from_header = header_started_ms(*old_path);
+        if (from_header > 0) {
+          entry->started_at = from_header;
+          changed = true;
+        }
+      }
+      if (detail::session_expired(*entry, st.options.policy, st.now())) {
+        if (auto a = archive(*old_path, "reset", key, st.now()); !a) return fail(a.error());
+        entry = fresh_info(key, now, &*entry);
+        changed = true;
+      }
     }
-  }
-  auto p = transcript_path(st, *it);
+    current = *entry;
+    return changed;
+  });
+  if (!updated) return fail(updated.error());
+  auto p = transcript_path(st, current);
   if (!p) return fail(p.error());
-  if (changed) {
-    auto w =
-        detail::write_index(st.index_file(), *all, st.options.index_fsync != fsync_policy::never);
-    if (!w) return fail(w.error());
-  }
+  if (auto d = ensure_dir(st.dir); !d) return fail(d.error());
   auto f = detail::transcript_file::open(*p, true, key);
   if (!f) return fail(f.error());
   auto content = f->read_all();
@@ -225,7 +232,7 @@ result<std::unique_ptr<session>> session_store::open(std::string_view key) {
   session::impl& si = *s->impl_;
   si.store = impl_->state;
   si.key = std::string(key);
-  si.id = it->session_id;
+  si.id = current.session_id;
   si.path = *p;
   si.policy = st.options.transcript_fsync;
   si.fsync_interval = st.options.fsync_interval;
@@ -252,7 +259,7 @@ result<std::unique_ptr<session>> session_store::open(std::string_view key) {
   }
   si.file = std::move(*f);
   si.adopt(std::move(*parsed));
-  si.id = it->session_id;  // the index names the session, whatever the header says
+  si.id = current.session_id;  // the index names the session, whatever the header says
   if (auto r = si.repair_tail(); !r) return fail(r.error());
   if (si.policy == fsync_policy::every_entry) {
     if (auto y = si.file.sync(); !y) return fail(y.error());
@@ -300,46 +307,37 @@ result<std::unique_ptr<session>> session_store::read_file(const std::filesystem:
 
 result<session_info> session_store::reset(std::string_view key) {
   const store_state& st = *impl_->state;
-  auto lock = detail::index_lock::acquire(st.index_file());
-  if (!lock) return fail(lock.error());
-  auto all = detail::read_index(st.index_file());
-  if (!all) return fail(all.error());
-  std::int64_t now = detail::to_ms(st.now());
-  auto it = find_key(*all, key);
-  if (it != all->end() && it->raw.is_object()) {
-    auto old_path = transcript_path(st, *it);
-    if (!old_path) return fail(old_path.error());
-    if (auto a = archive(*old_path, "reset", key, st.now()); !a) return fail(a.error());
-    *it = fresh_info(key, now, &*it);
-  } else if (it != all->end()) {
-    *it = fresh_info(key, now, nullptr);
-  } else {
-    all->push_back(fresh_info(key, now, nullptr));
-    it = all->end() - 1;
-  }
-  session_info out = *it;
-  auto w =
-      detail::write_index(st.index_file(), *all, st.options.index_fsync != fsync_policy::never);
-  if (!w) return fail(w.error());
+  session_info out;
+  auto updated = st.index->update(key, [&](std::optional<session_info>& entry) -> result<bool> {
+    std::int64_t now = detail::to_ms(st.now());
+    if (entry && entry->raw.is_object()) {
+      auto old_path = transcript_path(st, *entry);
+      if (!old_path) return fail(old_path.error());
+      if (auto a = archive(*old_path, "reset", key, st.now()); !a) return fail(a.error());
+      entry = fresh_info(key, now, &*entry);
+    } else {
+      entry = fresh_info(key, now, nullptr);
+    }
+    out = *entry;
+    return true;
+  });
+  if (!updated) return fail(updated.error());
   out.raw = detail::info_to_json(out);
   return out;
 }
 
 result<void> session_store::remove(std::string_view key) {
   const store_state& st = *impl_->state;
-  auto lock = detail::index_lock::acquire(st.index_file());
-  if (!lock) return fail(lock.error());
-  auto all = detail::read_index(st.index_file());
-  if (!all) return fail(all.error());
-  auto it = find_key(*all, key);
-  if (it == all->end()) return fail(errc::not_found, fmt::format("no session {}", key));
-  if (it->raw.is_object()) {
-    auto old_path = transcript_path(st, *it);
-    if (!old_path) return fail(old_path.error());
-    if (auto a = archive(*old_path, "deleted", key, st.now()); !a) return fail(a.error());
-  }
-  all->erase(it);
-  return detail::write_index(st.index_file(), *all, st.options.index_fsync != fsync_policy::never);
+  return st.index->update(key, [&](std::optional<session_info>& entry) -> result<bool> {
+    if (!entry) return fail(errc::not_found, fmt::format("no session {}", key));
+    if (entry->raw.is_object()) {
+      auto old_path = transcript_path(st, *entry);
+      if (!old_path) return fail(old_path.error());
+      if (auto a = archive(*old_path, "deleted", key, st.now()); !a) return fail(a.error());
+    }
+    entry.reset();
+    return true;
+  });
 }
 
 }  // namespace durar

@@ -2,17 +2,32 @@
 // repair of an interrupted turn; the index bookkeeping after a turn.
 #include <fmt/format.h>
 
+#include "core/background_io.hpp"
 #include "session/session_internal.hpp"
 
 #include <algorithm>
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace durar {
 
 session::session() : impl_(std::make_unique<impl>()) {}
 
+namespace {
+
+// The batched policy's fsync, on the background thread through a descriptor of its own
+// (fsync flushes the file whichever descriptor asks), so the writer's lock goes with its
+// own descriptor when the session closes.
+void sync_later(const std::filesystem::path& p) {
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) detail::sync_and_close_in_background(fd);
+}
+
+}  // namespace
+
 session::~session() {
   if (!impl_ || !impl_->file.is_open()) return;
-  if (impl_->policy != fsync_policy::never && impl_->unsynced) (void)impl_->file.sync();
+  if (impl_->policy == fsync_policy::batched && impl_->unsynced) sync_later(impl_->path);
   impl_->file.close();
 }
 
@@ -29,18 +44,20 @@ result<std::string> session::impl::write(session_entry e) {
   std::string line = e.raw.dump();
   line += '\n';
   if (auto w = file.append(line); !w) return fail(w.error());
-  bool sync_now = policy == fsync_policy::every_entry;
-  auto t = std::chrono::steady_clock::now();
-  if (policy == fsync_policy::batched && t - last_sync >= fsync_interval) sync_now = true;
-  if (sync_now) {
+  if (policy == fsync_policy::every_entry) {
     if (auto y = file.sync(); !y) {
       (void)file.truncate(before);  // not durable: take it back rather than report it written
       return fail(y.error());
     }
-    last_sync = t;
-    unsynced = false;
   } else if (policy == fsync_policy::batched) {
-    unsynced = true;
+    auto t = std::chrono::steady_clock::now();
+    if (t - last_sync >= fsync_interval) {
+      sync_later(path);
+      last_sync = t;
+      unsynced = false;
+    } else {
+      unsynced = true;
+    }
   }
   std::string new_id = e.id;
   add(std::move(e));
@@ -147,35 +164,32 @@ result<void> session::record_turn(const assistant_message& last, std::int64_t co
     return fail(errc::permission_denied, fmt::format("session {} was opened read-only", s.key));
   }
   const detail::store_state& st = *s.store;
-  auto lock = detail::index_lock::acquire(st.index_file());
-  if (!lock) return fail(lock.error());
-  auto all = detail::read_index(st.index_file());
-  if (!all) return fail(all.error());
-  auto it =
-      std::find_if(all->begin(), all->end(), [&](const session_info& i) { return i.key == s.key; });
-  if (it == all->end() || it->session_id != s.id) {
-    return fail(errc::not_found, fmt::format("session {} ({}) is no longer in {}", s.key, s.id,
-                                             st.index_file().string()));
-  }
   std::int64_t now = detail::to_ms(s.now());
-  const usage& u = last.usage;
-  it->updated_at = now;
-  it->last_interaction_at = now;
-  it->input_tokens = u.input;
-  it->output_tokens = u.output;
-  it->total_tokens =
-      u.total_tokens > 0 ? u.total_tokens : u.input + u.output + u.cache_read + u.cache_write;
-  if (context_tokens > 0) it->context_tokens = context_tokens;
-  it->compaction_count = static_cast<int>(
+  int compactions = static_cast<int>(
       std::count_if(s.entries.begin(), s.entries.end(),
                     [](const session_entry& e) { return e.type == "compaction"; }));
-  it->cost = u.cost.total;
-  if (!it->raw.is_object()) it->raw = json::object();
-  it->raw.set("cacheRead", u.cache_read);
-  it->raw.set("cacheWrite", u.cache_write);
-  if (!last.model.empty()) it->model = last.model;
-  if (!last.provider.empty()) it->model_provider = last.provider;
-  return detail::write_index(st.index_file(), *all, st.options.index_fsync != fsync_policy::never);
+  return st.index->update(s.key, [&](std::optional<session_info>& entry) -> result<bool> {
+    if (!entry || entry->session_id != s.id) {
+      return fail(errc::not_found, fmt::format("session {} ({}) is no longer in {}", s.key, s.id,
+                                               st.index_file().string()));
+    }
+    const usage& u = last.usage;
+    entry->updated_at = now;
+    entry->last_interaction_at = now;
+    entry->input_tokens = u.input;
+    entry->output_tokens = u.output;
+    entry->total_tokens =
+        u.total_tokens > 0 ? u.total_tokens : u.input + u.output + u.cache_read + u.cache_write;
+    if (context_tokens > 0) entry->context_tokens = context_tokens;
+    entry->compaction_count = compactions;
+    entry->cost = u.cost.total;
+    if (!entry->raw.is_object()) entry->raw = json::object();
+    entry->raw.set("cacheRead", u.cache_read);
+    entry->raw.set("cacheWrite", u.cache_write);
+    if (!last.model.empty()) entry->model = last.model;
+    if (!last.provider.empty()) entry->model_provider = last.provider;
+    return true;
+  });
 }
 
 result<void> session::flush() {

@@ -1,0 +1,23 @@
+// One background thread for the file work nobody should wait for: writing the session
+// index after a change, fsyncing transcripts. Tasks run one at a time, in the order posted.
+// The thread starts with the first task and is joined, after the queue drains, when the
+// process exits.
+#pragma once
+
+#include <functional>
+
+namespace durar::detail {
+
+// Queues `task`; false once the process is shutting down (static destruction), in which
+// case the caller does the work itself.
+bool post_background(std::function<void()> task);
+
+// Waits until every task posted before the call has run.
+void drain_background();
+
+// fsyncs the file at `fd` on the background thread and closes `fd` (or does both here when
+// the thread is gone). `fd` must be a descriptor of its own: a lock on another descriptor of
+// the file is released when that one closes, whatever happens to this one.
+void sync_and_close_in_background(int fd);
+
+}  // namespace durar::detail

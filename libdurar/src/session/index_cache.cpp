@@ -1,0 +1,200 @@
+// The index held in memory: read once, re-read only when another process replaced the file,
+// changed in memory, and written back on the background thread, many changes per write.
+//
+// Every write is a whole new file renamed over the old one, so a changed inode, size or
+// mtime says someone else wrote it. Re-reading then keeps this process's unwritten changes
+// on top of what the file says, key by key; the writer does the same under the index lock
+// before it writes, so two processes changing different keys never lose each other's work.
+#include <fmt/format.h>
+
+#include "core/background_io.hpp"
+#include "core/file_io.hpp"
+#include "session/session_internal.hpp"
+
+#include <algorithm>
+#include <sys/stat.h>
+#include <unordered_map>
+
+namespace durar::detail {
+
+namespace {
+
+file_identity identity_of(const std::filesystem::path& p) {
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) return {};
+  return {true, static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+          static_cast<std::uint64_t>(st.st_size),
+          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+}
+
+// `"key": {...}` at the first level of the file's pretty-printed object.
+std::string render_member(const session_info& info) {
+  std::string value = info_to_json(info).dump(2);
+  std::string out = "  ";
+  json_quote(out, info.key);
+  out += ": ";
+  out.reserve(out.size() + value.size() + value.size() / 16);
+  for (char c : value) {
+    out += c;
+    if (c == '\n') out += "  ";  // JSON strings hold no raw newline: each one is structure
+  }
+  return out;
+}
+
+}  // namespace
+
+index_cache::index_cache(std::filesystem::path file, bool sync)
+    : file_(std::move(file)), sync_(sync) {}
+
+index_cache::~index_cache() { (void)flush(); }
+
+result<void> index_cache::refresh_locked() {
+  file_identity now = identity_of(file_);
+  if (loaded_ && now == seen_) return {};
+  for (int attempt = 0;; ++attempt) {
+    auto read = read_index(file_);
+    if (!read) return fail(read.error());
+    file_identity after = identity_of(file_);
+    if (after != now && attempt < 3) {  // replaced while we read it: read the new one
+      now = after;
+      continue;
+    }
+    // The file's entries in the file's order; a key changed here and not yet written keeps
+    // this process's value (or stays removed); keys new here follow, in the order made.
+    std::unordered_map<std::string_view, entry*> ours;
+    for (auto& e : entries_)
+      if (dirty_.count(e.info.key) != 0) ours.emplace(e.info.key, &e);
+    std::vector<entry> merged;
+    merged.reserve(read->size() + ours.size());
+    for (auto& info : *read) {
+      if (dirty_.count(info.key) == 0) {
+        merged.push_back({std::move(info), nullptr});
+      } else if (auto it = ours.find(info.key); it != ours.end()) {
+        merged.push_back(std::move(*it->second));
+        ours.erase(it);
+      }
+    }
+    for (auto& e : entries_)
+      if (!e.info.key.empty() && ours.count(e.info.key) != 0) merged.push_back(std::move(e));
+    entries_ = std::move(merged);
+    seen_ = now;
+    loaded_ = true;
+    return {};
+  }
+}
+
+index_cache::entry* index_cache::find_locked(std::string_view key) {
+  auto it = std::find_if(entries_.begin(), entries_.end(),
+                         [&](const entry& e) { return e.info.key == key; });
+  return it == entries_.end() ? nullptr : &*it;
+}
+
+result<std::vector<session_info>> index_cache::all() {
+  std::lock_guard l(mu_);
+  if (auto r = refresh_locked(); !r) return fail(r.error());
+  std::vector<session_info> out;
+  out.reserve(entries_.size());
+  for (const auto& e : entries_) out.push_back(e.info);
+  return out;
+}
+
+result<std::optional<session_info>> index_cache::get(std::string_view key) {
+  std::lock_guard l(mu_);
+  if (auto r = refresh_locked(); !r) return fail(r.error());
+  const entry* e = find_locked(key);
+  return e ? std::optional<session_info>(e->info) : std::nullopt;
+}
+
+result<void> index_cache::update(std::string_view key, const edit& change) {
+  std::lock_guard l(mu_);
+  if (auto r = refresh_locked(); !r) return fail(r.error());
+  entry* e = find_locked(key);
+  std::optional<session_info> value;
+  if (e) value = e->info;
+  auto changed = change(value);
+  if (!changed) return fail(changed.error());
+  if (!*changed) return {};
+  if (value) {
+    value->key = std::string(key);
+    if (e) {
+      e->info = std::move(*value);
+      e->text = nullptr;
+    } else {
+      entries_.push_back({std::move(*value), nullptr});
+    }
+  } else if (e) {
+    entries_.erase(entries_.begin() + (e - entries_.data()));
+  }
+  dirty_[std::string(key)] = ++version_;
+  if (!write_queued_) {
+    write_queued_ = true;
+    std::weak_ptr<index_cache> self = weak_from_this();
+    bool posted = post_background([self] {
+      if (auto me = self.lock()) (void)me->write_pending();
+    });
+    if (!posted) write_queued_ = false;  // shutting down: the destructor's flush writes it
+  }
+  return {};
+}
+
+result<void> index_cache::write_pending() {
+  std::lock_guard w(write_mu_);
+  std::unique_lock l(mu_);
+  write_queued_ = false;
+  if (dirty_.empty()) return {};
+  l.unlock();
+  auto lock = index_lock::acquire(file_);  // no other process writes between read and write
+  l.lock();
+  if (!lock) return record_failure(lock.error());
+  if (auto r = refresh_locked(); !r) return record_failure(r.error());
+  std::vector<std::shared_ptr<const std::string>> members;
+  members.reserve(entries_.size());
+  for (auto& e : entries_) {
+    if (!e.text) e.text = std::make_shared<const std::string>(render_member(e.info));
+    members.push_back(e.text);
+  }
+  auto taken = dirty_;
+  l.unlock();
+
+  std::string text;
+  std::size_t size = 4;
+  for (const auto& m : members) size += m->size() + 2;
+  text.reserve(size);
+  if (members.empty()) {
+    text = "{}\n";
+  } else {
+    text = "{\n";
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      if (i > 0) text += ",\n";
+      text += *members[i];
+    }
+    text += "\n}\n";
+  }
+  auto written = write_file_atomic(file_, text, sync_);
+  file_identity now = identity_of(file_);
+
+  l.lock();
+  if (!written) return record_failure(written.error());
+  seen_ = now;
+  failure_.reset();
+  for (const auto& [key, version] : taken) {
+    auto it = dirty_.find(key);
+    if (it != dirty_.end() && it->second == version) dirty_.erase(it);  // else changed again
+  }
+  return {};
+}
+
+result<void> index_cache::record_failure(const error& e) {
+  failure_ = e;
+  return fail(e);
+}
+
+result<void> index_cache::flush() {
+  auto w = write_pending();
+  if (!w) return w;
+  std::lock_guard l(mu_);
+  if (failure_) return fail(*failure_);
+  return {};
+}
+
+}  // namespace durar::detail
