@@ -11,11 +11,11 @@
 
 #include "fake_vendor_server.hpp"
 #include "io_wait.hpp"
+#include "temp_dir.hpp"
 
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <random>
 #include <sstream>
 #include <string>
 #include <unistd.h>
@@ -39,21 +39,7 @@ inline fake_response reply(const std::string& api, const std::string& name) {
   return durar::test::recorded(base);
 }
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() /
-           ("durar-agent-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-};
+using durar::test::temp_dir;
 
 inline json parse(std::string_view text) {
   auto r = json::parse(text);

@@ -6,6 +6,7 @@
 #include <asio/post.hpp>
 #include <catch2/catch.hpp>
 
+#include "temp_dir.hpp"
 #include "tool_call_fixture.hpp"
 #include "tools/exec_policy.hpp"
 #include "tools/process_registry.hpp"
@@ -23,28 +24,12 @@ using durar::json;
 using durar::process_registry;
 using durar::detail::process_access;
 using durar::test::run_until;
+using durar::test::temp_dir;
 using tool_test::text;
 
 namespace {
 
 namespace fs = std::filesystem;
-
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    path = fs::temp_directory_path() /
-           ("durar-exec-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
-    fs::create_directories(path);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  static int& counter() {
-    static int n = 0;
-    return n;
-  }
-};
 
 // A process that has exited (gone, or a zombie nobody reaped yet) can't do anything more.
 bool process_gone(int pid) {

@@ -4,12 +4,12 @@
 
 #include "fake_http_wire.hpp"
 #include "fake_vendor_server.hpp"
+#include "temp_dir.hpp"
 
 #include <arpa/inet.h>
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <netinet/in.h>
 #include <poll.h>
 #include <string>
@@ -174,21 +174,17 @@ TEST_CASE("fake server: response helpers", "[http][fake_server]") {
                                {"Content-Type", "application/json"}, {"Retry-After", "3"}});
   CHECK(durar::test::error_response(500, "{}").headers.size() == 1);
 
-  auto dir = std::filesystem::temp_directory_path() /
-             ("durar_fake_server_test_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  durar::test::temp_dir dir;
   for (auto [name, type] :
        {std::pair{"a.sse", "text/event-stream"}, std::pair{"b.ndjson", "application/x-ndjson"},
         std::pair{"c.json", "application/json"}}) {
-    std::ofstream(dir / name, std::ios::binary) << "data: 1\n\n";
-    auto r = durar::test::recorded(dir / name);
+    auto r = durar::test::recorded(dir.write(name, "data: 1\n\n"));
     CHECK(r.status == 200);
     CHECK(r.body == "data: 1\n\n");
     REQUIRE(r.headers.size() == 1);
     CHECK(r.headers[0].second == type);
   }
-  std::filesystem::remove_all(dir);
-  CHECK_THROWS(durar::test::recorded(dir / "missing.sse"));
+  CHECK_THROWS(durar::test::recorded(dir.path / "missing.sse"));
 }
 
 TEST_CASE("fake server: split, delayed and truncated bodies on the wire", "[http][fake_server]") {

@@ -14,6 +14,7 @@
 #include "gateway/gateway_state.hpp"
 #include "gateway/http_routes.hpp"
 #include "io_wait.hpp"
+#include "temp_dir.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -22,7 +23,6 @@
 #include <filesystem>
 #include <netinet/in.h>
 #include <poll.h>
-#include <random>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
@@ -52,27 +52,11 @@ json parse(std::string_view text) {
   return std::move(r).value();
 }
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() /
-           ("durar-gw-openai-it-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-};
-
 // Provider "fake" (openai-completions, models m1 and m2) on the fake vendor; agents main
 // (default) and coder; memorySearch embeds with fake/emb-1; gateway token auth.
 struct harness {
   fake_vendor_server vendor;
-  temp_dir state;
+  durar::test::temp_dir state;
   asio::io_context io;
   std::unique_ptr<runtime> rt;
   std::unique_ptr<gateway_state> gs;

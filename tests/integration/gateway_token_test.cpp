@@ -4,35 +4,20 @@
 
 #include <catch2/catch.hpp>
 
+#include "temp_dir.hpp"
+
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <sys/stat.h>
-#include <unistd.h>
 
 using namespace durar;
-
-namespace {
-struct temp_state {
-  std::filesystem::path dir;
-  temp_state() {
-    std::random_device rd;
-    dir = std::filesystem::temp_directory_path() /
-          ("durar-gwtoken-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    std::filesystem::create_directories(dir);
-  }
-  ~temp_state() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-};
-}  // namespace
+using durar::test::temp_dir;
 
 TEST_CASE("a loopback gateway without a secret makes a token once and keeps it",
           "[gateway][auth]") {
-  temp_state st;
+  temp_dir st;
   config cfg;
-  cfg.paths.state_dir = st.dir;
+  cfg.paths.state_dir = st.path;
   asio::io_context io;
   runtime rt(io, cfg);
   gateway_options opts;
@@ -43,7 +28,7 @@ TEST_CASE("a loopback gateway without a secret makes a token once and keeps it",
   REQUIRE((*first)->generated_token().has_value());
   const std::string token = (*first)->generated_token()->reveal();
   CHECK(token.size() == 48);
-  const auto file = st.dir / "gateway.token";
+  const auto file = st.path / "gateway.token";
   struct stat info {};
   REQUIRE(::stat(file.c_str(), &info) == 0);
   CHECK((info.st_mode & 0777) == 0600);
@@ -58,9 +43,9 @@ TEST_CASE("a loopback gateway without a secret makes a token once and keeps it",
 }
 
 TEST_CASE("auth none must be asked for, and never beyond loopback", "[gateway][auth]") {
-  temp_state st;
+  temp_dir st;
   config cfg;
-  cfg.paths.state_dir = st.dir;
+  cfg.paths.state_dir = st.path;
   cfg.gateway.auth_mode = "none";
   asio::io_context io;
   runtime rt(io, cfg);
@@ -69,7 +54,7 @@ TEST_CASE("auth none must be asked for, and never beyond loopback", "[gateway][a
   auto open = gateway::create(io, rt, opts);
   REQUIRE(open);
   CHECK_FALSE((*open)->generated_token().has_value());
-  CHECK_FALSE(std::filesystem::exists(st.dir / "gateway.token"));
+  CHECK_FALSE(std::filesystem::exists(st.path / "gateway.token"));
 
   opts.bind = "lan";
   auto refused = gateway::create(io, rt, opts);

@@ -8,16 +8,16 @@
 
 #include "core/file_io.hpp"
 #include "fake_vendor_server.hpp"
+#include "temp_dir.hpp"
 
 #include <filesystem>
-#include <random>
-#include <unistd.h>
 
 using namespace durar;
 using namespace std::chrono_literals;
 using durar::test::error_response;
 using durar::test::fake_vendor_server;
 using durar::test::recorded;
+using durar::test::temp_dir;
 
 namespace {
 
@@ -49,22 +49,6 @@ config make_config(const std::string& alpha_url, const std::string& beta_url,
   cfg.agents.model.fallbacks = {"beta/m1"};
   return cfg;
 }
-
-struct temp_state {
-  std::filesystem::path dir;
-  temp_state() {
-    std::random_device rd;
-    dir = std::filesystem::temp_directory_path() /
-          ("durar-cooldown-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    std::filesystem::create_directories(dir);
-  }
-  ~temp_state() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-  temp_state(const temp_state&) = delete;
-  temp_state& operator=(const temp_state&) = delete;
-};
 
 // A settable clock, read by every router built from options().
 struct test_clock {
@@ -119,11 +103,11 @@ TEST_CASE("a billing error cools the key for 5 h, fails over, and a restart skip
   alpha.enqueue(error_response(429, openai_quota));
   beta.enqueue(recorded(hello));
   beta.enqueue(recorded(hello));
-  temp_state state;
+  temp_dir state;
   test_clock clock;
   const config cfg = make_config(alpha.base_url(), beta.base_url());
 
-  auto first = call_once(cfg, clock.options(state.dir));
+  auto first = call_once(cfg, clock.options(state.path));
   REQUIRE(first.answer.has_value());
   CHECK(first.answer->provider == "beta");
   auto cooled = first.of(route_event::kind::cooldown);
@@ -133,7 +117,7 @@ TEST_CASE("a billing error cools the key for 5 h, fails over, and a restart skip
   CHECK(cooled[0]->cooldown == 5h);
 
   // On disk: the key's source and fingerprint, never the key; the deadline from our clock.
-  json file = cooldowns_file(state.dir);
+  json file = cooldowns_file(state.path);
   REQUIRE(file["entries"].size() == 1);
   const json& entry = file["entries"][0];
   CHECK(entry["provider"] == json("alpha"));
@@ -148,14 +132,14 @@ TEST_CASE("a billing error cools the key for 5 h, fails over, and a restart skip
 
   // An hour later, a new router over the same state dir goes straight to the fallback.
   clock.now += 1h;
-  auto second = call_once(cfg, clock.options(state.dir));
+  auto second = call_once(cfg, clock.options(state.path));
   REQUIRE(second.answer.has_value());
   CHECK(second.answer->provider == "beta");
   CHECK(alpha.requests().size() == 1);
   for (const auto* a : second.of(route_event::kind::attempt)) CHECK(a->ref.provider == "beta");
 
   asio::io_context io;
-  model_router again(io, cfg, clock.options(state.dir));
+  model_router again(io, cfg, clock.options(state.path));
   auto listed = again.cooldowns();
   REQUIRE(listed.size() == 1);
   CHECK(listed[0].reason == "billing");
@@ -165,7 +149,7 @@ TEST_CASE("a billing error cools the key for 5 h, fails over, and a restart skip
 TEST_CASE("billing cooldowns double from 5 h to a 24 h cap, and a success clears them",
           "[router][cooldown]") {
   fake_vendor_server alpha, beta;
-  temp_state state;
+  temp_dir state;
   test_clock clock;
   const config cfg = make_config(alpha.base_url(), beta.base_url());
   std::size_t alpha_calls = 0;
@@ -173,7 +157,7 @@ TEST_CASE("billing cooldowns double from 5 h to a 24 h cap, and a success clears
     INFO("expected cooldown " << expected.count() << " h");
     alpha.enqueue(error_response(429, openai_quota));
     beta.enqueue(recorded(hello));
-    auto o = call_once(cfg, clock.options(state.dir));
+    auto o = call_once(cfg, clock.options(state.path));
     REQUIRE(o.answer.has_value());
     CHECK(o.answer->provider == "beta");
     CHECK(alpha.requests().size() == ++alpha_calls);  // tried again once the last one ran out
@@ -182,13 +166,13 @@ TEST_CASE("billing cooldowns double from 5 h to a 24 h cap, and a success clears
     CHECK(cooled[0]->cooldown == expected);
     clock.now += expected + 1min;
   }
-  CHECK(cooldowns_file(state.dir)["entries"][0]["level"] == json(5));
+  CHECK(cooldowns_file(state.path)["entries"][0]["level"] == json(5));
 
   alpha.enqueue(recorded(hello));
-  auto recovered = call_once(cfg, clock.options(state.dir));
+  auto recovered = call_once(cfg, clock.options(state.path));
   REQUIRE(recovered.answer.has_value());
   CHECK(recovered.answer->provider == "alpha");
-  CHECK(cooldowns_file(state.dir)["entries"].size() == 0);
+  CHECK(cooldowns_file(state.path)["entries"].size() == 0);
 }
 
 TEST_CASE("402 and Anthropic's credit-balance error are billing, a plain 429 is not",
@@ -220,16 +204,16 @@ TEST_CASE("402 and Anthropic's credit-balance error are billing, a plain 429 is 
       fake_vendor_server alpha, beta;
       alpha.enqueue(error_response(ex.status, ex.body));
       beta.enqueue(recorded(hello));
-      temp_state state;
+      temp_dir state;
       test_clock clock;
       auto o = call_once(make_config(alpha.base_url(), beta.base_url(), ex.api),
-                         clock.options(state.dir));
+                         clock.options(state.path));
       REQUIRE(o.answer.has_value());
       CHECK(o.answer->provider == "beta");  // failed over, not ended
       auto cooled = o.of(route_event::kind::cooldown);
       REQUIRE(cooled.size() == 1);
       CHECK(cooled[0]->cooldown == ex.wait);
-      CHECK(cooldowns_file(state.dir)["entries"][0]["reason"] == json(ex.reason));
+      CHECK(cooldowns_file(state.path)["entries"][0]["reason"] == json(ex.reason));
     }
   }
 }

@@ -6,16 +6,16 @@
 #include <catch2/catch.hpp>
 
 #include "fake_vendor_server.hpp"
+#include "temp_dir.hpp"
 
 #include <filesystem>
-#include <random>
-#include <unistd.h>
 
 using namespace durar;
 using durar::test::error_response;
 using durar::test::fake_response;
 using durar::test::fake_vendor_server;
 using durar::test::recorded;
+using durar::test::temp_dir;
 
 namespace {
 
@@ -65,20 +65,6 @@ run_result run(const config& cfg, completion_request req = {}, router_options op
   return r;
 }
 
-struct temp_state {
-  std::filesystem::path dir;
-  temp_state() {
-    std::random_device rd;
-    dir = std::filesystem::temp_directory_path() /
-          ("durar-router-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    std::filesystem::create_directories(dir);
-  }
-  ~temp_state() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-};
-
 }  // namespace
 
 TEST_CASE("a streamed completion through the router, costed", "[router]") {
@@ -119,9 +105,9 @@ TEST_CASE("a rate limit rotates to the next key of the same model", "[router]") 
   fake_vendor_server alpha;
   alpha.enqueue(error_response(429, R"({"error":{"message":"Rate limit reached"}})", 120));
   alpha.enqueue(recorded(hello));
-  temp_state state;
+  temp_dir state;
   router_options opts;
-  opts.state_dir = state.dir;
+  opts.state_dir = state.path;
   auto r =
       run(make_config(alpha.base_url(), alpha.base_url(), {{"ALPHA_API_KEYS", "k1,k2"}}), {}, opts);
   REQUIRE(r.outcome.has_value());

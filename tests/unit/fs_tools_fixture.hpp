@@ -9,10 +9,11 @@
 #include <asio/post.hpp>
 #include <catch2/catch.hpp>
 
+#include "../support/temp_dir.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <random>
 #include <sstream>
 #include <string>
 #include <unistd.h>
@@ -23,24 +24,14 @@ namespace fs = std::filesystem;
 using durar::json;
 
 struct workspace {
-  fs::path root;     // the temp dir; holds the workspace and an "outside" dir next to it
-  fs::path path;     // the workspace
-  fs::path outside;  // a sibling the tools must not reach with workspace_only
+  durar::test::temp_dir root;  // holds the workspace and an "outside" dir next to it
+  fs::path path = root.path / "ws";
+  // A sibling the tools must not reach with workspace_only.
+  fs::path outside = root.path / "outside";
   workspace() {
-    std::random_device rd;
-    root = fs::temp_directory_path() /
-           ("durar-fs-tools-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    path = root / "ws";
-    outside = root / "outside";
     fs::create_directories(path);
     fs::create_directories(outside);
   }
-  ~workspace() {
-    std::error_code ec;
-    fs::remove_all(root, ec);
-  }
-  workspace(const workspace&) = delete;
-  workspace& operator=(const workspace&) = delete;
 
   [[nodiscard]] durar::fs_options options(bool workspace_only = true) const {
     durar::fs_options o;

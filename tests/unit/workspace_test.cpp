@@ -4,11 +4,11 @@
 
 #include <catch2/catch.hpp>
 
+#include "../support/temp_dir.hpp"
 #include "agent/zone_time.hpp"
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <unistd.h>
 
 using namespace durar;
@@ -17,23 +17,7 @@ namespace chr = std::chrono;
 
 namespace {
 
-struct temp_workspace {
-  fs::path path;
-  temp_workspace() {
-    std::random_device rd;
-    path = fs::temp_directory_path() /
-           ("durar-workspace-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~temp_workspace() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  void write(const fs::path& rel, std::string_view text) const {
-    fs::create_directories((path / rel).parent_path());
-    std::ofstream(path / rel, std::ios::binary) << text;
-  }
-};
+using temp_workspace = durar::test::temp_dir;
 
 bool valid_utf8(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {

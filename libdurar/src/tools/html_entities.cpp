@@ -1,30 +1,13 @@
 #include "tools/html_entities.hpp"
 
+#include "core/utf8.hpp"
+
 #include <array>
 #include <cstdint>
 #include <unordered_map>
 
 namespace durar::detail {
 namespace {
-
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) cp = 0xFFFD;
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 // U+00A0..U+00FF in order, as HTML names them.
 constexpr std::array<std::string_view, 96> latin1_names = {
@@ -102,6 +85,7 @@ std::size_t decode_entity(std::string_view s, std::size_t i, std::string& out, b
     }
     while (j < s.size() && ascii_alnum(s[j]) && j - digits_start < 16) ++j;  // overlong: ignored
     if (j < s.size() && s[j] == ';') ++j;
+    if (cp == 0) cp = 0xFFFD;  // as browsers read &#0;
     if (cp >= 0x80 && cp <= 0x9F) cp = cp1252[cp - 0x80];
     append_utf8(out, cp == 0xA0 ? U' ' : cp);
     return j;

@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 #include <fmt/format.h>
 
+#include "core/utf8.hpp"
 #include "http/http_client.hpp"
 
 #include <algorithm>
@@ -115,15 +116,7 @@ std::size_t cut_chars(std::string& s, std::size_t max) {
 std::string latin1_to_utf8(std::string_view s) {
   std::string out;
   out.reserve(s.size() + s.size() / 8);
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x80) {
-      out += ch;
-    } else {
-      out += static_cast<char>(0xC0 | (c >> 6));
-      out += static_cast<char>(0x80 | (c & 0x3F));
-    }
-  }
+  for (char ch : s) append_utf8(out, static_cast<unsigned char>(ch));
   return out;
 }
 

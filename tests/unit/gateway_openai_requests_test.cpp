@@ -1,0 +1,165 @@
+// The OpenAI-compatible API's request parsing: bodies, model names, chat messages and
+// images, responses input, and /tools/invoke requests and their tool policy.
+#include "gateway_openai_fixture.hpp"
+
+using namespace gateway_openai_test;
+
+TEST_CASE("request bodies that are empty, not JSON or not objects say what is wrong",
+          "[gateway][openai]") {
+  auto empty = parse_json_object("  ");
+  REQUIRE_FALSE(empty);
+  CHECK(empty.error().message.find("empty") != std::string::npos);
+  auto bad = parse_json_object("{\"model\": }");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message.find("not valid JSON") != std::string::npos);
+  CHECK(bad.error().message.find("line 1") != std::string::npos);
+  auto arr = parse_json_object("[1]");
+  REQUIRE_FALSE(arr);
+  CHECK(arr.error().message.find("array") != std::string::npos);
+  CHECK(parse_json_object(R"({"a":1})").has_value());
+}
+
+TEST_CASE("model names select agents", "[gateway][openai]") {
+  CHECK(agent_of_model_name("") == std::string());
+  CHECK(agent_of_model_name("durar") == std::string());
+  CHECK(agent_of_model_name("durar/default") == std::string());
+  CHECK(agent_of_model_name("durar/coder") == std::string("coder"));
+  CHECK(agent_of_model_name("Durar/Coder") == std::string("Coder"));
+  CHECK(agent_of_model_name("openclaw") == std::string());
+  CHECK(agent_of_model_name("openclaw:beta") == std::string("beta"));
+  CHECK(agent_of_model_name("openclaw/main") == std::string("main"));
+  CHECK(agent_of_model_name("agent:beta") == std::string("beta"));
+  CHECK_FALSE(agent_of_model_name("gpt-4o"));
+  CHECK_FALSE(agent_of_model_name("openai/gpt-5.4"));
+  CHECK_FALSE(agent_of_model_name("durar/"));
+  CHECK_FALSE(agent_of_model_name("durar/a/b"));
+  CHECK_FALSE(agent_of_model_name("durarx"));
+}
+
+TEST_CASE("chat requests take the last user message as the turn's input", "[gateway][openai]") {
+  auto r = parse_chat_request(parse(R"({"model":"durar/coder","stream":true,"user":"bob",
+    "stream_options":{"include_usage":true},
+    "messages":[{"role":"system","content":"Be terse."},
+                {"role":"user","content":"first"},
+                {"role":"assistant","content":"ok"},
+                {"role":"user","content":[{"type":"text","text":"second"},
+                                          {"type":"text","text":"part two"}]}]})"));
+  REQUIRE(r.ok());
+  CHECK(r->model == "durar/coder");
+  CHECK(r->stream);
+  CHECK(r->include_usage);
+  CHECK(r->user == "bob");
+  CHECK(r->message.rfind("second\npart two", 0) == 0);
+  CHECK(r->message.find("Be terse.") != std::string::npos);
+  CHECK(r->message.find("first") == std::string::npos);
+  CHECK(r->images.empty());
+
+  auto plain = parse_chat_request(parse(R"({"messages":[{"role":"user","content":"hi"}]})"));
+  REQUIRE(plain.ok());
+  CHECK(plain->message == "hi");
+  CHECK_FALSE(plain->stream);
+  CHECK(plain->model.empty());
+}
+
+TEST_CASE("chat requests carry data: URL images and refuse URLs to fetch", "[gateway][openai]") {
+  auto r = parse_chat_request(parse(R"({"messages":[{"role":"user","content":[
+      {"type":"text","text":"what is this"},
+      {"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}}]}]})"));
+  REQUIRE(r.ok());
+  REQUIRE(r->images.size() == 1);
+  const auto& img = std::get<image_block>(r->images[0]);
+  CHECK(img.mime_type == "image/png");
+  CHECK(img.data == "iVBORw0KGgo=");
+
+  auto only = parse_chat_request(parse(R"({"messages":[{"role":"user","content":[
+      {"type":"image_url","image_url":"data:image/jpeg;base64,/9j/4AAQ"}]}]})"));
+  REQUIRE(only.ok());
+  CHECK_FALSE(only->message.empty());
+
+  auto remote = parse_chat_request(parse(R"({"messages":[{"role":"user","content":[
+      {"type":"image_url","image_url":{"url":"https://example.com/cat.png"}}]}]})"));
+  REQUIRE_FALSE(remote.ok());
+  CHECK(remote.error().status == 400);
+  CHECK(remote.error().message.find("messages[0].content[0].image_url") != std::string::npos);
+}
+
+TEST_CASE("bad chat requests are 400s naming the field", "[gateway][openai]") {
+  auto check = [](std::string_view body, std::string_view where, std::string_view param) {
+    auto r = parse_chat_request(parse(body));
+    INFO(body);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().status == 400);
+    CHECK(r.error().message.find(where) != std::string::npos);
+    CHECK(r.error().param == param);
+  };
+  check(R"({"model":"durar"})", "messages: required", "messages");
+  check(R"({"messages":"hi"})", "messages: expected an array, got string", "messages");
+  check(R"({"messages":[{"role":"assistant","content":"x"}]})", "no message with role 'user'",
+        "messages");
+  check(R"({"messages":[{"content":"x"}]})", "messages[0].role", "messages");
+  check(R"({"messages":[42]})", "messages[0]: expected an object", "messages");
+  check(R"({"messages":[{"role":"user","content":""}]})", "empty", "messages");
+  check(R"({"messages":[{"role":"user","content":[{"type":"input_audio"}]}]})",
+        "unsupported content part 'input_audio'", "messages");
+  check(R"({"stream":"yes","messages":[]})", "stream: expected a boolean", "stream");
+  check(R"({"model":5,"messages":[]})", "model: expected a string", "model");
+}
+
+TEST_CASE("responses requests take a string or the last user item", "[gateway][openai]") {
+  auto s = parse_responses_request(parse(R"({"model":"durar","input":"hello",
+      "instructions":"Answer in French.","max_output_tokens":200,"previous_response_id":"resp_1"})"));
+  REQUIRE(s.ok());
+  CHECK(s->message.rfind("hello", 0) == 0);
+  CHECK(s->message.find("Answer in French.") != std::string::npos);
+  CHECK(s->instructions == "Answer in French.");
+  CHECK(s->max_output_tokens == 200);
+  CHECK(s->previous_response_id == "resp_1");
+
+  auto items = parse_responses_request(parse(R"({"input":[
+      {"role":"developer","content":"Be brief."},
+      {"type":"message","role":"user","content":[{"type":"input_text","text":"old"}]},
+      {"type":"function_call_output","call_id":"c1","output":"42"},
+      {"role":"user","content":[{"type":"input_text","text":"new"},
+                                {"type":"input_image","image_url":"data:image/png;base64,AAAA"}]}]})"));
+  REQUIRE(items.ok());
+  CHECK(items->message.rfind("new", 0) == 0);
+  CHECK(items->message.find("Be brief.") != std::string::npos);
+  CHECK(items->message.find("old") == std::string::npos);
+  CHECK(items->images.size() == 1);
+
+  auto none = parse_responses_request(parse(R"({"input":[{"role":"assistant","content":"x"}]})"));
+  REQUIRE_FALSE(none.ok());
+  CHECK(none.error().param == "input");
+  auto missing = parse_responses_request(parse(R"({"model":"durar"})"));
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().message.find("input: required") != std::string::npos);
+  auto bad_max = parse_responses_request(parse(R"({"input":"x","max_output_tokens":0})"));
+  REQUIRE_FALSE(bad_max.ok());
+  CHECK(bad_max.error().param == "max_output_tokens");
+}
+
+TEST_CASE("risky tools need gateway.tools.allow over HTTP", "[gateway][openai]") {
+  for (std::string_view t : {"exec", "process", "write", "edit", "apply_patch", "sessions_send"})
+    CHECK_FALSE(http_tool_allowed(t, {}));
+  CHECK(http_tool_allowed("read", {}));
+  CHECK(http_tool_allowed("sessions_list", {}));
+  CHECK(http_tool_allowed("exec", {"exec"}));
+  CHECK(http_tool_allowed("exec", {"group:runtime"}));
+  CHECK(http_tool_allowed("apply_patch", {"*"}));
+  CHECK_FALSE(http_tool_allowed("exec", {"read"}));
+  CHECK_FALSE(http_tool_allowed("read", {}, {"read"}));
+  CHECK_FALSE(http_tool_allowed("exec", {"*"}, {"group:runtime"}));
+  CHECK(http_tool_allowed("sessions_list", {}, {"read"}));
+}
+
+TEST_CASE("tools/invoke requests are checked field by field", "[gateway][openai]") {
+  auto ok = parse_tools_invoke_request(
+      parse(R"({"tool":"read","args":{"path":"a.txt"},"sessionKey":"main","dryRun":true})"));
+  REQUIRE(ok.ok());
+  CHECK(ok->tool == "read");
+  CHECK(ok->args["path"] == "a.txt");
+  CHECK(ok->dry_run);
+  CHECK_FALSE(parse_tools_invoke_request(parse(R"({"args":{}})")).ok());
+  CHECK_FALSE(parse_tools_invoke_request(parse(R"({"tool":"read","args":[]})")).ok());
+  CHECK_FALSE(parse_tools_invoke_request(parse(R"({"tool":"read","dryRun":"no"})")).ok());
+}
