@@ -17,6 +17,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 namespace durar::cli {
@@ -134,12 +135,20 @@ int run_gateway(context& ctx, const parsed_args& args) {
     std::fflush(stdout);
   }
 
+  // SIGTERM/SIGINT drain (runs in flight finish, DURAR_GATEWAY_SHUTDOWN_TIMEOUT_MS at most);
+  // a second signal aborts what still runs.
   asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](std::error_code e, int sig) {
+  std::function<void(std::error_code, int)> on_signal = [&](std::error_code e, int sig) {
     if (e) return;
-    (*gw)->stop(sig == SIGINT ? "interrupted" : "terminated");
-    io.stop();
-  });
+    gateway_shutdown how;
+    how.reason = sig == SIGINT ? "interrupted" : "terminated";
+    (*gw)->shutdown(how, [&] {
+      signals.cancel();
+      io.stop();
+    });
+    signals.async_wait(on_signal);
+  };
+  signals.async_wait(on_signal);
   io.run();
   return exit_ok;
 }

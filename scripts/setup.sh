@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  g++ make cmake pkg-config git ca-certificates
+  g++ make cmake pkg-config git ca-certificates curl
   libasio-dev libsimdjson-dev libfmt-dev libcurl4-openssl-dev libssl-dev libyaml-cpp-dev
   libwslay-dev libhttp-parser-dev
   catch2 libbenchmark-dev python3 python3-jsonschema python3-yaml

@@ -7,6 +7,10 @@
 //   auto rt = durar::runtime::create(io, durar::load_options{});
 //   auto gw = durar::gateway::create(io, **rt, {});
 //   if (auto r = (*gw)->start(); !r) ...;   // binds 127.0.0.1:18789 by default
+//   asio::signal_set signals(io, SIGINT, SIGTERM);
+//   signals.async_wait([&](auto ec, int) {    // finish what runs, then stop the loop
+//     if (!ec) (*gw)->shutdown({}, [&] { io.stop(); });
+//   });
 //   io.run();
 //
 // Threading: everything runs on the io_context's thread, as for the runtime.
@@ -41,6 +45,22 @@ struct gateway_options {
   // Where the gateway logs, one line at a time (no secrets); default: none.
   std::function<void(std::string_view line)> log;
   bool verbose = false;  // log every request and frame
+  // How long shutdown() lets in-flight runs finish before aborting them; default 10 s, or
+  // DURAR_GATEWAY_SHUTDOWN_TIMEOUT_MS.
+  std::optional<std::chrono::milliseconds> shutdown_timeout;
+  // How long a client may take to send a request line and headers before it is dropped
+  // (slowloris); default 15 s, or DURAR_GATEWAY_HEADER_TIMEOUT_MS.
+  std::optional<std::chrono::milliseconds> header_timeout;
+};
+
+// How gateway::shutdown() ends the gateway.
+struct gateway_shutdown {
+  std::string reason = "gateway stopping";  // told to control clients in `shutdown`
+  // Overrides gateway_options::shutdown_timeout for this shutdown.
+  std::optional<std::chrono::milliseconds> timeout;
+  // Set when the process restarts: control clients get it as restartExpectedMs (else null),
+  // HTTP callers as Retry-After, and WebSockets close with 1012 instead of 1001.
+  std::optional<std::chrono::milliseconds> restart_expected;
 };
 
 class DURAR_API gateway {
@@ -54,7 +74,19 @@ class DURAR_API gateway {
   // Binds and starts serving. Fails with the reason (port in use, naming it; non-loopback
   // bind without auth) and leaves nothing listening.
   result<void> start();
-  // Tells WebSocket clients, closes every connection and stops listening; runs abort.
+  // Graceful stop (SIGTERM): stops listening, refuses new requests and runs (HTTP 503 in
+  // OpenAI's error shape, control `agent`/`chat.send` UNAVAILABLE), sends control clients
+  // `shutdown {reason, restartExpectedMs}`, and lets the runs in flight finish. Runs still
+  // going after the timeout are aborted and end as aborted runs (their transcripts keep the
+  // partial answer). Then every connection is closed, responses written out first, and
+  // `on_done` is called once on the loop: every run's session is closed by then, so the
+  // host may stop the loop and exit. Returns at once. Calling it again while it is under
+  // way (a second signal) aborts the remaining runs now; its `on_done` is called too.
+  void shutdown(gateway_shutdown how = {}, std::function<void()> on_done = {});
+  [[nodiscard]] bool shutting_down() const;
+  // Immediate stop: tells WebSocket clients, closes every connection and stops listening;
+  // runs are aborted and end when the loop next runs. Ends a shutdown() under way (its
+  // `on_done` is called from here).
   void stop(const std::string& reason = "gateway stopping");
 
   // Auth is on by default: with no token or password configured (and gateway.auth.mode

@@ -211,11 +211,13 @@ struct control_server::impl : control_core {
 
   std::unique_ptr<asio::steady_timer> tick_timer;
   bool ticking = false;
+  bool draining = false;  // announce_shutdown() was called
+  std::optional<std::int64_t> restart_expected_ms;
 
   std::shared_ptr<impl> self() { return std::static_pointer_cast<impl>(shared_from_this()); }
 
   std::optional<int> accept(const http_request& req) const {
-    if (stopped) return 503;
+    if (stopped || draining) return 503;
     auto origin = req.header("origin");
     if (!origin) return std::nullopt;
     if (origin_allowed(*origin, state.settings.allowed_origins)) return std::nullopt;
@@ -288,6 +290,16 @@ struct control_server::impl : control_core {
     if (req.method == "connect") {
       send_raw(*c, error_frame(req.id, invalid_request("connect is only valid as the first "
                                                        "request")));
+      return;
+    }
+    if (draining && (req.method == "agent" || req.method == "chat.send")) {
+      control_error e;
+      e.code = control_code::unavailable;
+      e.message = "the gateway is shutting down";
+      e.details = json::object({{"code", "SHUTTING_DOWN"}});
+      e.retryable = true;
+      e.retry_after_ms = restart_expected_ms;
+      send_raw(*c, error_frame(req.id, e));
       return;
     }
     auto m = methods.find(req.method);
@@ -483,17 +495,27 @@ struct control_server::impl : control_core {
     if (tick_timer) tick_timer->cancel();
   }
 
-  void shutdown(const std::string& reason, bool restart) {
+  void announce_shutdown(const std::string& reason, std::optional<std::int64_t> restart_ms) {
+    if (draining || stopped) return;
+    draining = true;
+    restart_expected_ms = restart_ms;
+    json payload = json::object({{"reason", reason.empty() ? "gateway stopping" : reason}});
+    payload.set("restartExpectedMs", restart_ms ? json(*restart_ms) : json());
+    broadcast("shutdown", payload);
+  }
+
+  void close_all(const std::string& reason, bool restart) {
     stopped = true;
     stop_ticking();
-    json payload = json::object({{"reason", reason.empty() ? "gateway stopping" : reason}});
-    if (restart) payload.set("restartExpectedMs", 5000);
     std::vector<std::shared_ptr<control_client>> all;
     for (auto& [id, c] : clients) all.push_back(c);
-    for (auto& c : all) {
-      send_event(*c, "shutdown", payload);
+    for (auto& c : all)
       close(*c, restart ? close_restart : close_going_away, reason.empty() ? "shutdown" : reason);
-    }
+  }
+
+  void shutdown(const std::string& reason, bool restart) {
+    announce_shutdown(reason, restart ? std::optional<std::int64_t>(5000) : std::nullopt);
+    close_all(reason, restart);
   }
 };
 
@@ -537,6 +559,17 @@ void control_server::broadcast(const std::string& event, const json& payload) {
 
 void control_server::shutdown(const std::string& reason, bool restart) {
   impl_->shutdown(reason, restart);
+}
+
+void control_server::announce_shutdown(const std::string& reason,
+                                       std::optional<std::chrono::milliseconds> restart_expected) {
+  impl_->announce_shutdown(reason, restart_expected
+                                       ? std::optional<std::int64_t>(restart_expected->count())
+                                       : std::nullopt);
+}
+
+void control_server::close_all(const std::string& reason, bool restart) {
+  impl_->close_all(reason, restart);
 }
 
 std::size_t control_server::client_count() const { return impl_->connected_count(); }

@@ -9,7 +9,9 @@
 #include "gateway_state.hpp"
 #include "http_types.hpp"
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace durar::gateway_detail {
@@ -27,6 +29,13 @@ class control_server {
   void broadcast(const std::string& event, const json& payload);
   // Sends `shutdown` to every client and closes them with 1012 (restart) or 1001.
   void shutdown(const std::string& reason, bool restart);
+  // A graceful shutdown's first step: `shutdown {reason, restartExpectedMs}` (null when no
+  // restart is expected) to every client, which stay connected to see their runs end;
+  // new upgrades are refused and `agent`/`chat.send` answer UNAVAILABLE from now on.
+  void announce_shutdown(const std::string& reason,
+                         std::optional<std::chrono::milliseconds> restart_expected);
+  // Its last step: closes every client with 1012 (restart) or 1001.
+  void close_all(const std::string& reason, bool restart);
   [[nodiscard]] std::size_t client_count() const;
 
  private:

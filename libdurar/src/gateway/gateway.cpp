@@ -4,6 +4,8 @@
 #include <durar/gateway.hpp>
 
 #include <asio/ip/address.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
 #include <fmt/format.h>
 
 #include "control_server.hpp"
@@ -27,9 +29,10 @@ result<std::uint16_t> resolve_port(const gateway_options& o, const config& cfg) 
   if (auto v = cfg.env.get("DURAR_GATEWAY_PORT"); v && !v->empty()) {
     unsigned n = 0;
     auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-    if (ec != std::errc() || end != v->data() + v->size() || n == 0 || n > 65535)
+    // 0 picks a free port, as gateway_options::port does (tests; the log names the port).
+    if (ec != std::errc() || end != v->data() + v->size() || n > 65535)
       return fail(errc::invalid_argument,
-                  "DURAR_GATEWAY_PORT must be a port number (1-65535), not '" + *v + "'");
+                  "DURAR_GATEWAY_PORT must be a port number (0-65535), not '" + *v + "'");
     return static_cast<std::uint16_t>(n);
   }
   if (cfg.gateway.port) {
@@ -62,6 +65,22 @@ result<std::string> resolve_host(const gateway_options& o, const config& cfg) {
                 "gateway bind '" + mode +
                     "' is neither a mode (loopback, lan, auto, custom) nor an IP address");
   return mode;
+}
+
+// A duration from the options, else from DURAR_GATEWAY_<NAME>_MS, else the default.
+result<std::chrono::milliseconds> resolve_ms(const std::optional<std::chrono::milliseconds>& given,
+                                             const config& cfg, const char* env,
+                                             std::chrono::milliseconds fallback) {
+  if (given) return *given;
+  auto v = cfg.env.get(env);
+  if (!v || v->empty()) return fallback;
+  unsigned long n = 0;
+  auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc() || end != v->data() + v->size() || n == 0 || n > 86'400'000)
+    return fail(
+        errc::invalid_argument,
+        std::string(env) + " must be a number of milliseconds (1-86400000), not '" + *v + "'");
+  return std::chrono::milliseconds(n);
 }
 
 bool is_loopback(const std::string& host) {
@@ -106,17 +125,77 @@ result<secret> stored_token(const config& cfg, bool& created) {
 
 }  // namespace
 
+// Aborted runs normally end at once; one that does not is not waited for past this.
+constexpr std::chrono::seconds abort_grace{5};
+// Connections get this long to take their last bytes and close (a WebSocket close handshake
+// is itself bounded by 5 s).
+constexpr std::chrono::seconds close_grace{6};
+
 struct gateway::impl {
+  impl(asio::io_context& ctx, gateway_options o) : io(ctx), options(std::move(o)), timer(ctx) {}
+
   asio::io_context& io;
   gateway_options options;
+  std::chrono::milliseconds shutdown_timeout{10'000};
+  std::chrono::milliseconds header_timeout{15'000};
   std::unique_ptr<gateway_state> state;
   std::unique_ptr<control_server> control;
   std::unique_ptr<http_server> server;
   bool started = false;
   std::optional<secret> generated_token;  // made by this create(), to show once
 
+  // shutdown(): draining, then (after the runs ended or were aborted) closing.
+  gateway_shutdown how;
+  bool draining = false;
+  bool aborting = false;
+  bool closing = false;
+  asio::steady_timer timer;                    // the shutdown timeout, then the abort grace
+  std::vector<std::function<void()>> waiting;  // shutdown()'s on_done callbacks
+  // Callbacks that may run after this is gone hold it weakly.
+  std::shared_ptr<impl*> self = std::make_shared<impl*>(this);
+
   void log(std::string_view line) const {
     if (options.log) options.log(line);
+  }
+
+  template <class F>
+  auto guarded(F f) {
+    return [weak = std::weak_ptr<impl*>(self), f = std::move(f)](auto&&... args) {
+      if (auto s = weak.lock()) f(**s, std::forward<decltype(args)>(args)...);
+    };
+  }
+
+  void abort_runs(std::string_view why) {
+    if (aborting || closing) return;
+    aborting = true;
+    log(fmt::format("gateway shutting down: {}; aborting {} run(s)", why, state->runs.active()));
+    state->runs.abort_all();
+    timer.expires_after(abort_grace);
+    timer.async_wait(guarded([](impl& m, std::error_code ec) {
+      if (ec) return;
+      m.log("gateway shutting down: aborted runs did not end in time; closing anyway");
+      m.close_connections();
+    }));
+  }
+
+  void close_connections() {
+    if (closing) return;
+    closing = true;
+    timer.cancel();
+    control->close_all(how.reason, how.restart_expected.has_value());
+    server->drain(close_grace, guarded([](impl& m) { m.finish(); }));
+  }
+
+  void finish() {
+    started = false;
+    log("gateway stopped");
+    call_waiting();
+  }
+
+  void call_waiting() {
+    auto callbacks = std::move(waiting);
+    waiting.clear();
+    for (auto& f : callbacks) f();
   }
 };
 
@@ -164,7 +243,15 @@ result<std::unique_ptr<gateway>> gateway::create(asio::io_context& io, runtime& 
                     "loopback)");
 
   std::unique_ptr<gateway> gw(new gateway());
-  gw->impl_ = std::make_unique<impl>(impl{io, std::move(options), nullptr, nullptr, nullptr, false, std::nullopt});
+  auto shutdown_timeout = resolve_ms(options.shutdown_timeout, cfg,
+                                     "DURAR_GATEWAY_SHUTDOWN_TIMEOUT_MS", std::chrono::seconds(10));
+  if (!shutdown_timeout) return fail(shutdown_timeout.error());
+  auto header_timeout = resolve_ms(options.header_timeout, cfg, "DURAR_GATEWAY_HEADER_TIMEOUT_MS",
+                                   std::chrono::seconds(15));
+  if (!header_timeout) return fail(header_timeout.error());
+  gw->impl_ = std::make_unique<impl>(io, std::move(options));
+  gw->impl_->shutdown_timeout = *shutdown_timeout;
+  gw->impl_->header_timeout = *header_timeout;
   if (token_created) gw->impl_->generated_token = s.auth.token;
   gw->impl_->state = std::make_unique<gateway_state>(io, rt, std::move(s));
   return gw;
@@ -177,6 +264,7 @@ result<void> gateway::start() {
   http_server_options so;
   so.host = m.state->settings.bind_host;
   so.port = m.state->settings.port;
+  so.header_timeout = m.header_timeout;
   http_handler routes = make_http_routes(*m.state);
   if (m.options.verbose && m.options.log) {
     routes = [inner = std::move(routes), log = m.options.log](gateway_detail::http_request req,
@@ -197,14 +285,49 @@ result<void> gateway::start() {
   return {};
 }
 
+void gateway::shutdown(gateway_shutdown how, std::function<void()> on_done) {
+  impl& m = *impl_;
+  if (on_done) m.waiting.push_back(std::move(on_done));
+  if (!m.started) {
+    asio::post(m.io, m.guarded([](impl& g) { g.call_waiting(); }));
+    return;
+  }
+  if (m.draining) {  // asked again (a second signal): no more waiting
+    m.abort_runs("asked again");
+    return;
+  }
+  m.draining = true;
+  m.how = std::move(how);
+  if (m.how.reason.empty()) m.how.reason = "gateway stopping";
+  const auto timeout = m.how.timeout.value_or(m.shutdown_timeout);
+  m.state->draining = true;
+  m.state->restart_expected = m.how.restart_expected;
+  m.state->runs.close();
+  m.server->stop_accepting();
+  m.control->announce_shutdown(m.how.reason, m.how.restart_expected);
+  m.log(fmt::format(
+      "gateway shutting down ({}): no longer accepting; waiting up to {} ms for {} run(s)",
+      m.how.reason, timeout.count(), m.state->runs.active()));
+  m.timer.expires_after(timeout);
+  m.timer.async_wait(m.guarded([](impl& g, std::error_code ec) {
+    if (!ec) g.abort_runs("the shutdown timeout passed");
+  }));
+  m.state->runs.when_idle(m.guarded([](impl& g) { g.close_connections(); }));
+}
+
+bool gateway::shutting_down() const { return impl_->draining; }
+
 void gateway::stop(const std::string& reason) {
   impl& m = *impl_;
   if (!m.started) return;
   m.started = false;
+  m.closing = true;
+  m.timer.cancel();
   m.log("gateway stopping: " + reason);
   m.state->runs.abort_all();
   if (m.control) m.control->shutdown(reason, false);
   if (m.server) m.server->stop();
+  m.call_waiting();
 }
 
 const std::optional<secret>& gateway::generated_token() const { return impl_->generated_token; }

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,10 @@ struct gateway_state {
   gateway_settings settings;
   gateway_auth auth;
   run_registry runs;
+  // Set by gateway::shutdown(): new requests and runs are refused (HTTP 503, control
+  // UNAVAILABLE) while the runs in flight finish.
+  bool draining = false;
+  std::optional<std::chrono::milliseconds> restart_expected;  // when draining for a restart
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::chrono::system_clock::time_point started_wall = std::chrono::system_clock::now();
 

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <utility>
 #include <vector>
 
 namespace durar::gateway_detail {
@@ -529,6 +530,8 @@ void http_connection::abort() {
   std::error_code ec;
   socket_.close(ec);
   shared_->live.erase(id_);
+  if (shared_->live.empty() && shared_->on_empty)
+    asio::post(shared_->io, std::exchange(shared_->on_empty, nullptr));
   const bool notify = !shared_->detached;
   if (auto responder = active_.lock()) {
     active_.reset();
@@ -549,6 +552,21 @@ void http_connection::stop_from_server() {
     return;
   }
   abort();
+}
+
+void http_connection::drain_from_server() {
+  if (closed_) return;
+  switch (phase_) {
+    case phase::websocket:
+    case phase::closing:
+      return;
+    case phase::handling:
+      close_after_ = true;  // response_finished() closes it
+      return;
+    default:
+      close_gracefully();  // idle, or a request only half received: it will not be served
+      return;
+  }
 }
 
 void http_connection::arm(deadline kind, std::chrono::milliseconds after) {

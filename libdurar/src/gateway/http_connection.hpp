@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <http_parser.h>
 #include <memory>
 #include <string>
@@ -38,6 +39,8 @@ struct server_shared {
   // Set at the end of stop(): from then on no handler above is called.
   bool detached = false;
   std::unordered_map<std::uint64_t, std::weak_ptr<http_connection>> live;
+  // Posted once when the last live connection closes (set while the server drains).
+  std::function<void()> on_empty;
 
   server_shared(asio::io_context& ctx, http_server_options o, http_handler h, ws_handlers w)
       : io(ctx), options(std::move(o)), on_request(std::move(h)), ws(std::move(w)) {}
@@ -73,6 +76,9 @@ class http_connection : public std::enable_shared_from_this<http_connection> {
 
   // stop(): HTTP connections close now, WebSockets get 1001; handlers are told at once.
   void stop_from_server();
+  // drain(): an idle HTTP connection closes gracefully now, a busy one after its response;
+  // a WebSocket is left alone (its close handshake is the control server's).
+  void drain_from_server();
 
   // http_parser callbacks (static trampolines call these).
   int on_message_begin();

@@ -90,6 +90,12 @@ api_error not_found(std::string message, std::string param, std::string code) {
   return make(404, std::move(message), std::move(param), std::move(code));
 }
 
+api_error shutting_down(std::optional<std::chrono::milliseconds> restart_expected) {
+  api_error e = make(503, "the gateway is shutting down", {}, "shutting_down");
+  e.retry_after = restart_expected;
+  return e;
+}
+
 json error_body(const api_error& e) {
   json err =
       json::object({{"message", e.message},

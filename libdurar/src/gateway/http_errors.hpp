@@ -38,6 +38,9 @@ api_error to_api_error(const durar::error& e, std::string param = {});
 // Shorthands for errors the gateway decides itself.
 api_error bad_request(std::string message, std::string param = {}, std::string code = {});
 api_error not_found(std::string message, std::string param = {}, std::string code = {});
+// 503 for requests that arrive while the gateway shuts down (code "shutting_down");
+// Retry-After when a restart is expected.
+api_error shutting_down(std::optional<std::chrono::milliseconds> restart_expected);
 
 // {"error":{"message","type","param","code"}}; param and code are null when empty.
 json error_body(const api_error& e);

@@ -34,17 +34,18 @@ bool endpoint_enabled(const config& cfg, std::string_view name) {
 namespace {
 
 // Knows whether a response has begun, so a handler that throws midway gets a 500 only when
-// nothing was written yet.
+// nothing was written yet. While the gateway shuts down, every response closes its connection.
 class tracking_responder final : public http_responder {
  public:
-  explicit tracking_responder(std::shared_ptr<http_responder> inner) : inner_(std::move(inner)) {}
+  tracking_responder(std::shared_ptr<http_responder> inner, const gateway_state& state)
+      : inner_(std::move(inner)), state_(state) {}
   void respond(int status, header_list headers, std::string body) override {
     begun_ = true;
-    inner_->respond(status, std::move(headers), std::move(body));
+    inner_->respond(status, closing(std::move(headers)), std::move(body));
   }
   void start_stream(int status, header_list headers) override {
     begun_ = true;
-    inner_->start_stream(status, std::move(headers));
+    inner_->start_stream(status, closing(std::move(headers)));
   }
   void write(std::string_view bytes) override { inner_->write(bytes); }
   void end() override { inner_->end(); }
@@ -53,7 +54,12 @@ class tracking_responder final : public http_responder {
   [[nodiscard]] bool begun() const noexcept { return begun_; }
 
  private:
+  header_list closing(header_list headers) const {
+    if (state_.draining) headers.emplace_back("connection", "close");
+    return headers;
+  }
   std::shared_ptr<http_responder> inner_;
+  const gateway_state& state_;
   bool begun_ = false;
 };
 
@@ -85,12 +91,17 @@ bool method_allowed(std::string_view method, std::string_view allow) {
   return method == "GET" || method == "HEAD";
 }
 
+// Liveness stays 200 while the gateway shuts down; readiness turns 503 ("stopping").
 void health(gateway_state& state, const http_request& req, http_responder& out,
             std::string_view status) {
-  json body = json::object({{"ok", true}, {"status", status}, {"uptimeMs", state.uptime_ms()}});
+  const bool ready = status != "ready" || !state.draining;
+  json body = json::object({{"ok", ready},
+                            {"status", ready ? status : std::string_view("stopping")},
+                            {"uptimeMs", state.uptime_ms()}});
   header_list headers = {{"content-type", "application/json; charset=utf-8"},
                          {"cache-control", "no-store"}};
-  out.respond(200, std::move(headers), req.method == "HEAD" ? std::string() : body.dump());
+  out.respond(ready ? 200 : 503, std::move(headers),
+              req.method == "HEAD" ? std::string() : body.dump());
 }
 
 // nullopt when the caller may proceed.
@@ -134,6 +145,7 @@ void dispatch(gateway_state& state, const std::shared_ptr<openai_context>& ctx,
   // Health answers without auth: probes carry no token and learn nothing private.
   if (m.which == route::health) return health(state, req, *out, "live");
   if (m.which == route::ready) return health(state, req, *out, "ready");
+  if (state.draining) return respond_error(*out, shutting_down(state.restart_expected));
   if (auto denied = authenticate(state, req)) return respond_error(*out, *denied);
 
   switch (m.which) {
@@ -159,7 +171,7 @@ void dispatch(gateway_state& state, const std::shared_ptr<openai_context>& ctx,
 http_handler make_http_routes(gateway_state& state) {
   auto ctx = std::make_shared<openai_context>();
   return [&state, ctx](http_request req, std::shared_ptr<http_responder> raw) {
-    auto out = std::make_shared<tracking_responder>(std::move(raw));
+    auto out = std::make_shared<tracking_responder>(std::move(raw), state);
     std::string what;
     try {
       dispatch(state, ctx, req, out);

@@ -325,6 +325,8 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
   std::shared_ptr<server_shared> shared;
   asio::ip::tcp::acceptor acceptor;
   asio::steady_timer retry;
+  asio::steady_timer drain_timer;
+  std::function<void()> drained;  // drain()'s `done`, until called
   std::uint16_t port = 0;
   bool listening = false;
   bool stopped = false;
@@ -333,7 +335,38 @@ struct http_server::impl : std::enable_shared_from_this<http_server::impl> {
       : shared(std::make_shared<server_shared>(io, std::move(options), std::move(on_request),
                                                std::move(ws))),
         acceptor(io),
-        retry(io) {}
+        retry(io),
+        drain_timer(io) {}
+
+  void stop_accepting() {
+    std::error_code ignored;
+    acceptor.close(ignored);
+    retry.cancel();
+  }
+
+  void stop() {
+    if (stopped) return;
+    stopped = true;
+    stop_accepting();
+    // A copy: closing a connection removes it from the live map.
+    std::vector<std::shared_ptr<http_connection>> conns;
+    conns.reserve(shared->live.size());
+    for (auto& [id, weak] : shared->live)
+      if (auto c = weak.lock()) conns.push_back(std::move(c));
+    for (auto& c : conns) c->stop_from_server();
+    shared->detached = true;
+    shared->on_empty = nullptr;
+  }
+
+  // The drain is over (all closed, or the grace ran out): cut what is left, then report.
+  void finish_drain() {
+    if (!drained) return;
+    drain_timer.cancel();
+    auto done = std::move(drained);
+    drained = nullptr;
+    stop();
+    done();
+  }
 
   void accept_next() {
     acceptor.async_accept(
@@ -418,19 +451,40 @@ result<void> http_server::listen() {
 std::uint16_t http_server::port() const { return impl_->port; }
 
 void http_server::stop() {
+  // A drain in progress ends here: its `done` is dropped, as the caller stops everything.
+  impl_->drained = nullptr;
+  impl_->drain_timer.cancel();
+  impl_->stop();
+}
+
+void http_server::stop_accepting() { impl_->stop_accepting(); }
+
+void http_server::drain(std::chrono::milliseconds grace, std::function<void()> done) {
   auto& s = *impl_;
-  if (s.stopped) return;
-  s.stopped = true;
-  std::error_code ignored;
-  s.acceptor.close(ignored);
-  s.retry.cancel();
-  // A copy: closing a connection removes it from the live map.
+  std::weak_ptr<impl> weak = impl_;
+  auto finish = [weak] {
+    if (auto i = weak.lock()) i->finish_drain();
+  };
+  if (s.stopped) {
+    if (done) asio::post(s.shared->io, std::move(done));
+    return;
+  }
+  s.stop_accepting();
+  s.drained = done ? std::move(done) : [] {};
+  s.shared->on_empty = finish;
   std::vector<std::shared_ptr<http_connection>> conns;
-  conns.reserve(s.shared->live.size());
-  for (auto& [id, weak] : s.shared->live)
-    if (auto c = weak.lock()) conns.push_back(std::move(c));
-  for (auto& c : conns) c->stop_from_server();
-  s.shared->detached = true;
+  for (auto& [id, w] : s.shared->live)
+    if (auto c = w.lock()) conns.push_back(std::move(c));
+  for (auto& c : conns) c->drain_from_server();
+  if (s.shared->live.empty()) {
+    s.shared->on_empty = nullptr;
+    asio::post(s.shared->io, finish);
+    return;
+  }
+  s.drain_timer.expires_after(grace);
+  s.drain_timer.async_wait([finish](const std::error_code& ec) {
+    if (!ec) finish();
+  });
 }
 
 std::size_t http_server::connection_count() const { return impl_->shared->live.size(); }

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -42,6 +43,13 @@ class http_server {
   [[nodiscard]] std::uint16_t port() const;  // the bound port (after listen)
   // Stops accepting and closes every connection (WebSockets with 1001 "going away").
   void stop();
+  // Stops accepting new connections; the open ones carry on (a graceful shutdown's start).
+  void stop_accepting();
+  // Closes every connection without cutting a response short: idle HTTP connections now,
+  // busy ones once their response is out; WebSockets are left to their close handshake.
+  // `done` is called once, on the loop, when none is left, or after `grace` with the rest
+  // cut by stop().
+  void drain(std::chrono::milliseconds grace, std::function<void()> done);
   [[nodiscard]] std::size_t connection_count() const;
 
  private:

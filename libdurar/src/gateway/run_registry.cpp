@@ -17,6 +17,12 @@ std::string run_registry::start(turn_request request,
                                 std::function<void(result<run_result>)> done) {
   auto r = std::make_shared<run>();
   r->id = detail::new_session_id();
+  if (closed_) {
+    asio::post(io_, [done = std::move(done)] {
+      if (done) done(fail(errc::unavailable, "the gateway is shutting down"));
+    });
+    return r->id;
+  }
   request.session_key = resolve_key(request);
   r->request = std::move(request);
   r->on_event = std::move(on_event);
@@ -33,6 +39,7 @@ void run_registry::pump(const std::string& key) {
   auto lane = lanes_.find(key);
   if (lane == lanes_.end() || lane->second.empty()) {
     if (lane != lanes_.end()) lanes_.erase(lane);
+    check_idle();
     return;
   }
   std::shared_ptr<run> head = lane->second.front();
@@ -59,8 +66,9 @@ bool run_registry::abort(const std::string& run_id) {
         r->cancel->emit(asio::cancellation_type::terminal);
       } else {
         q.erase(it);
-        asio::post(io_, [r] {
+        asio::post(io_, [this, r] {
           if (r->done) r->done(fail(errc::cancelled, "aborted before it started"));
+          check_idle();
         });
       }
       return true;
@@ -80,6 +88,18 @@ void run_registry::abort_all() {
   std::vector<std::string> keys;
   for (const auto& [key, q] : lanes_) keys.push_back(key);
   for (const auto& key : keys) abort_session(key);
+}
+
+void run_registry::when_idle(std::function<void()> f) {
+  on_idle_ = std::move(f);
+  asio::post(io_, [this] { check_idle(); });
+}
+
+void run_registry::check_idle() {
+  if (!on_idle_ || active() != 0) return;
+  auto f = std::move(on_idle_);
+  on_idle_ = nullptr;
+  f();
 }
 
 std::size_t run_registry::active() const {

@@ -31,6 +31,13 @@ class run_registry {
   bool abort(const std::string& run_id);
   // Aborts every run (the gateway is stopping).
   void abort_all();
+  // From now on start() refuses: the run ends at once with errc::unavailable (the gateway
+  // is shutting down). Runs already queued or running carry on.
+  void close() { closed_ = true; }
+  [[nodiscard]] bool closed() const { return closed_; }
+  // Calls `f` once, on the loop, as soon as no run is queued or running (at once when none
+  // is). A later call replaces an earlier one still waiting.
+  void when_idle(std::function<void()> f);
   // Aborts every run of a session; the ids aborted.
   std::vector<std::string> abort_session(const std::string& session_key);
   // The full key a request will run in ("agent:<id>:<key>").
@@ -49,10 +56,13 @@ class run_registry {
     bool running = false;
   };
   void pump(const std::string& key);
+  void check_idle();
 
   asio::io_context& io_;
   runtime& rt_;
   std::map<std::string, std::deque<std::shared_ptr<run>>> lanes_;  // key -> runs, head runs
+  bool closed_ = false;
+  std::function<void()> on_idle_;
 };
 
 }  // namespace durar::gateway_detail
