@@ -8,6 +8,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -388,6 +390,30 @@ std::pair<std::string, std::optional<tzif>> host_zone() {
   return {name, load_zone_file("/etc/localtime")};
 }
 
+// Zone files are read once a minute at most: every turn asks for the time in the system
+// prompt, and a host whose zone changes sees it within the minute.
+template <class Load>
+auto cached(const std::string& key, Load load) -> decltype(load()) {
+  using value = decltype(load());
+  struct slot {
+    value v;
+    chr::steady_clock::time_point at;
+  };
+  static std::mutex mu;
+  static std::map<std::string, slot, std::less<>> cache;
+  auto now = chr::steady_clock::now();
+  {
+    std::lock_guard l(mu);
+    if (auto it = cache.find(key); it != cache.end() && now - it->second.at < chr::minutes(1))
+      return it->second.v;
+  }
+  value v = load();
+  std::lock_guard l(mu);
+  if (cache.size() > 64) cache.clear();  // zone names come from config: keep it bounded
+  cache[key] = slot{v, now};
+  return v;
+}
+
 }  // namespace
 
 std::string format_utc_offset(std::int64_t offset_seconds) {
@@ -401,12 +427,16 @@ result<zoned_time_info> zoned_time_at(std::string_view zone,
   zoned_time_info out;
   std::optional<tzif> z;
   if (zone.empty()) {
-    auto [name, host] = host_zone();
+    const char* env = std::getenv("TZ");  // NOLINT(concurrency-mt-unsafe): read only
+    auto [name, host] = cached(std::string("host:") + (env ? env : ""), host_zone);
     out.zone = name;
     z = std::move(host);
   } else {
     out.zone = std::string(zone);
-    if (safe_zone_name(zone)) z = load_zone_file(tz_dir() / std::string(zone));
+    if (safe_zone_name(zone)) {
+      std::string name(zone);
+      z = cached("zone:" + name, [&] { return load_zone_file(tz_dir() / name); });
+    }
     if (!z) {
       if (auto rule = tz_parser(zone).parse()) {
         z.emplace();

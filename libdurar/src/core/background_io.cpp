@@ -1,10 +1,11 @@
 // The background file thread: a FIFO of tasks behind a mutex, one worker.
 #include "core/background_io.hpp"
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
-#include <deque>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <unistd.h>
@@ -15,6 +16,8 @@ namespace {
 
 class worker {
  public:
+  using clock = std::chrono::steady_clock;
+
   // Runs what is queued, then refuses new work: called once, at exit.
   void stop() {
     {
@@ -25,10 +28,10 @@ class worker {
     if (thread_.joinable()) thread_.join();  // runs what is queued first
   }
 
-  bool post(std::function<void()> task) {
+  bool post(std::function<void()> task, clock::time_point at) {
     std::lock_guard l(mu_);
     if (stopping_) return false;
-    queue_.push_back(std::move(task));
+    queue_.emplace(at, std::move(task));  // equal times keep the order posted
     ++posted_;
     if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
     wake_.notify_all();
@@ -47,8 +50,14 @@ class worker {
     for (;;) {
       wake_.wait(l, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and nothing left
-      auto task = std::move(queue_.front());
-      queue_.pop_front();
+      auto first = queue_.begin();
+      // A task for later waits for its time, unless the process is exiting: then now.
+      if (!stopping_ && first->first > clock::now()) {
+        wake_.wait_until(l, first->first);
+        continue;  // something earlier may have come meanwhile
+      }
+      auto task = std::move(first->second);
+      queue_.erase(first);
       l.unlock();
       task();
       task = nullptr;  // whatever it captured goes here, not under the lock
@@ -60,7 +69,7 @@ class worker {
 
   std::mutex mu_;
   std::condition_variable wake_, done_cv_;
-  std::deque<std::function<void()>> queue_;
+  std::multimap<clock::time_point, std::function<void()>> queue_;
   std::uint64_t posted_ = 0, done_ = 0;
   bool stopping_ = false;
   std::thread thread_;
@@ -79,7 +88,9 @@ worker& the_worker() {
 
 }  // namespace
 
-bool post_background(std::function<void()> task) { return the_worker().post(std::move(task)); }
+bool post_background(std::function<void()> task, std::chrono::steady_clock::time_point at) {
+  return the_worker().post(std::move(task), at);
+}
 
 void drain_background() { the_worker().drain(); }
 

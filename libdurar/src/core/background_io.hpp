@@ -4,15 +4,17 @@
 // process exits.
 #pragma once
 
+#include <chrono>
 #include <functional>
 
 namespace durar::detail {
 
-// Queues `task`; false once the process is shutting down (static destruction), in which
-// case the caller does the work itself.
-bool post_background(std::function<void()> task);
+// Queues `task`, to run no sooner than `at` (tasks due together run in the order posted);
+// false once the process is exiting, in which case the caller does the work itself. At
+// exit, tasks still waiting for their time run at once.
+bool post_background(std::function<void()> task, std::chrono::steady_clock::time_point at = {});
 
-// Waits until every task posted before the call has run.
+// Waits until every task posted before the call has run (tasks for later included).
 void drain_background();
 
 // fsyncs the file at `fd` on the background thread and closes `fd` (or does both here when

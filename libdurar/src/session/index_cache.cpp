@@ -49,6 +49,8 @@ index_cache::index_cache(std::filesystem::path file, bool sync)
 index_cache::~index_cache() { (void)flush(); }
 
 result<void> index_cache::refresh_locked() {
+  // While this process writes it holds the index lock, so the only change is its own.
+  if (loaded_ && writing_) return {};
   file_identity now = identity_of(file_);
   if (loaded_ && now == seen_) return {};
   for (int attempt = 0;; ++attempt) {
@@ -77,16 +79,22 @@ result<void> index_cache::refresh_locked() {
     for (auto& e : entries_)
       if (!e.info.key.empty() && ours.count(e.info.key) != 0) merged.push_back(std::move(e));
     entries_ = std::move(merged);
+    reindex_locked();
     seen_ = now;
     loaded_ = true;
     return {};
   }
 }
 
+void index_cache::reindex_locked() {
+  position_.clear();
+  position_.reserve(entries_.size());
+  for (std::size_t i = 0; i < entries_.size(); ++i) position_.emplace(entries_[i].info.key, i);
+}
+
 index_cache::entry* index_cache::find_locked(std::string_view key) {
-  auto it = std::find_if(entries_.begin(), entries_.end(),
-                         [&](const entry& e) { return e.info.key == key; });
-  return it == entries_.end() ? nullptr : &*it;
+  auto it = position_.find(std::string(key));
+  return it == position_.end() ? nullptr : &entries_[it->second];
 }
 
 result<std::vector<session_info>> index_cache::all() {
@@ -121,17 +129,25 @@ result<void> index_cache::update(std::string_view key, const edit& change) {
       e->text = nullptr;
     } else {
       entries_.push_back({std::move(*value), nullptr});
+      position_.emplace(entries_.back().info.key, entries_.size() - 1);
     }
   } else if (e) {
     entries_.erase(entries_.begin() + (e - entries_.data()));
+    reindex_locked();  // removal is rare; positions after it moved
   }
   dirty_[std::string(key)] = ++version_;
   if (!write_queued_) {
     write_queued_ = true;
     std::weak_ptr<index_cache> self = weak_from_this();
-    bool posted = post_background([self] {
-      if (auto me = self.lock()) (void)me->write_pending();
-    });
+    // Writes are spaced so that they take at most a tenth of the time (and never come less
+    // than write_interval apart): under load one write carries many turns, however large
+    // the index grows.
+    auto gap = std::max<std::chrono::steady_clock::duration>(write_interval, last_write_cost_ * 10);
+    bool posted = post_background(
+        [self] {
+          if (auto me = self.lock()) (void)me->write_pending();
+        },
+        last_write_ + gap);
     if (!posted) write_queued_ = false;  // shutting down: the destructor's flush writes it
   }
   return {};
@@ -147,6 +163,7 @@ result<void> index_cache::write_pending() {
   l.lock();
   if (!lock) return record_failure(lock.error());
   if (auto r = refresh_locked(); !r) return record_failure(r.error());
+  writing_ = true;
   std::vector<std::shared_ptr<const std::string>> members;
   members.reserve(entries_.size());
   for (auto& e : entries_) {
@@ -156,6 +173,7 @@ result<void> index_cache::write_pending() {
   auto taken = dirty_;
   l.unlock();
 
+  auto started = std::chrono::steady_clock::now();
   std::string text;
   std::size_t size = 4;
   for (const auto& m : members) size += m->size() + 2;
@@ -174,6 +192,10 @@ result<void> index_cache::write_pending() {
   file_identity now = identity_of(file_);
 
   l.lock();
+  writing_ = false;
+  last_write_ = std::chrono::steady_clock::now();
+  last_write_cost_ = std::min<std::chrono::steady_clock::duration>(last_write_ - started,
+                                                                   std::chrono::milliseconds(100));
   if (!written) return record_failure(written.error());
   seen_ = now;
   failure_.reset();

@@ -162,6 +162,8 @@ class index_cache : public std::enable_shared_from_this<index_cache> {
   // Writes pending changes now; the error of the last failed write when it still fails.
   result<void> flush();
 
+  static constexpr std::chrono::milliseconds write_interval{50};
+
  private:
   struct entry {
     session_info info;
@@ -169,6 +171,7 @@ class index_cache : public std::enable_shared_from_this<index_cache> {
   };
   result<void> refresh_locked();
   entry* find_locked(std::string_view key);
+  void reindex_locked();
   result<void> write_pending();
   result<void> record_failure(const error& e);
 
@@ -179,9 +182,13 @@ class index_cache : public std::enable_shared_from_this<index_cache> {
   bool loaded_ = false;
   file_identity seen_;  // the file the entries reflect
   std::vector<entry> entries_;
-  std::unordered_map<std::string, std::uint64_t> dirty_;  // key -> version not yet written
+  std::unordered_map<std::string, std::size_t> position_;  // key -> index in entries_
+  std::unordered_map<std::string, std::uint64_t> dirty_;   // key -> version not yet written
   std::uint64_t version_ = 0;
   bool write_queued_ = false;
+  bool writing_ = false;  // a write of ours is between taking the index lock and its rename
+  std::chrono::steady_clock::time_point last_write_{};
+  std::chrono::steady_clock::duration last_write_cost_{};  // capped: spacing stays <= 1 s
   std::optional<error> failure_;
 };
 
