@@ -12,13 +12,18 @@
 #include "output.hpp"
 #include "port_owner.hpp"
 
+#include <cerrno>
 #include <charconv>
 #include <csignal>
+#include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <thread>
+#include <unistd.h>
 
 namespace durar::cli {
 
@@ -45,15 +50,58 @@ std::unique_ptr<logger> gateway_logger(const context& ctx, const config& cfg, bo
 }
 
 // A line from the gateway library. Its --verbose request lines ("GET /v1/models from ...")
-// belong to gateway/http at debug; the rest (listening, stopping) to gateway at info.
+// belong to gateway/http at debug, config reload lines to gateway/reload (a refused config
+// at warn); the rest (listening, stopping) to gateway at info.
 void log_gateway_line(logger& log, std::string_view line) {
   std::size_t method = 0;
   while (method < line.size() && line[method] >= 'A' && line[method] <= 'Z') ++method;
   bool request = method > 0 && line.substr(method, 2) == " /";
+  auto starts = [&](std::string_view prefix) { return line.substr(0, prefix.size()) == prefix; };
   if (request)
     log.debug("gateway/http", line);
+  else if (starts("config reload failed"))
+    log.warn("gateway/reload", line);
+  else if (starts("config ") || starts("watching ") || starts("not applied until"))
+    log.info("gateway/reload", line);
   else
     log.info("gateway", line);
+}
+
+// A reloaded config's log levels (and the credentials it brings, to mask them).
+void apply_log_config(logger& log, const config& cfg, bool verbose) {
+  logger_options opts = logger_options_from(cfg);
+  if (verbose && opts.console_level > log_level::debug) opts.console_level = log_level::debug;
+  log.set_console_level(opts.console_level);
+  log.set_file_level(opts.file_level);
+  log.add_config_secrets(cfg);
+}
+
+// Set for the new process when the gateway restarts itself; it names the change.
+constexpr const char* restarted_env = "DURAR_GATEWAY_RESTARTED";
+// How soon control clients may expect the gateway back after a restart for a config change.
+constexpr std::chrono::milliseconds restart_expected{2000};
+
+// Runs this program again with the same arguments, in this process (same pid, so service
+// managers and `gateway status` see one gateway). Returns only when exec fails.
+int exec_self(context& ctx, const std::string& why) {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::string> words;
+  for (std::size_t at = 0; at < all.size();) {
+    std::size_t end = all.find('\0', at);
+    if (end == std::string::npos) end = all.size();
+    words.push_back(all.substr(at, end - at));
+    at = end + 1;
+  }
+  if (words.empty()) return fail_with(ctx, exit_failure, "cannot restart: no command line");
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  ::setenv(restarted_env, why.c_str(), 1);
+  std::fflush(nullptr);
+  ::execv("/proc/self/exe", argv.data());
+  return fail_with(ctx, exit_failure,
+                   std::string("cannot restart the gateway: ") + std::strerror(errno));
 }
 
 // Today's log file, or the newest dated one when nothing was logged today yet; "" if none.
@@ -93,7 +141,9 @@ bool free_port(std::uint16_t port) {
   return true;
 }
 
-int run_gateway(context& ctx, const parsed_args& args) {
+// The gateway until a signal stops it or a config change needs a restart (`restart_for`
+// then says which). Everything it made is gone when it returns, descriptors included.
+int serve_gateway(context& ctx, const parsed_args& args, std::string& restart_for) {
   gateway_options opts;
   if (auto p = args.value("port")) {
     opts.port = parse_port(*p);
@@ -134,12 +184,16 @@ int run_gateway(context& ctx, const parsed_args& args) {
           json::object({{"url", (*gw)->http_url()}, {"port", (*gw)->port()}}).dump() + "\n");
     std::fflush(stdout);
   }
+  if (auto why = ctx.env.get(restarted_env); why && !why->empty())
+    log->info("gateway", "restarted: " + *why);
+  ::unsetenv(restarted_env);  // not for the commands the gateway's tools run
 
   // SIGTERM/SIGINT drain (runs in flight finish, DURAR_GATEWAY_SHUTDOWN_TIMEOUT_MS at most);
   // a second signal aborts what still runs.
   asio::signal_set signals(io, SIGINT, SIGTERM);
   std::function<void(std::error_code, int)> on_signal = [&](std::error_code e, int sig) {
     if (e) return;
+    restart_for.clear();  // a signal during a restart's drain means stop
     gateway_shutdown how;
     how.reason = sig == SIGINT ? "interrupted" : "terminated";
     (*gw)->shutdown(how, [&] {
@@ -149,8 +203,33 @@ int run_gateway(context& ctx, const parsed_args& args) {
     signals.async_wait(on_signal);
   };
   signals.async_wait(on_signal);
+
+  // Config reload: new log levels at once; a change that takes a restart drains the gateway
+  // (clients are told when to expect it back) and then runs this program again.
+  auto hook = (*rt)->on_reload([&](const reload_report& r) {
+    if (r.what == reload_report::outcome::applied)
+      return apply_log_config(*log, *r.cfg, opts.verbose);
+    if (r.what != reload_report::outcome::restart || (*gw)->shutting_down()) return;
+    restart_for = "config changed: " + r.describe_changes();
+    log->info("gateway", "restarting: " + restart_for);
+    gateway_shutdown how;
+    how.reason = "restarting for a config change";
+    how.restart_expected = restart_expected;
+    (*gw)->shutdown(how, [&] {
+      signals.cancel();
+      io.stop();
+    });
+  });
   io.run();
+  (*rt)->remove_reload_listener(hook);
   return exit_ok;
+}
+
+int run_gateway(context& ctx, const parsed_args& args) {
+  std::string restart_for;
+  int code = serve_gateway(ctx, args, restart_for);
+  if (code != exit_ok || restart_for.empty()) return code;
+  return exec_self(ctx, restart_for);
 }
 
 // A systemd user unit that keeps `durar gateway run` up, like the original's service.

@@ -2,7 +2,9 @@
 // Serves the OpenAI-compatible HTTP API and the WebSocket control protocol on one port
 // (127.0.0.1:18789 unless DURAR_GATEWAY_PORT or gateway.port say otherwise) until SIGINT or
 // SIGTERM, then shuts down gracefully: runs in flight get DURAR_GATEWAY_SHUTDOWN_TIMEOUT_MS
-// (10 s) to finish, a second signal aborts them at once.
+// (10 s) to finish, a second signal aborts them at once. Config edits are applied as
+// gateway.reload.mode says; one that needs a restart drains the gateway and runs the
+// program again with the same arguments.
 #include <durar/gateway.hpp>
 #include <durar/runtime.hpp>
 
@@ -12,13 +14,18 @@
 #include <cstdio>
 #include <functional>
 #include <string_view>
+#include <unistd.h>
 
-int main() {
+namespace {
+
+// Serves until a signal (false) or a config change that needs a restart (true).
+bool serve(int& exit_code) {
   asio::io_context io;
   auto rt = durar::runtime::create(io, durar::load_options{});
   if (!rt) {
     std::fprintf(stderr, "durar-gateway: %s\n", rt.error().message.c_str());
-    return 1;
+    exit_code = 1;
+    return false;
   }
   durar::gateway_options options;
   options.log = [](std::string_view line) {
@@ -27,25 +34,51 @@ int main() {
   auto gw = durar::gateway::create(io, **rt, options);
   if (!gw) {
     std::fprintf(stderr, "durar-gateway: %s\n", gw.error().message.c_str());
-    return 1;
+    exit_code = 1;
+    return false;
   }
   if (auto started = (*gw)->start(); !started) {
     std::fprintf(stderr, "durar-gateway: %s\n", started.error().message.c_str());
-    return 1;
+    exit_code = 1;
+    return false;
   }
+  bool restart = false;
   asio::signal_set signals(io, SIGINT, SIGTERM);
+  auto finish = [&] {
+    signals.cancel();
+    io.stop();
+  };
   std::function<void(std::error_code, int)> on_signal = [&](std::error_code ec, int sig) {
     if (ec) return;
     // The first signal drains; a second one (same call) aborts what still runs.
+    restart = false;
     durar::gateway_shutdown how;
     how.reason = sig == SIGINT ? "interrupted" : "terminated";
-    (*gw)->shutdown(how, [&] {
-      signals.cancel();
-      io.stop();
-    });
+    (*gw)->shutdown(how, finish);
     signals.async_wait(on_signal);
   };
   signals.async_wait(on_signal);
+  (*rt)->on_reload([&](const durar::reload_report& r) {
+    if (r.what != durar::reload_report::outcome::restart || (*gw)->shutting_down()) return;
+    std::fprintf(stderr, "durar-gateway: restarting for a config change\n");
+    restart = true;
+    durar::gateway_shutdown how;
+    how.reason = "restarting for a config change";
+    how.restart_expected = std::chrono::milliseconds(2000);
+    (*gw)->shutdown(how, finish);
+  });
   io.run();
-  return 0;
+  return restart;
+}
+
+}  // namespace
+
+int main(int, char** argv) {
+  int exit_code = 0;
+  if (!serve(exit_code)) return exit_code;
+  // Everything serve() opened is closed by now: the new image starts clean, same pid.
+  std::fflush(nullptr);
+  ::execv("/proc/self/exe", argv);
+  std::perror("durar-gateway: restart");
+  return 1;
 }

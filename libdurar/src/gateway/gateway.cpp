@@ -10,6 +10,7 @@
 
 #include "control_server.hpp"
 #include "core/file_io.hpp"
+#include "gateway_reload.hpp"
 #include "gateway_state.hpp"
 #include "http_routes.hpp"
 #include "http_server.hpp"
@@ -125,6 +126,38 @@ result<secret> stored_token(const config& cfg, bool& created) {
 
 }  // namespace
 
+result<auth_settings> gateway_detail::resolve_gateway_auth(const config& cfg,
+                                                           const std::string& bind_host,
+                                                           std::uint16_t port,
+                                                           bool& token_created) {
+  auth_settings a = resolve_auth(cfg);
+  token_created = false;
+  // Only on loopback: exposing the gateway beyond this machine takes a secret chosen on purpose.
+  if (a.mode == "none" && cfg.gateway.auth_mode.empty() && is_loopback(bind_host)) {
+    auto t = stored_token(cfg, token_created);
+    if (!t) return fail(t.error());
+    a.mode = "token";
+    a.token = std::move(*t);
+  }
+  if (a.mode == "token" && !a.token)
+    return fail(errc::invalid_argument,
+                "gateway.auth.mode is token but no token is set (gateway.auth.token or "
+                "DURAR_GATEWAY_TOKEN)");
+  if (a.mode == "password" && !a.password)
+    return fail(errc::invalid_argument,
+                "gateway.auth.mode is password but no password is set (gateway.auth.password "
+                "or DURAR_GATEWAY_PASSWORD)");
+  if (a.mode != "token" && a.mode != "password" && a.mode != "none")
+    return fail(errc::invalid_argument,
+                "gateway.auth.mode must be token, password or none, not '" + a.mode + "'");
+  if (!is_loopback(bind_host) && a.mode == "none")
+    return fail(errc::permission_denied,
+                "refusing to bind gateway to " + bind_host + ":" + std::to_string(port) +
+                    " without auth (set gateway.auth.token or DURAR_GATEWAY_TOKEN, or bind "
+                    "loopback)");
+  return a;
+}
+
 // Aborted runs normally end at once; one that does not is not waited for past this.
 constexpr std::chrono::seconds abort_grace{5};
 // Connections get this long to take their last bytes and close (a WebSocket close handshake
@@ -141,6 +174,7 @@ struct gateway::impl {
   std::unique_ptr<gateway_state> state;
   std::unique_ptr<control_server> control;
   std::unique_ptr<http_server> server;
+  std::unique_ptr<gateway_reloader> reloader;  // config hot reload, while serving
   bool started = false;
   std::optional<secret> generated_token;  // made by this create(), to show once
 
@@ -216,31 +250,10 @@ result<std::unique_ptr<gateway>> gateway::create(asio::io_context& io, runtime& 
   gateway_settings s;
   s.port = *port;
   s.bind_host = *host;
-  s.auth = resolve_auth(cfg);
   bool token_created = false;
-  // Only on loopback: exposing the gateway beyond this machine takes a secret chosen on purpose.
-  if (s.auth.mode == "none" && cfg.gateway.auth_mode.empty() && is_loopback(s.bind_host)) {
-    auto t = stored_token(cfg, token_created);
-    if (!t) return fail(t.error());
-    s.auth.mode = "token";
-    s.auth.token = std::move(*t);
-  }
-  if (s.auth.mode == "token" && !s.auth.token)
-    return fail(errc::invalid_argument,
-                "gateway.auth.mode is token but no token is set (gateway.auth.token or "
-                "DURAR_GATEWAY_TOKEN)");
-  if (s.auth.mode == "password" && !s.auth.password)
-    return fail(errc::invalid_argument,
-                "gateway.auth.mode is password but no password is set (gateway.auth.password "
-                "or DURAR_GATEWAY_PASSWORD)");
-  if (s.auth.mode != "token" && s.auth.mode != "password" && s.auth.mode != "none")
-    return fail(errc::invalid_argument,
-                "gateway.auth.mode must be token, password or none, not '" + s.auth.mode + "'");
-  if (!is_loopback(s.bind_host) && s.auth.mode == "none")
-    return fail(errc::permission_denied,
-                "refusing to bind gateway to " + s.bind_host + ":" + std::to_string(s.port) +
-                    " without auth (set gateway.auth.token or DURAR_GATEWAY_TOKEN, or bind "
-                    "loopback)");
+  auto auth = resolve_gateway_auth(cfg, s.bind_host, s.port, token_created);
+  if (!auth) return fail(auth.error());
+  s.auth = std::move(*auth);
 
   std::unique_ptr<gateway> gw(new gateway());
   auto shutdown_timeout = resolve_ms(options.shutdown_timeout, cfg,
@@ -282,6 +295,9 @@ result<void> gateway::start() {
   m.state->settings.port = m.server->port();
   m.started = true;
   m.log("gateway listening on " + http_url() + " (auth: " + m.state->auth.mode() + ")");
+  m.reloader =
+      std::make_unique<gateway_reloader>(*m.state, [&m](std::string_view line) { m.log(line); });
+  m.reloader->start();
   return {};
 }
 
@@ -303,6 +319,7 @@ void gateway::shutdown(gateway_shutdown how, std::function<void()> on_done) {
   m.state->draining = true;
   m.state->restart_expected = m.how.restart_expected;
   m.state->runs.close();
+  if (m.reloader) m.reloader->stop();
   m.server->stop_accepting();
   m.control->announce_shutdown(m.how.reason, m.how.restart_expected);
   m.log(fmt::format(
@@ -325,6 +342,7 @@ void gateway::stop(const std::string& reason) {
   m.timer.cancel();
   m.log("gateway stopping: " + reason);
   m.state->runs.abort_all();
+  if (m.reloader) m.reloader->stop();
   if (m.control) m.control->shutdown(reason, false);
   if (m.server) m.server->stop();
   m.call_waiting();

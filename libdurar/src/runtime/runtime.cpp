@@ -5,6 +5,8 @@
 
 #include <asio/post.hpp>
 
+#include "runtime/runtime_impl.hpp"
+
 #include <map>
 
 namespace durar {
@@ -31,27 +33,22 @@ std::filesystem::path workspace_of(const config& cfg, const agent_config* a, boo
 
 }  // namespace
 
-struct runtime::impl {
-  asio::io_context& io;
-  config cfg;
-  runtime_options options;
-  model_router router;
-  std::map<std::string, std::shared_ptr<session_store>, std::less<>> stores;
-  std::vector<std::shared_ptr<tool>> host_tools;
-  std::shared_ptr<process_registry> processes;
+runtime::impl::impl(asio::io_context& ctx, config c, runtime_options opts)
+    : io(ctx),
+      options(std::move(opts)),
+      processes(std::make_shared<process_registry>(ctx.get_executor())) {
+  auto gen = std::make_shared<generation>();
+  gen->cfg = std::make_shared<const config>(std::move(c));
+  gen->router = make_router(*gen->cfg);
+  current = std::move(gen);
+  published.store(current->cfg);
+}
 
-  impl(asio::io_context& ctx, config c, runtime_options opts)
-      : io(ctx),
-        cfg(std::move(c)),
-        options(std::move(opts)),
-        router(ctx, cfg, router_with_state(options.router, cfg)),
-        processes(std::make_shared<process_registry>(ctx.get_executor())) {}
-
-  static router_options router_with_state(router_options o, const config& cfg) {
-    if (o.state_dir.empty()) o.state_dir = cfg.paths.state_dir;
-    return o;
-  }
-};
+std::shared_ptr<model_router> runtime::impl::make_router(const config& c) const {
+  router_options o = options.router;
+  if (o.state_dir.empty()) o.state_dir = c.paths.state_dir;
+  return std::make_shared<model_router>(io, c, std::move(o));
+}
 
 runtime::runtime(asio::io_context& io, config cfg, runtime_options options)
     : impl_(std::make_unique<impl>(io, std::move(cfg), std::move(options))) {}
@@ -62,15 +59,18 @@ result<std::unique_ptr<runtime>> runtime::create(asio::io_context& io, const loa
                                                  runtime_options options) {
   auto cfg = load_config(opts);
   if (!cfg) return fail(cfg.error());
-  return std::make_unique<runtime>(io, std::move(*cfg), std::move(options));
+  auto rt = std::make_unique<runtime>(io, std::move(*cfg), std::move(options));
+  rt->impl_->source = opts;
+  return rt;
 }
 
-const config& runtime::cfg() const noexcept { return impl_->cfg; }
-model_router& runtime::router() noexcept { return impl_->router; }
+const config& runtime::cfg() const noexcept { return impl_->cfg(); }
+model_router& runtime::router() noexcept { return impl_->router(); }
+std::shared_ptr<const config> runtime::snapshot() const { return impl_->published.load(); }
 asio::io_context& runtime::io() noexcept { return impl_->io; }
 
 std::vector<agent_profile> runtime::agents() const {
-  const config& cfg = impl_->cfg;
+  const config& cfg = impl_->cfg();
   std::vector<agent_profile> out;
   if (cfg.agents.list.empty()) {
     agent_profile main;
@@ -134,7 +134,7 @@ std::string runtime::session_key(std::string_view agent_id, std::string_view key
   std::string id = normalize_agent_id(agent_id);
   if (agent_id.empty())
     if (auto p = agent(""); p) id = p->id;
-  if (key.empty()) return main_session_key(id, impl_->cfg.session.main_key);
+  if (key.empty()) return main_session_key(id, impl_->cfg().session.main_key);
   return "agent:" + id + ":" + std::string(key);
 }
 
@@ -143,8 +143,8 @@ result<std::shared_ptr<session_store>> runtime::sessions(std::string_view agent_
   if (!profile) return fail(profile.error());
   if (auto it = impl_->stores.find(profile->id); it != impl_->stores.end()) return it->second;
   session_store_options opts = impl_->options.sessions;
-  opts.policy = impl_->cfg.session;
-  auto store = std::make_shared<session_store>(impl_->cfg.paths.state_dir, profile->id, opts);
+  opts.policy = impl_->cfg().session;
+  auto store = std::make_shared<session_store>(impl_->cfg().paths.state_dir, profile->id, opts);
   impl_->stores.emplace(profile->id, store);
   return store;
 }
@@ -152,7 +152,7 @@ result<std::shared_ptr<session_store>> runtime::sessions(std::string_view agent_
 void runtime::add_tool(std::shared_ptr<tool> t) { impl_->host_tools.push_back(std::move(t)); }
 
 std::vector<std::shared_ptr<tool>> runtime::tools_for(const agent_profile& a) {
-  const config& cfg = impl_->cfg;
+  const config& cfg = impl_->cfg();
   std::vector<std::shared_ptr<tool>> all;
   fs_options fs{a.workspace, cfg.tools.fs_workspace_only};
   all.push_back(make_read_tool(fs));
@@ -210,7 +210,7 @@ std::vector<std::shared_ptr<tool>> runtime::tools_for(const agent_profile& a) {
 
 result<std::unique_ptr<durar::agent>> runtime::make_agent(const agent_profile& a, session* s,
                                                           const turn_request& overrides) {
-  const config& cfg = impl_->cfg;
+  const config& cfg = impl_->cfg();
   agent_options opts;
   opts.agent_id = a.id;
   opts.workspace = a.workspace;
@@ -225,7 +225,7 @@ result<std::unique_ptr<durar::agent>> runtime::make_agent(const agent_profile& a
     return fail(errc::invalid_argument,
                 "no model given and agents.defaults.model.primary is not set; pick one with "
                 "'durar models set <provider/model>'");
-  if (auto ref = impl_->router.models().resolve(opts.model); !ref) return fail(ref.error());
+  if (auto ref = impl_->router().models().resolve(opts.model); !ref) return fail(ref.error());
 
   std::optional<thinking_level> thinking = overrides.thinking;
   if (!thinking && s != nullptr)
@@ -247,13 +247,17 @@ result<std::unique_ptr<durar::agent>> runtime::make_agent(const agent_profile& a
 
   if (cfg.agents.timeout_seconds) opts.timeout = std::chrono::seconds(*cfg.agents.timeout_seconds);
   std::string ref_text = prompt.model;
-  if (auto ref = impl_->router.models().resolve(ref_text); ref) {
+  if (auto ref = impl_->router().models().resolve(ref_text); ref) {
     std::int64_t window = 200000;
-    if (const model_info* m = impl_->router.models().model(*ref)) window = m->effective_context();
+    if (const model_info* m = impl_->router().models().model(*ref)) window = m->effective_context();
     if (cfg.agents.context_tokens) window = std::min(window, *cfg.agents.context_tokens);
     opts.compaction = compaction_settings_for(cfg, window);
   }
-  return std::make_unique<durar::agent>(impl_->router, s, std::move(opts));
+  // The agent keeps the generation it was made from (config and router) for as long as it
+  // lives, whatever reloads happen meanwhile: its no-op listener holds it.
+  auto made = std::make_unique<durar::agent>(*impl_->current->router, s, std::move(opts));
+  made->subscribe([pin = impl_->current](const agent_event&) {});
+  return made;
 }
 
 void runtime::async_turn(turn_request request, std::function<void(const agent_event&)> on_event,
@@ -306,7 +310,7 @@ void runtime::async_turn(turn_request request, std::function<void(const agent_ev
 }
 
 result<void> runtime::record_turn(session& s, const assistant_message& last) const {
-  const model_info* m = impl_->router.models().model({last.provider, last.model});
+  const model_info* m = impl_->router().models().model({last.provider, last.model});
   return s.record_turn(last, m != nullptr ? m->effective_context() : 0);
 }
 

@@ -1,0 +1,51 @@
+// The gateway's side of config hot reload: it watches the config file (and <state>/.env),
+// asks the runtime to reload after each burst of changes, logs what happened, and swaps its
+// own auth when gateway.auth changed. Restarts are the host's: the runtime's reload
+// listeners hear them (see runtime::on_reload).
+#pragma once
+
+#include <durar/result.hpp>
+
+#include "config_watch.hpp"
+#include "gateway_state.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace durar::gateway_detail {
+
+// The auth a gateway on `bind_host`:`port` uses under `cfg`: the configured token or password
+// (DURAR_GATEWAY_TOKEN / DURAR_GATEWAY_PASSWORD first), else on loopback the token kept in
+// <state>/gateway.token (made when missing: `token_created`). Fails when the mode lacks its
+// secret, names an unknown mode, or would leave a non-loopback address without auth.
+result<auth_settings> resolve_gateway_auth(const config& cfg, const std::string& bind_host,
+                                           std::uint16_t port, bool& token_created);
+
+class gateway_reloader {
+ public:
+  gateway_reloader(gateway_state& state, std::function<void(std::string_view)> log);
+  ~gateway_reloader();
+  gateway_reloader(const gateway_reloader&) = delete;
+  gateway_reloader& operator=(const gateway_reloader&) = delete;
+
+  // Starts watching, unless gateway.reload.mode is off.
+  void start();
+  // Stops watching (the gateway is shutting down); changes from now on are not looked at.
+  void stop();
+  // Reloads now, as a change of the file would (what the watcher calls).
+  void reload_now();
+
+ private:
+  void heard(const reload_report& report);  // applied or restart, from any reload
+
+  gateway_state& state_;
+  std::function<void(std::string_view)> log_;
+  std::unique_ptr<file_watch> watch_;
+  std::uint64_t hook_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace durar::gateway_detail
