@@ -132,6 +132,7 @@ const std::vector<rule>& schema_rules() {
       {"gateway.auth.password", k::secret},
       {"gateway.reload", k::object},
       {"gateway.reload.mode", k::enumeration, {"off", "restart", "hot", "hybrid"}},
+      {"gateway.reload.debounceMs", k::positive_int},
       // logging
       {"logging", k::object},
       {"logging.level", k::enumeration, log_levels},
