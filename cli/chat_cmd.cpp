@@ -1,5 +1,7 @@
 // durar chat: an interactive conversation in a terminal. One session and one agent for
-// the whole chat; Ctrl-C aborts the answer being written, Ctrl-D or /quit leaves.
+// the whole chat; Ctrl-C aborts the answer being written, Ctrl-D or /quit leaves. With a
+// gateway running on the same state dir the lines go through it (chat_remote.cpp); this
+// file is the in-process chat and the loop that picks between the two.
 #include <durar/runtime.hpp>
 
 #include <asio/signal_set.hpp>
@@ -8,19 +10,18 @@
 
 #include "agent_output.hpp"
 #include "approval.hpp"
+#include "chat_remote.hpp"
+#include "chat_view.hpp"
 #include "context.hpp"
 #include "output.hpp"
 
+#include <algorithm>
 #include <iostream>
 #include <unistd.h>
 
 namespace durar::cli {
 
 namespace {
-
-constexpr std::string_view chat_help =
-    "Commands: /new (start afresh), /model [REF], /think [LEVEL], /compact [instructions], "
-    "/usage, /help, /quit\n";
 
 struct chat {
   context& ctx;
@@ -100,20 +101,9 @@ struct chat {
     if (!*outcome || (*outcome)->stop != run_stop::done) report_run(ctx, *outcome);
   }
 
-  void usage() {
-    session_totals t = s->totals();
-    print(stdout, fmt::format("session {} · {} answers · tokens in {} out {} cache read {} "
-                              "write {} · ${:.4f}\n",
-                              s->id(), t.assistant_messages, t.input, t.output, t.cache_read,
-                              t.cache_write, t.cost));
-  }
-
-  // Returns false to leave the chat.
-  bool command(const std::string& line) {
-    auto space = line.find(' ');
-    std::string name = line.substr(0, space);
-    std::string rest = space == std::string::npos ? "" : line.substr(space + 1);
-    if (name == "/quit" || name == "/exit") return false;
+  chat_step command(const std::string& line) {
+    auto [name, rest] = split_command(line);
+    if (name == "/quit" || name == "/exit") return chat_step::quit;
     if (name == "/help") {
       print(stdout, std::string(chat_help));
     } else if (name == "/new" || name == "/reset") {
@@ -151,13 +141,48 @@ struct chat {
       else
         print(stdout, ctx.styles.dim(fmt::format("compacted {} tokens", r->tokens_before)) + "\n");
     } else if (name == "/usage") {
-      usage();
+      print_usage(s->id(), s->totals());
+    } else if (name == "/history") {
+      history(rest);
+    } else if (name == "/sessions") {
+      sessions();
     } else {
       fail_with(ctx, exit_usage, "unknown command " + name + "; " + std::string(chat_help));
     }
-    return true;
+    return chat_step::next;
+  }
+
+  void history(const std::string& rest) {
+    auto count = history_count(rest);
+    if (!count) {
+      fail_with(ctx, exit_usage, "/history takes a count from 1 to 1000");
+      return;
+    }
+    std::vector<json> messages;
+    for (const session_entry* e : s->branch())
+      if (e->msg) messages.push_back(to_json(*e->msg));
+    if (messages.size() > static_cast<std::size_t>(*count))
+      messages.erase(messages.begin(), messages.end() - *count);
+    print_history(ctx, json(std::move(messages)));
+  }
+
+  void sessions() {
+    auto list = store->list();
+    if (!list) {
+      fail_with(ctx, exit_failure, list.error().message);
+      return;
+    }
+    std::stable_sort(list->begin(), list->end(),
+                     [](const auto& x, const auto& y) { return x.updated_at > y.updated_at; });
+    json rows = json::array();
+    for (const auto& info : *list) rows.push_back(session_row(info));
+    print_sessions(rows, key);
   }
 };
+
+// How long to look for a running gateway: a local one answers at once, and a chat without
+// one should not wait long to start.
+constexpr std::chrono::milliseconds gateway_probe{1500};
 
 int run_chat(context& ctx, const parsed_args& args) {
   asio::io_context io;
@@ -172,21 +197,49 @@ int run_chat(context& ctx, const parsed_args& args) {
   c.key = (*rt)->session_key(profile->id, args.value("session").value_or(""));
   c.overrides.model = args.value("model").value_or("");
   c.interactive = ::isatty(STDIN_FILENO) != 0 && ::isatty(STDERR_FILENO) != 0;
-  if (auto r = c.open(); !r) return fail_with(ctx, exit_failure, r.error().message);
 
-  if (c.interactive)
-    print(stderr, ctx.styles.dim(fmt::format("durar chat · {} · {} · /help for commands\n",
-                                             profile->id, c.key)));
+  // A gateway on this state dir owns the sessions while it runs: the chat goes through it.
+  // The in-process session is opened only without one (its lock would stop the gateway).
+  std::unique_ptr<remote_chat> remote;
+  if (!args.has("local"))
+    if (auto gw = find_running_gateway(ctx, args, gateway_probe))
+      remote =
+          std::make_unique<remote_chat>(ctx, std::move(*gw), c.key, c.overrides, c.interactive);
+  if (!remote)
+    if (auto r = c.open(); !r) return fail_with(ctx, exit_failure, r.error().message);
+
+  std::string mode = remote              ? "via gateway " + remote->url()
+                     : args.has("local") ? std::string("in-process (--local)")
+                                         : std::string("in-process");
+  print(stderr, ctx.styles.dim(fmt::format("durar chat · {} · {} · {}{}\n", profile->id, c.key,
+                                           mode, c.interactive ? " · /help for commands" : "")));
+  if (remote && (*rt)->cfg().tools.exec_ask != "off")
+    print(stderr, ctx.styles.dim("command approvals (tools.exec.ask) are asked on the "
+                                 "gateway's terminal, and denied without one; --local asks "
+                                 "here\n"));
+
   std::string line;
   while (true) {
     if (c.interactive) print(stderr, ctx.styles.bold("> "));
     if (!std::getline(std::cin, line)) break;
     if (line.empty()) continue;
-    if (line[0] == '/') {
-      if (!c.command(line)) break;
-      continue;
+    if (remote) {
+      chat_step step = remote->line(line);
+      if (step == chat_step::quit) break;
+      if (step == chat_step::next) continue;
+      // The gateway went away. What /model and /think chose carries over; the session is
+      // opened when a line needs it, by when a gateway that died has let go of it.
+      c.overrides = remote->overrides();
+      remote.reset();
+      print(stderr, ctx.styles.dim("the chat goes on in-process") + "\n");
+      if (step == chat_step::gateway_lost) continue;
     }
-    c.turn(line);
+    if (!c.s)
+      if (auto r = c.open(); !r) return fail_with(ctx, exit_failure, r.error().message);
+    if (line[0] != '/')
+      c.turn(line);
+    else if (c.command(line) == chat_step::quit)
+      break;
   }
   if (c.interactive) print(stderr, "\n");
   return exit_ok;
@@ -200,7 +253,8 @@ std::vector<command_spec> chat_commands() {
            "Talk with an agent in the terminal (Ctrl-C stops an answer, Ctrl-D leaves)",
            {{"agent", "ID", "which agent (default: the default agent)"},
             {"session", "KEY", "session key (default: the agent's main session)"},
-            {"model", "REF", "model for this chat (provider/model or alias)"}},
+            {"model", "REF", "model for this chat (provider/model or alias)"},
+            {"local", "", "run in this process even when a gateway is running"}},
            0,
            0,
            run_chat}};

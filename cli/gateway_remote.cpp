@@ -43,6 +43,19 @@ result<std::unique_ptr<gateway_client>> connect_gateway(const context& ctx,
   return gateway_client::connect(std::move(*target));
 }
 
+std::optional<running_gateway> find_running_gateway(const context& ctx, const parsed_args& args,
+                                                    std::chrono::milliseconds wait) {
+  auto cfg = load_config(ctx.load());
+  auto target = gateway_target(ctx, args);
+  if (!cfg || !target) return std::nullopt;
+  target->timeout = wait;
+  auto client = gateway_client::connect(*target);
+  if (!client) return std::nullopt;
+  if ((*client)->hello()["snapshot"].string_or("stateDir") != cfg->paths.state_dir.string())
+    return std::nullopt;
+  return running_gateway{std::move(*client), std::move(*target)};
+}
+
 namespace {
 
 const std::vector<flag_spec> remote_flags = {

@@ -6,7 +6,9 @@
 
 #include "context.hpp"
 
+#include <chrono>
 #include <memory>
+#include <optional>
 
 namespace durar::cli {
 
@@ -17,5 +19,15 @@ result<gateway_client_options> gateway_target(const context& ctx, const parsed_a
 // Connects (handshake included) to the gateway the config points at.
 result<std::unique_ptr<gateway_client>> connect_gateway(const context& ctx,
                                                         const parsed_args& args);
+
+// A connection to the gateway that serves this config's state dir, with the options that
+// made it (to open a second one). nullopt when nothing answers within `wait`, or when what
+// answers keeps another state dir (its sessions are not ours).
+struct running_gateway {
+  std::unique_ptr<gateway_client> client;
+  gateway_client_options target;
+};
+std::optional<running_gateway> find_running_gateway(const context& ctx, const parsed_args& args,
+                                                    std::chrono::milliseconds wait);
 
 }  // namespace durar::cli
