@@ -18,20 +18,6 @@ namespace durar::cli {
 
 namespace {
 
-// A gateway that runs on this state dir, when one is up: turns then go through it (as the
-// original's CLI does), so the gateway's clients see them and its queue orders them.
-std::unique_ptr<gateway_client> running_gateway(const context& ctx, const parsed_args& args) {
-  auto cfg = load_config(ctx.load());
-  auto target = gateway_target(ctx, args);
-  if (!cfg || !target) return nullptr;
-  target->timeout = std::chrono::milliseconds(1500);
-  auto client = gateway_client::connect(std::move(*target));
-  if (!client) return nullptr;
-  if ((*client)->hello()["snapshot"].string_or("stateDir") != cfg->paths.state_dir.string())
-    return nullptr;
-  return std::move(*client);
-}
-
 // The turn through the gateway's `agent` method, printing its events as they come.
 int gateway_turn(context& ctx, gateway_client& gw, const turn_request& req) {
   json params =
@@ -93,7 +79,10 @@ int agent_turn(context& ctx, const parsed_args& args) {
   }
 
   if (!args.has("local"))
-    if (auto gw = running_gateway(ctx, args)) return gateway_turn(ctx, *gw, req);
+    // A gateway on this state dir takes the turn (as the original's CLI does), so its
+    // clients see it and its queue orders it.
+    if (auto gw = find_running_gateway(ctx, args, std::chrono::milliseconds(1500)))
+      return gateway_turn(ctx, *gw->client, req);
 
   asio::io_context io;
   auto rt = runtime::create(io, ctx.load(), terminal_runtime_options());
