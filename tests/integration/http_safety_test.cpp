@@ -170,8 +170,12 @@ TEST_CASE("http_client: destruction cancels without calling back", "[http]") {
   asio::io_context io;
   auto stalled = reply("data: partial");
   stalled.stall_after = 4;
-  server.enqueue(stalled);
-  server.enqueue(reply("unused"));
+  // By path: the two requests may reach the server in either order.
+  server.respond_with(
+      [stalled](const durar::test::recorded_request& r) -> std::optional<fake_response> {
+        if (r.target == "/a") return stalled;
+        return reply("unused");
+      });
   int completions = 0;
   std::string body;
   {
