@@ -97,8 +97,23 @@ test('embeddings: base64 by default in the SDK, and float', async () => {
   assert.ok(Array.isArray(fl.data[0].embedding));
 });
 
+// The gateway writes its session index in the background, moments after a turn: poll it
+// (bounded) until it names a session.
+async function readIndex(path) {
+  for (let i = 0; i < 200; i++) {
+    try {
+      const index = JSON.parse(readFileSync(path, 'utf8'));
+      if (Object.keys(index).length > 0) return index;
+    } catch {
+      // not written yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return JSON.parse(readFileSync(path, 'utf8'));
+}
+
 test('the transcript holds the turns and no secret', async () => {
-  const index = JSON.parse(readFileSync(join(home.home, '.durar/agents/main/sessions/sessions.json'), 'utf8'));
+  const index = await readIndex(join(home.home, '.durar/agents/main/sessions/sessions.json'));
   const keys = Object.keys(index);
   assert.ok(keys.length >= 1, `sessions: ${keys}`);
   for (const k of keys) {
