@@ -49,24 +49,6 @@ std::unique_ptr<logger> gateway_logger(const context& ctx, const config& cfg, bo
   return std::move(*log);
 }
 
-// A line from the gateway library. Its --verbose request lines ("GET /v1/models from ...")
-// belong to gateway/http at debug, config reload lines to gateway/reload (a refused config
-// at warn); the rest (listening, stopping) to gateway at info.
-void log_gateway_line(logger& log, std::string_view line) {
-  std::size_t method = 0;
-  while (method < line.size() && line[method] >= 'A' && line[method] <= 'Z') ++method;
-  bool request = method > 0 && line.substr(method, 2) == " /";
-  auto starts = [&](std::string_view prefix) { return line.substr(0, prefix.size()) == prefix; };
-  if (request)
-    log.debug("gateway/http", line);
-  else if (starts("config reload failed"))
-    log.warn("gateway/reload", line);
-  else if (starts("config ") || starts("watching ") || starts("not applied until"))
-    log.info("gateway/reload", line);
-  else
-    log.info("gateway", line);
-}
-
 // A reloaded config's log levels (and the credentials it brings, to mask them).
 void apply_log_config(logger& log, const config& cfg, bool verbose) {
   logger_options opts = logger_options_from(cfg);
@@ -158,7 +140,7 @@ int serve_gateway(context& ctx, const parsed_args& args, std::string& restart_fo
 
   auto log = gateway_logger(ctx, (*rt)->cfg(), opts.verbose);
   if (!log) return fail_with(ctx, exit_failure, "cannot start the gateway log");
-  opts.log = [&sink = *log](std::string_view line) { log_gateway_line(sink, line); };
+  opts.log_to = log.get();  // each line under its subsystem; --verbose set the console to debug
 
   auto gw = gateway::create(io, **rt, opts);
   if (!gw) return fail_with(ctx, exit_failure, gw.error().message);
@@ -348,7 +330,7 @@ std::vector<command_spec> gateway_commands() {
            {{"port", "N", "port (default: DURAR_GATEWAY_PORT, gateway.port, 18789)"},
             {"bind", "MODE", "loopback (default), lan, auto, custom, or an address"},
             {"force", "", "stop whatever listens on the port first"},
-            {"verbose", "", "log every request"}},
+            {"verbose", "", "log every request and WebSocket frame (debug) on the console"}},
            0,
            0,
            run_gateway},

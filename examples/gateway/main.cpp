@@ -6,6 +6,7 @@
 // gateway.reload.mode says; one that needs a restart drains the gateway and runs the
 // program again with the same arguments.
 #include <durar/gateway.hpp>
+#include <durar/log.hpp>
 #include <durar/runtime.hpp>
 
 #include <asio/signal_set.hpp>
@@ -13,7 +14,6 @@
 #include <csignal>
 #include <cstdio>
 #include <functional>
-#include <string_view>
 #include <unistd.h>
 
 namespace {
@@ -27,16 +27,27 @@ bool serve(int& exit_code) {
     exit_code = 1;
     return false;
   }
+  // Lines on stderr with their subsystem ([gateway], [ws], ...) at logging.consoleLevel,
+  // credentials masked; the JSON-lines file log is left to `durar gateway run`. A host
+  // without a durar::logger can set options.log to take plain lines instead.
+  durar::logger_options log_options = durar::logger_options_from((*rt)->cfg());
+  log_options.file.clear();
+  auto log = durar::logger::create(log_options);
+  if (!log) {  // without a file nothing can fail, but it is a result all the same
+    std::fprintf(stderr, "durar-gateway: %s\n", log.error().message.c_str());
+    exit_code = 1;
+    return false;
+  }
+  (*log)->add_config_secrets((*rt)->cfg());
   durar::gateway_options options;
-  options.log = [](std::string_view line) {
-    std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
-  };
+  options.log_to = log->get();
   auto gw = durar::gateway::create(io, **rt, options);
   if (!gw) {
     std::fprintf(stderr, "durar-gateway: %s\n", gw.error().message.c_str());
     exit_code = 1;
     return false;
   }
+  if (const auto& made = (*gw)->generated_token()) (*log)->add_secret(made->reveal());
   if (auto started = (*gw)->start(); !started) {
     std::fprintf(stderr, "durar-gateway: %s\n", started.error().message.c_str());
     exit_code = 1;
@@ -59,8 +70,12 @@ bool serve(int& exit_code) {
   };
   signals.async_wait(on_signal);
   (*rt)->on_reload([&](const durar::reload_report& r) {
+    if (r.what == durar::reload_report::outcome::applied) {
+      (*log)->set_console_level(durar::logger_options_from(*r.cfg).console_level);
+      (*log)->add_config_secrets(*r.cfg);
+    }
     if (r.what != durar::reload_report::outcome::restart || (*gw)->shutting_down()) return;
-    std::fprintf(stderr, "durar-gateway: restarting for a config change\n");
+    (*log)->info("gateway", "restarting for a config change");
     restart = true;
     durar::gateway_shutdown how;
     how.reason = "restarting for a config change";

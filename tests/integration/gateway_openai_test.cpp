@@ -246,6 +246,60 @@ TEST_CASE("the user field keeps a conversation, without it every call starts afr
         }) == 2);
 }
 
+TEST_CASE("sampling fields of a request reach the vendor request", "[gateway][openai]") {
+  harness h;
+  h.vendor.enqueue(reply("answer_one"));
+  h.vendor.enqueue(reply("answer_one"));
+  h.vendor.enqueue(reply("answer_one"));
+  auto out = h.post("/v1/chat/completions",
+                    chat("hi", R"("max_tokens":77,"temperature":0.25,"top_p":0.5,)"));
+  INFO(out->body);
+  REQUIRE(out->status == 200);
+  json sent = h.vendor_body(0);
+  INFO(sent.dump());
+  // The fake provider is not OpenAI itself: it gets max_tokens, or max_completion_tokens.
+  const json& budget =
+      sent.contains("max_tokens") ? sent["max_tokens"] : sent["max_completion_tokens"];
+  CHECK(budget == 77);
+  CHECK(sent["temperature"] == 0.25);
+
+  auto newer = h.post("/v1/chat/completions", chat("hi", R"("max_completion_tokens":12,)"));
+  REQUIRE(newer->status == 200);
+  json second = h.vendor_body(1);
+  const json& second_budget =
+      second.contains("max_tokens") ? second["max_tokens"] : second["max_completion_tokens"];
+  CHECK(second_budget == 12);
+  CHECK_FALSE(second.contains("temperature"));  // unset: the model's own
+
+  auto resp = h.post("/v1/responses",
+                     R"({"model":"durar","input":"hi","max_output_tokens":33,"temperature":1.5})");
+  INFO(resp->body);
+  REQUIRE(resp->status == 200);
+  json third = h.vendor_body(2);
+  const json& third_budget =
+      third.contains("max_tokens") ? third["max_tokens"] : third["max_completion_tokens"];
+  CHECK(third_budget == 33);
+  CHECK(third["temperature"] == 1.5);
+  CHECK(resp->json_body()["max_output_tokens"] == 33);
+  CHECK(resp->json_body()["temperature"] == 1.5);
+}
+
+TEST_CASE("sampling fields out of range are refused before any turn", "[gateway][openai]") {
+  harness h;
+  auto hot = h.post("/v1/chat/completions", chat("hi", R"("temperature":2.5,)"));
+  CHECK(hot->status == 400);
+  json body = hot->json_body();
+  CHECK(body["error"]["type"] == "invalid_request_error");
+  CHECK(body["error"]["param"] == "temperature");
+  auto none = h.post("/v1/chat/completions", chat("hi", R"("max_tokens":0,)"));
+  CHECK(none->status == 400);
+  CHECK(none->json_body()["error"]["param"] == "max_tokens");
+  auto resp = h.post("/v1/responses", R"({"input":"hi","max_output_tokens":-1})");
+  CHECK(resp->status == 400);
+  CHECK(resp->json_body()["error"]["param"] == "max_output_tokens");
+  CHECK(h.vendor.requests().empty());
+}
+
 TEST_CASE("two calls into one session wait their turn", "[gateway][openai]") {
   harness h;
   h.vendor.enqueue(reply("answer_one"));

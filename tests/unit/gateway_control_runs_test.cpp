@@ -213,3 +213,35 @@ TEST_CASE("sessions.reset stops a running turn first", "[gateway]") {
   f.wait_chat(ws, run_id, "aborted");
   CHECK(f.state->runs.active() == 0);
 }
+
+TEST_CASE("agent and chat.send take sampling fields and refuse bad ones", "[gateway]") {
+  fixture f;
+  f.vendor.enqueue("answer_two");
+  auto ws = f.connected();
+  json hot =
+      f.call(ws, "agent",
+             json::object({{"message", "hi"}, {"idempotencyKey", "s-1"}, {"temperature", 5}}));
+  CHECK(hot["ok"] == json(false));
+  CHECK(hot["error"]["code"] == json("INVALID_REQUEST"));
+  CHECK(hot["error"]["message"].as_string().find("invalid agent params: temperature") !=
+        std::string::npos);
+  json none = f.call(ws, "chat.send",
+                     json::object({{"sessionKey", "main"},
+                                   {"message", "hi"},
+                                   {"idempotencyKey", "s-2"},
+                                   {"maxTokens", 0}}));
+  CHECK(none["ok"] == json(false));
+  CHECK(none["error"]["message"].as_string().find("maxTokens") != std::string::npos);
+  CHECK(f.vendor.requests == 0);
+
+  std::string id = f.request(ws, "agent",
+                             json::object({{"message", "hi"},
+                                           {"idempotencyKey", "s-3"},
+                                           {"maxTokens", 64},
+                                           {"temperature", 0.5},
+                                           {"topP", 0.9}}));
+  json fin = f.wait_response(ws, id, 2);
+  CHECK(fin["ok"] == json(true));
+  CHECK(fin["payload"]["status"] == json("ok"));
+  CHECK(f.vendor.requests == 1);
+}

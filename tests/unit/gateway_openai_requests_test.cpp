@@ -163,3 +163,79 @@ TEST_CASE("tools/invoke requests are checked field by field", "[gateway][openai]
   CHECK_FALSE(parse_tools_invoke_request(parse(R"({"tool":"read","args":[]})")).ok());
   CHECK_FALSE(parse_tools_invoke_request(parse(R"({"tool":"read","dryRun":"no"})")).ok());
 }
+
+TEST_CASE("sampling fields reach the parsed request", "[gateway][openai]") {
+  auto chat = parse_chat_request(parse(R"({"max_tokens":64,"temperature":0.2,"top_p":0.9,
+      "messages":[{"role":"user","content":"hi"}]})"));
+  REQUIRE(chat.ok());
+  CHECK(chat->sampling.max_tokens == 64);
+  CHECK(chat->sampling.temperature == 0.2);
+  CHECK(chat->sampling.top_p == 0.9);
+
+  // The SDKs' newer name wins over the older one; both are checked.
+  auto both = parse_chat_request(parse(R"({"max_tokens":64,"max_completion_tokens":32,
+      "messages":[{"role":"user","content":"hi"}]})"));
+  REQUIRE(both.ok());
+  CHECK(both->sampling.max_tokens == 32);
+
+  auto none = parse_chat_request(parse(R"({"temperature":null,
+      "messages":[{"role":"user","content":"hi"}]})"));
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->sampling.max_tokens);
+  CHECK_FALSE(none->sampling.temperature);
+  CHECK_FALSE(none->sampling.top_p);
+
+  auto edges = parse_chat_request(parse(R"({"temperature":2,"top_p":0,
+      "messages":[{"role":"user","content":"hi"}]})"));
+  REQUIRE(edges.ok());
+  CHECK(edges->sampling.temperature == 2.0);
+  CHECK(edges->sampling.top_p == 0.0);
+
+  auto resp = parse_responses_request(
+      parse(R"({"input":"x","max_output_tokens":100,"temperature":1.5,"top_p":0.5})"));
+  REQUIRE(resp.ok());
+  CHECK(resp->max_output_tokens == 100);
+  CHECK(resp->sampling.max_tokens == 100);
+  CHECK(resp->sampling.temperature == 1.5);
+  CHECK(resp->sampling.top_p == 0.5);
+
+  turn_request turn;
+  apply_sampling(turn, resp->sampling);
+  CHECK(turn.max_tokens == 100);
+  CHECK(turn.temperature == 1.5);
+  CHECK(turn.top_p == 0.5);
+}
+
+TEST_CASE("sampling fields out of range are 400s naming the field", "[gateway][openai]") {
+  auto check_chat = [](std::string_view fields, std::string_view param, std::string_view what) {
+    std::string body =
+        "{" + std::string(fields) + R"(,"messages":[{"role":"user","content":"hi"}]})";
+    auto r = parse_chat_request(parse(body));
+    INFO(body);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().status == 400);
+    CHECK(r.error().type == "invalid_request_error");
+    CHECK(r.error().param == param);
+    CHECK(r.error().message.find(what) != std::string::npos);
+    json shape = error_body(r.error());
+    CHECK(shape["error"]["param"] == std::string(param));
+  };
+  check_chat(R"("temperature":2.5)", "temperature", "between 0 and 2");
+  check_chat(R"("temperature":-0.1)", "temperature", "between 0 and 2");
+  check_chat(R"("temperature":"hot")", "temperature", "expected a number, got string");
+  check_chat(R"("top_p":1.01)", "top_p", "between 0 and 1");
+  check_chat(R"("max_tokens":0)", "max_tokens", "positive integer");
+  check_chat(R"("max_tokens":-5)", "max_tokens", "positive integer");
+  check_chat(R"("max_tokens":1.5)", "max_tokens", "positive integer");
+  check_chat(R"("max_tokens":"many")", "max_tokens", "positive integer");
+  check_chat(R"("max_completion_tokens":0,"max_tokens":10)", "max_completion_tokens",
+             "positive integer");
+  check_chat(R"("max_tokens":1e12)", "max_tokens", "positive integer");
+
+  auto resp = parse_responses_request(parse(R"({"input":"x","top_p":-1})"));
+  REQUIRE_FALSE(resp.ok());
+  CHECK(resp.error().param == "top_p");
+  auto hot = parse_responses_request(parse(R"({"input":"x","temperature":3})"));
+  REQUIRE_FALSE(hot.ok());
+  CHECK(hot.error().param == "temperature");
+}

@@ -35,6 +35,8 @@
 
 namespace durar {
 
+class logger;  // <durar/log.hpp>
+
 struct gateway_options {
   // Port precedence: this, then DURAR_GATEWAY_PORT, then gateway.port, then 18789 (19001
   // under --dev). 0 picks a free port (tests).
@@ -42,9 +44,18 @@ struct gateway_options {
   // Bind mode (loopback | lan | tailnet | auto | custom) or an address; default: gateway.bind.
   // Anything but loopback refuses to start without auth.
   std::optional<std::string> bind;
-  // Where the gateway logs, one line at a time (no secrets); default: none.
+  // Where the gateway logs. Lines never carry a secret. With `log_to`, each line goes there
+  // at its level under its subsystem: `gateway` (listening, shutting down, stopped),
+  // `gateway/reload` (config changes; a refused config at warn), `gateway/auth` (refused
+  // secrets, at warn), `gateway/ws` (clients connecting and leaving, refused handshakes and
+  // failed requests at info or warn; every request, answer and event at debug or trace) and
+  // `gateway/http` (every request at debug, 5xx answers at warn). The logger's levels decide
+  // what is written. Not owned: it must outlive the gateway.
+  logger* log_to = nullptr;
+  // Else the same lines as plain text, one at a time, at info and above (debug too with
+  // `verbose`), without level or subsystem; default: none.
   std::function<void(std::string_view line)> log;
-  bool verbose = false;  // log every request and frame
+  bool verbose = false;  // with `log`: every request and frame too
   // How long shutdown() lets in-flight runs finish before aborting them; default 10 s, or
   // DURAR_GATEWAY_SHUTDOWN_TIMEOUT_MS.
   std::optional<std::chrono::milliseconds> shutdown_timeout;

@@ -53,6 +53,11 @@ struct turn_request {
   std::string model;        // override for this turn; "" = the session's or the agent's
   std::optional<thinking_level> thinking;
   std::vector<content_block> attachments;  // images
+  // Sampling for this turn's model calls, over the model's configured params
+  // (agents.defaults.models[ref].params); unset = those, else the model's own defaults.
+  std::optional<std::int64_t> max_tokens;  // output tokens per model call, >= 1
+  std::optional<double> temperature;
+  std::optional<double> top_p;  // sent by the transports that take it (ollama)
 };
 
 // ---- config reload --------------------------------------------------------------------

@@ -10,6 +10,7 @@
 #include <asio/steady_timer.hpp>
 
 #include "control_internal.hpp"
+#include "openai_api.hpp"
 
 #include <algorithm>
 
@@ -359,6 +360,13 @@ std::optional<turn_params> read_turn(const method_call& call, bool session_requi
     }
     t.request.thinking = level;
   }
+  // Sampling as the HTTP API takes it, in the protocol's camelCase.
+  auto sampling = parse_sampling(call.params, {"maxTokens"}, "temperature", "topP");
+  if (!sampling) {
+    call.fail(invalid_request("invalid " + call.method + " params: " + sampling.error().message));
+    return std::nullopt;
+  }
+  apply_sampling(t.request, *sampling);
   if (!agent_id.empty())
     if (auto a = call.core->state.rt.agent(agent_id); !a) {
       call.fail(to_control_error(a.error()));

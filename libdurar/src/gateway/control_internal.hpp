@@ -60,6 +60,7 @@ struct method_call {
   std::string id;
   std::string method;
   json params;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();  // for the log
 
   void ok(const json& payload) const;
   void fail(const control_error& e, const json& payload = nullptr) const;

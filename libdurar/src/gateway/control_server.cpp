@@ -3,6 +3,8 @@
 #include <durar/message.hpp>
 #include <durar/version.hpp>
 
+#include <fmt/format.h>
+
 #include "control_internal.hpp"
 #include "http_server.hpp"
 
@@ -81,6 +83,43 @@ std::string host_name() {
   return buf;
 }
 
+// A client-sent value fit for a log line: control characters shown as '?' (no forged
+// lines), cut at `max` bytes.
+std::string printable(std::string_view text, std::size_t max = 80) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size() && i < max; ++i) {
+    const auto ch = static_cast<unsigned char>(text[i]);
+    out += ch < 0x20 || ch == 0x7f ? '?' : text[i];
+  }
+  if (text.size() > max) out += "...";
+  return out;
+}
+
+// "conn 3f2b9c1e from 127.0.0.1": the connection as its lines name it (the id is the one
+// hello-ok tells the client, cut short).
+std::string who(const control_client& c) {
+  return "conn " + c.conn_id.substr(0, 8) + " from " + c.remote;
+}
+
+// "durar-cli 0.4.0 (cli)": what connect's `client` says it is, as sent.
+std::string client_name(const control_client& c) {
+  std::string name = c.client.string_or("displayName", c.client.string_or("id", "unnamed"));
+  std::string out = printable(name, 60);
+  if (std::string v = c.client.string_or("version"); !v.empty()) out += " " + printable(v, 30);
+  if (std::string m = c.client.string_or("mode"); !m.empty()) out += " (" + printable(m, 30) + ")";
+  return out;
+}
+
+// Answers slower than this are worth a line at info, as the original's gateway logs them;
+// `agent` answers when its run ends, which is slow by design.
+constexpr std::chrono::milliseconds slow_call{50};
+
+std::int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               since)
+      .count();
+}
+
 std::string auth_detail_code(const std::string& mode, auth_outcome o) {
   std::string what = mode == "password" ? "PASSWORD" : "TOKEN";
   switch (o) {
@@ -125,10 +164,20 @@ bool control_client::has_scope(control_scope needed) const {
 }
 
 void method_call::ok(const json& payload) const {
+  const gateway_log& log = core->state.log;
+  const bool slow = method != "agent" && std::chrono::steady_clock::now() - started >= slow_call;
+  if (const log_level level = slow ? log_level::info : log_level::debug; log.enabled(level))
+    log.log(level, log_subsystem::ws,
+            fmt::format("{}: {} ok in {} ms{}", who(*client), method, elapsed_ms(started),
+                        slow ? " (slow)" : ""));
   core->send_raw(*client, response_frame(id, payload));
 }
 
 void method_call::fail(const control_error& e, const json& payload) const {
+  if (const gateway_log& log = core->state.log; log.enabled(log_level::info))
+    log.info(log_subsystem::ws,
+             fmt::format("{}: {} failed in {} ms: {} {}", who(*client), method, elapsed_ms(started),
+                         e.code, printable(e.message, 300)));
   core->send_raw(*client, error_frame(id, e, payload));
 }
 
@@ -146,6 +195,9 @@ void control_core::send_event(control_client& c, std::string_view event, const j
   if (c.closing || !c.connected) return;
   auto ws = c.ws.lock();
   if (!ws || !ws->open()) return;
+  if (state.log.enabled(log_level::trace))
+    state.log.log(log_level::trace, log_subsystem::ws,
+                  fmt::format("{}: event {} seq {}", who(c), event, c.seq + 1));
   ws->send_text(event_frame(event, payload, ++c.seq, version));
 }
 
@@ -217,10 +269,19 @@ struct control_server::impl : control_core {
   std::shared_ptr<impl> self() { return std::static_pointer_cast<impl>(shared_from_this()); }
 
   std::optional<int> accept(const http_request& req) const {
-    if (stopped || draining) return 503;
+    if (stopped || draining) {
+      if (state.log.enabled(log_level::debug))
+        state.log.debug(log_subsystem::ws,
+                        "refused a WebSocket from " + req.remote_address + ": shutting down");
+      return 503;
+    }
     auto origin = req.header("origin");
     if (!origin) return std::nullopt;
     if (origin_allowed(*origin, state.settings.allowed_origins)) return std::nullopt;
+    if (state.log.enabled(log_level::warn))
+      state.log.warn(log_subsystem::ws, "refused a WebSocket from " + req.remote_address +
+                                            ": origin " + printable(*origin) +
+                                            " is not allowed (gateway.controlUi.allowedOrigins)");
     return 403;
   }
 
@@ -232,6 +293,8 @@ struct control_server::impl : control_core {
     c->nonce = control_uuid();
     c->remote = ws->upgrade_request().remote_address;
     clients[c->id] = c;
+    if (state.log.enabled(log_level::debug))
+      state.log.debug(log_subsystem::ws, who(*c) + ": WebSocket open, waiting for connect");
     if (stopped) {
       close(*c, close_going_away, "gateway stopping");
       return;
@@ -245,15 +308,27 @@ struct control_server::impl : control_core {
       if (ec) return;
       auto cl = weak.lock();
       auto co = core.lock();
-      if (cl && co && !cl->connected) co->close(*cl, close_policy, "handshake timeout");
+      if (!cl || !co || cl->connected) return;
+      co->state.log.info(log_subsystem::ws, who(*cl) +
+                                                ": closed, no connect within the "
+                                                "handshake timeout");
+      co->close(*cl, close_policy, "handshake timeout");
     });
   }
 
-  void on_close(const std::shared_ptr<ws_connection>& ws) {
+  void on_close(const std::shared_ptr<ws_connection>& ws, std::uint16_t code) {
     auto it = clients.find(ws->id());
     if (it == clients.end()) return;
     auto c = it->second;
     clients.erase(it);
+    if (c->connected) {
+      if (state.log.enabled(log_level::info))
+        state.log.info(log_subsystem::ws, fmt::format("{}: client {} disconnected (close {})",
+                                                      who(*c), client_name(*c), code));
+    } else if (state.log.enabled(log_level::debug)) {
+      state.log.debug(log_subsystem::ws,
+                      fmt::format("{}: closed before connect (close {})", who(*c), code));
+    }
     c->closing = true;
     if (c->handshake_timer) c->handshake_timer->cancel();
     // Runs the client started keep going; their events reach the remaining clients.
@@ -273,9 +348,16 @@ struct control_server::impl : control_core {
       if (!c->connected) return handshake(c, text);
       auto f = parse_request_frame(text);
       if (!f.request) {
+        if (state.log.enabled(log_level::info))
+          state.log.info(log_subsystem::ws,
+                         who(*c) + ": bad frame: " + printable(f.error.message, 200));
         send_raw(*c, error_frame(f.id.empty() ? "invalid" : f.id, f.error));
         return;
       }
+      // Method and id only: params may hold anything, secrets included.
+      if (state.log.enabled(log_level::debug))
+        state.log.debug(log_subsystem::ws, who(*c) + ": request " + printable(f.request->method) +
+                                               " id " + printable(f.request->id));
       dispatch(c, std::move(*f.request));
     } catch (const std::exception& e) {
       // A bug in a handler must not take the gateway down with it.
@@ -304,10 +386,16 @@ struct control_server::impl : control_core {
     }
     auto m = methods.find(req.method);
     if (m == methods.end()) {
+      if (state.log.enabled(log_level::info))
+        state.log.info(log_subsystem::ws, who(*c) + ": unknown method " + printable(req.method));
       send_raw(*c, error_frame(req.id, invalid_request("unknown method: " + req.method)));
       return;
     }
     if (!c->has_scope(m->second.needs)) {
+      if (state.log.enabled(log_level::warn))
+        state.log.warn(log_subsystem::auth, who(*c) + ": " + req.method +
+                                                " refused, missing scope " +
+                                                std::string(to_string(m->second.needs)));
       control_error e;
       e.code = control_code::forbidden;
       e.message = "missing scope: " + std::string(to_string(m->second.needs));
@@ -328,14 +416,23 @@ struct control_server::impl : control_core {
     }
   }
 
+  // Answers the connect with `e` and closes; the line (under `subsystem`) names the reason
+  // and, for auth, the outcome's code, never what the client presented.
   void refuse(control_client& c, const std::string& id, const control_error& e, std::uint16_t code,
-              std::string reason) {
+              std::string reason, std::string_view subsystem = log_subsystem::ws) {
+    if (state.log.enabled(log_level::warn)) {
+      std::string detail = printable(e.details.string_or("code"));
+      state.log.warn(subsystem, fmt::format("{}: connect refused: {}{} (close {})", who(c),
+                                            printable(e.message, 200),
+                                            detail.empty() ? "" : " [" + detail + "]", code));
+    }
     send_raw(c, error_frame(id.empty() ? "invalid" : id, e));
     close(c, code, std::move(reason));
   }
 
   void handshake(const std::shared_ptr<control_client>& c, std::string_view text) {
     if (text.size() > control_preconnect_max_bytes) {
+      state.log.warn(log_subsystem::ws, who(*c) + ": closed, handshake frame too large");
       close(*c, close_too_big, "handshake frame too large");
       return;
     }
@@ -390,7 +487,7 @@ struct control_server::impl : control_core {
           invalid_request(state.auth.message(outcome),
                           json::object({{"code", auth_detail_code(state.auth.mode(), outcome)}}));
       e.retryable = outcome == auth_outcome::throttled;
-      return refuse(*c, req.id, e, close_policy, "unauthorized");
+      return refuse(*c, req.id, e, close_policy, "unauthorized", log_subsystem::auth);
     }
 
     if (role.empty()) role = "operator";
@@ -415,6 +512,10 @@ struct control_server::impl : control_core {
     if (c->handshake_timer) c->handshake_timer->cancel();
     ++presence_version;
 
+    if (state.log.enabled(log_level::info))
+      state.log.info(log_subsystem::ws,
+                     fmt::format("{}: client {} connected (protocol {}, role {})", who(*c),
+                                 client_name(*c), c->protocol, c->role));
     send_raw(*c, response_frame(req.id, hello(*c)));
     // The others learn about the newcomer; the newcomer has it in its snapshot.
     for (auto& [id, other] : clients)
@@ -547,8 +648,8 @@ ws_handlers control_server::handlers() {
   h.on_text = [weak](const std::shared_ptr<ws_connection>& ws, std::string text) {
     if (auto s = weak.lock()) s->on_text(ws, std::move(text));
   };
-  h.on_close = [weak](const std::shared_ptr<ws_connection>& ws, std::uint16_t) {
-    if (auto s = weak.lock()) s->on_close(ws);
+  h.on_close = [weak](const std::shared_ptr<ws_connection>& ws, std::uint16_t code) {
+    if (auto s = weak.lock()) s->on_close(ws, code);
   };
   return h;
 }

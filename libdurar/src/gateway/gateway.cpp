@@ -13,6 +13,7 @@
 #include "gateway_reload.hpp"
 #include "gateway_state.hpp"
 #include "http_routes.hpp"
+#include "tailnet.hpp"
 #include "http_server.hpp"
 
 #include <array>
@@ -56,15 +57,13 @@ result<std::string> resolve_host(const gateway_options& o, const config& cfg) {
                   "gateway.bind is custom but gateway.customBindHost is not set");
     mode = cfg.gateway.custom_bind_host;
   }
-  if (mode == "tailnet")
-    return fail(errc::invalid_argument,
-                "gateway.bind tailnet is not supported yet; use loopback, lan or custom");
+  if (mode == "tailnet") return tailnet_address();
   std::error_code ec;
   asio::ip::make_address(mode, ec);
   if (ec)
     return fail(errc::invalid_argument,
                 "gateway bind '" + mode +
-                    "' is neither a mode (loopback, lan, auto, custom) nor an IP address");
+                    "' is neither a mode (loopback, lan, tailnet, auto, custom) nor an IP address");
   return mode;
 }
 
@@ -188,8 +187,8 @@ struct gateway::impl {
   // Callbacks that may run after this is gone hold it weakly.
   std::shared_ptr<impl*> self = std::make_shared<impl*>(this);
 
-  void log(std::string_view line) const {
-    if (options.log) options.log(line);
+  void log(std::string_view line, log_level level = log_level::info) const {
+    if (state) state->log.log(level, log_subsystem::gateway, line);
   }
 
   template <class F>
@@ -207,7 +206,8 @@ struct gateway::impl {
     timer.expires_after(abort_grace);
     timer.async_wait(guarded([](impl& m, std::error_code ec) {
       if (ec) return;
-      m.log("gateway shutting down: aborted runs did not end in time; closing anyway");
+      m.log("gateway shutting down: aborted runs did not end in time; closing anyway",
+            log_level::warn);
       m.close_connections();
     }));
   }
@@ -267,6 +267,8 @@ result<std::unique_ptr<gateway>> gateway::create(asio::io_context& io, runtime& 
   gw->impl_->header_timeout = *header_timeout;
   if (token_created) gw->impl_->generated_token = s.auth.token;
   gw->impl_->state = std::make_unique<gateway_state>(io, rt, std::move(s));
+  const gateway_options& o = gw->impl_->options;
+  gw->impl_->state->log = gateway_log(o.log_to, o.log, o.verbose);
   return gw;
 }
 
@@ -279,13 +281,6 @@ result<void> gateway::start() {
   so.port = m.state->settings.port;
   so.header_timeout = m.header_timeout;
   http_handler routes = make_http_routes(*m.state);
-  if (m.options.verbose && m.options.log) {
-    routes = [inner = std::move(routes), log = m.options.log](gateway_detail::http_request req,
-                                                              std::shared_ptr<http_responder> res) {
-      log(req.method + " " + req.path + " from " + req.remote_address);
-      inner(std::move(req), std::move(res));
-    };
-  }
   m.server = std::make_unique<http_server>(m.io, so, std::move(routes), m.control->handlers());
   if (auto r = m.server->listen(); !r) {
     m.server.reset();
@@ -295,8 +290,7 @@ result<void> gateway::start() {
   m.state->settings.port = m.server->port();
   m.started = true;
   m.log("gateway listening on " + http_url() + " (auth: " + m.state->auth.mode() + ")");
-  m.reloader =
-      std::make_unique<gateway_reloader>(*m.state, [&m](std::string_view line) { m.log(line); });
+  m.reloader = std::make_unique<gateway_reloader>(*m.state);
   m.reloader->start();
   return {};
 }

@@ -42,8 +42,7 @@ std::string one_line(std::string text) {
 
 }  // namespace
 
-gateway_reloader::gateway_reloader(gateway_state& state, std::function<void(std::string_view)> log)
-    : state_(state), log_(std::move(log)) {
+gateway_reloader::gateway_reloader(gateway_state& state) : state_(state) {
   // Before a new config is applied: its auth must resolve, or the old config stays.
   auto check = [this](const config& next) -> result<void> {
     bool created = false;
@@ -61,11 +60,16 @@ gateway_reloader::~gateway_reloader() {
   state_.rt.remove_reload_listener(hook_);
 }
 
+void gateway_reloader::log(log_level level, std::string_view line) const {
+  state_.log.log(level, log_subsystem::reload, line);
+}
+
 void gateway_reloader::start() {
   const config& cfg = state_.rt.cfg();
   const reload_mode mode = mode_of(cfg);
   if (mode == reload_mode::off) {
-    log_("config reload is off (gateway.reload.mode); edits take effect at the next start");
+    log(log_level::info,
+        "config reload is off (gateway.reload.mode); edits take effect at the next start");
     return;
   }
   if (cfg.paths.config_file.empty()) return;  // a config made in memory: no file to watch
@@ -75,8 +79,8 @@ void gateway_reloader::start() {
   o.debounce = debounce_of(cfg);
   watch_ = std::make_unique<file_watch>(state_.io, std::move(o), [this] { reload_now(); });
   std::string how = watch_->start();
-  log_(fmt::format("watching {} for changes (reload mode {}, {})", cfg.paths.config_file.string(),
-                   to_string(mode), how));
+  log(log_level::info, fmt::format("watching {} for changes (reload mode {}, {})",
+                                   cfg.paths.config_file.string(), to_string(mode), how));
 }
 
 void gateway_reloader::stop() {
@@ -88,29 +92,30 @@ void gateway_reloader::reload_now() {
   if (stopped_ || state_.draining) return;
   auto r = state_.rt.reload();
   if (!r) {
-    log_(fmt::format("config reload failed, still serving the previous config: {}",
-                     one_line(r.error().message)));
+    log(log_level::warn, fmt::format("config reload failed, still serving the previous config: {}",
+                                     one_line(r.error().message)));
     return;
   }
   if (r->what == reload_report::outcome::ignored)
-    log_(fmt::format("config changed but gateway.reload.mode is off, not applied: {}",
-                     r->describe_changes()));
+    log(log_level::info,
+        fmt::format("config changed but gateway.reload.mode is off, not applied: {}",
+                    r->describe_changes()));
 }
 
 void gateway_reloader::heard(const reload_report& report) {
   const config& cfg = *report.cfg;
   if (report.what == reload_report::outcome::restart) {
-    log_(fmt::format("config changed, a restart applies it (reload mode {}): {}",
-                     to_string(report.mode), report.describe_changes()));
+    log(log_level::info, fmt::format("config changed, a restart applies it (reload mode {}): {}",
+                                     to_string(report.mode), report.describe_changes()));
     return;
   }
   if (report.what != reload_report::outcome::applied) return;
-  log_(fmt::format("config reloaded from {}: {}", cfg.paths.config_file.string(),
-                   report.describe_changes()));
+  log(log_level::info, fmt::format("config reloaded from {}: {}", cfg.paths.config_file.string(),
+                                   report.describe_changes()));
   if (!report.pending_restart.empty()) {
     std::string keys;
     for (const auto& k : report.pending_restart) keys += (keys.empty() ? "" : ", ") + k;
-    log_("not applied until the gateway restarts: " + keys);
+    log(log_level::info, "not applied until the gateway restarts: " + keys);
   }
   if (watch_) watch_->set_debounce(debounce_of(cfg));
   bool created = false;
@@ -118,7 +123,7 @@ void gateway_reloader::heard(const reload_report& report) {
   if (!a || same_auth(*a, state_.settings.auth)) return;  // checked before the swap
   state_.settings.auth = *a;
   state_.auth = gateway_auth(std::move(*a));
-  log_("gateway auth changed (mode " + state_.auth.mode() + ")");
+  log(log_level::info, "gateway auth changed (mode " + state_.auth.mode() + ")");
 }
 
 }  // namespace durar::gateway_detail

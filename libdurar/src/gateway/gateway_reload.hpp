@@ -26,7 +26,8 @@ result<auth_settings> resolve_gateway_auth(const config& cfg, const std::string&
 
 class gateway_reloader {
  public:
-  gateway_reloader(gateway_state& state, std::function<void(std::string_view)> log);
+  // Logs through state.log, under gateway/reload.
+  explicit gateway_reloader(gateway_state& state);
   ~gateway_reloader();
   gateway_reloader(const gateway_reloader&) = delete;
   gateway_reloader& operator=(const gateway_reloader&) = delete;
@@ -41,8 +42,9 @@ class gateway_reloader {
  private:
   void heard(const reload_report& report);  // applied or restart, from any reload
 
+  void log(log_level level, std::string_view line) const;
+
   gateway_state& state_;
-  std::function<void(std::string_view)> log_;
   std::unique_ptr<file_watch> watch_;
   std::uint64_t hook_ = 0;
   bool stopped_ = false;

@@ -6,6 +6,7 @@
 #include <durar/secret.hpp>
 
 #include "gateway_auth.hpp"
+#include "gateway_log.hpp"
 #include "run_registry.hpp"
 
 #include <chrono>
@@ -32,6 +33,7 @@ struct gateway_state {
   gateway_settings settings;
   gateway_auth auth;
   run_registry runs;
+  gateway_log log;  // none unless the host gave a logger or a line callback
   // Set by gateway::shutdown(): new requests and runs are refused (HTTP 503, control
   // UNAVAILABLE) while the runs in flight finish.
   bool draining = false;

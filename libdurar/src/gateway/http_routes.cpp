@@ -33,18 +33,35 @@ bool endpoint_enabled(const config& cfg, std::string_view name) {
 
 namespace {
 
+// "POST /v1/chat/completions from 127.0.0.1" for the log: the decoded path may hold any
+// byte, so control characters are shown as '?' (no forged lines) and long paths are cut.
+std::string request_line(const http_request& req) {
+  constexpr std::size_t max_path = 200;
+  std::string out = req.method + " ";
+  for (std::size_t i = 0; i < req.path.size() && i < max_path; ++i) {
+    const auto ch = static_cast<unsigned char>(req.path[i]);
+    out += ch < 0x20 || ch == 0x7f ? '?' : req.path[i];
+  }
+  if (req.path.size() > max_path) out += "...";
+  return out + " from " + req.remote_address;
+}
+
 // Knows whether a response has begun, so a handler that throws midway gets a 500 only when
 // nothing was written yet. While the gateway shuts down, every response closes its connection.
+// Server errors are logged here, where every route's answer passes.
 class tracking_responder final : public http_responder {
  public:
-  tracking_responder(std::shared_ptr<http_responder> inner, const gateway_state& state)
-      : inner_(std::move(inner)), state_(state) {}
+  tracking_responder(std::shared_ptr<http_responder> inner, const gateway_state& state,
+                     const http_request& req)
+      : inner_(std::move(inner)),
+        state_(state),
+        line_(state.log.enabled(log_level::warn) ? request_line(req) : std::string()) {}
   void respond(int status, header_list headers, std::string body) override {
-    begun_ = true;
+    begin(status);
     inner_->respond(status, closing(std::move(headers)), std::move(body));
   }
   void start_stream(int status, header_list headers) override {
-    begun_ = true;
+    begin(status);
     inner_->start_stream(status, closing(std::move(headers)));
   }
   void write(std::string_view bytes) override { inner_->write(bytes); }
@@ -54,12 +71,18 @@ class tracking_responder final : public http_responder {
   [[nodiscard]] bool begun() const noexcept { return begun_; }
 
  private:
+  void begin(int status) {
+    begun_ = true;
+    if (status >= 500 && !line_.empty() && !state_.draining)  // draining: 503s are expected
+      state_.log.warn(log_subsystem::http, line_ + " answered " + std::to_string(status));
+  }
   header_list closing(header_list headers) const {
     if (state_.draining) headers.emplace_back("connection", "close");
     return headers;
   }
   std::shared_ptr<http_responder> inner_;
   const gateway_state& state_;
+  std::string line_;  // the request, for a server error's line; "" when nobody logs warnings
   bool begun_ = false;
 };
 
@@ -111,6 +134,10 @@ std::optional<api_error> authenticate(gateway_state& state, const http_request& 
   if (outcome == auth_outcome::ok) return std::nullopt;
   api_error e;
   e.message = state.auth.message(outcome);
+  // The outcome only, never what was presented.
+  const log_level level = outcome == auth_outcome::missing ? log_level::info : log_level::warn;
+  if (state.log.enabled(level))
+    state.log.log(level, log_subsystem::auth, "refused " + request_line(req) + ": " + e.message);
   if (outcome == auth_outcome::throttled) {
     e.status = 429;
     e.code = "auth_throttled";
@@ -171,7 +198,9 @@ void dispatch(gateway_state& state, const std::shared_ptr<openai_context>& ctx,
 http_handler make_http_routes(gateway_state& state) {
   auto ctx = std::make_shared<openai_context>();
   return [&state, ctx](http_request req, std::shared_ptr<http_responder> raw) {
-    auto out = std::make_shared<tracking_responder>(std::move(raw), state);
+    if (state.log.enabled(log_level::debug))
+      state.log.debug(log_subsystem::http, request_line(req));
+    auto out = std::make_shared<tracking_responder>(std::move(raw), state, req);
     std::string what;
     try {
       dispatch(state, ctx, req, out);

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -84,6 +85,21 @@ api_result<std::string> content_text(const json& content, std::string_view where
 // caller's system/developer text or `instructions`, marked as such, as context. The agent
 // keeps its own system prompt; the caller's instructions travel with the message.
 std::string turn_message(std::string text, bool has_images, const std::string& instructions);
+
+// The caller's sampling for a turn; unset fields leave the model's (configured) own.
+struct sampling_fields {
+  std::optional<std::int64_t> max_tokens;
+  std::optional<double> temperature;  // 0..2, as OpenAI takes it
+  std::optional<double> top_p;        // 0..1
+};
+// Reads them from a request body (null = absent): `max_token_keys` name the output budget,
+// the first present winning (each present one is checked). A value of the wrong type or out
+// of range is a 400 naming its field.
+api_result<sampling_fields> parse_sampling(const json& body,
+                                           std::initializer_list<std::string_view> max_token_keys,
+                                           std::string_view temperature_key = "temperature",
+                                           std::string_view top_p_key = "top_p");
+void apply_sampling(turn_request& turn, const sampling_fields& s);
 
 // gateway.http.endpoints.<name>.enabled; endpoints are on unless the config says false.
 bool endpoint_enabled(const config& cfg, std::string_view name);
@@ -159,6 +175,7 @@ struct chat_request {
   std::string user;
   std::string message;  // the last user message, then the system/developer messages
   std::vector<content_block> images;
+  sampling_fields sampling;  // max_completion_tokens (else max_tokens), temperature, top_p
 };
 api_result<chat_request> parse_chat_request(const json& body);
 
@@ -181,6 +198,7 @@ struct responses_request {
   std::string previous_response_id;
   std::optional<std::int64_t> max_output_tokens;
   std::vector<content_block> images;
+  sampling_fields sampling;  // max_output_tokens, temperature, top_p
 };
 api_result<responses_request> parse_responses_request(const json& body);
 
@@ -193,6 +211,8 @@ struct response_meta {
   std::string previous_response_id;
   std::string user;
   std::optional<std::int64_t> max_output_tokens;
+  std::optional<double> temperature;
+  std::optional<double> top_p;
 };
 json responses_usage(const durar::usage& u);
 json output_text_part(const std::string& text);

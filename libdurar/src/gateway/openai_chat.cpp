@@ -1,5 +1,7 @@
 // POST /v1/chat/completions, streamed and whole, plus what /v1/responses shares with it:
 // reading OpenAI message content, and running a turn for an HTTP caller.
+#include <fmt/format.h>
+
 #include "openai_api.hpp"
 #include "session/session_internal.hpp"
 
@@ -103,6 +105,56 @@ api_result<std::string> content_text(const json& content, std::string_view where
     }
   }
   return text;
+}
+
+// ---- sampling ------------------------------------------------------------------------------
+
+namespace {
+
+// A budget no model comes near; past it a value is a mistake, not a wish.
+constexpr double max_token_limit = 100'000'000;
+
+api_result<std::optional<double>> number_in(const json& body, std::string_view key, double lo,
+                                            double hi) {
+  const json* v = body.find(key);
+  if (v == nullptr || v->is_null()) return std::optional<double>();
+  const std::string name(key);
+  if (!v->is_number()) return bad_request(name + ": expected a number, got " + type_name(*v), name);
+  const double d = v->as_double();
+  if (!(d >= lo && d <= hi))  // NaN fails too
+    return bad_request(fmt::format("{}: must be between {} and {}, got {}", name, lo, hi, d), name,
+                       "invalid_value");
+  return std::optional<double>(d);
+}
+
+}  // namespace
+
+api_result<sampling_fields> parse_sampling(const json& body,
+                                           std::initializer_list<std::string_view> max_token_keys,
+                                           std::string_view temperature_key,
+                                           std::string_view top_p_key) {
+  sampling_fields out;
+  for (std::string_view key : max_token_keys) {
+    const json* v = body.find(key);
+    if (v == nullptr || v->is_null()) continue;
+    const std::string name(key);
+    if (!v->is_integer() || v->as_double() < 1 || v->as_double() > max_token_limit)
+      return bad_request(name + ": expected a positive integer", name, "invalid_value");
+    if (!out.max_tokens) out.max_tokens = v->as_int();
+  }
+  auto temperature = number_in(body, temperature_key, 0, 2);
+  if (!temperature) return temperature.error();
+  out.temperature = *temperature;
+  auto top_p = number_in(body, top_p_key, 0, 1);
+  if (!top_p) return top_p.error();
+  out.top_p = *top_p;
+  return out;
+}
+
+void apply_sampling(turn_request& turn, const sampling_fields& s) {
+  turn.max_tokens = s.max_tokens;
+  turn.temperature = s.temperature;
+  turn.top_p = s.top_p;
 }
 
 // ---- turns ---------------------------------------------------------------------------------
@@ -209,6 +261,10 @@ api_result<chat_request> parse_chat_request(const json& body) {
       return bad_request("user: expected a string, got " + type_name(*u), "user");
     out.user = u->as_string();
   }
+  // The newer name first: SDKs send max_completion_tokens, older clients max_tokens.
+  auto sampling = parse_sampling(body, {"max_completion_tokens", "max_tokens"});
+  if (!sampling) return sampling.error();
+  out.sampling = *sampling;
   const json* messages = body.find("messages");
   if (messages == nullptr || messages->is_null())
     return bad_request("messages: required; send at least one user message", "messages");
@@ -309,6 +365,7 @@ void handle_chat_completions(gateway_state& state, const http_request& req,
   turn.session_key = http_session_key(req, target->agent.id, "openai", parsed->user);
   turn.model = target->model_override;
   turn.attachments = std::move(parsed->images);
+  apply_sampling(turn, parsed->sampling);
 
   struct chat_state {
     std::string id = "chatcmpl_" + new_uuid();

@@ -34,11 +34,10 @@ api_result<responses_request> parse_responses_request(const json& body) {
       return bad_request("stream: expected a boolean, got " + type_name(*s), "stream");
     out.stream = s->as_bool();
   }
-  if (const json* m = body.find("max_output_tokens"); m && !m->is_null()) {
-    if (!m->is_integer() || m->as_double() < 1)
-      return bad_request("max_output_tokens: expected a positive integer", "max_output_tokens");
-    out.max_output_tokens = m->as_int();
-  }
+  auto sampling = parse_sampling(body, {"max_output_tokens"});
+  if (!sampling) return sampling.error();
+  out.sampling = *sampling;
+  out.max_output_tokens = sampling->max_tokens;
   if (const json* t = body.find("tools"); t && !t->is_null() && !t->is_array())
     return bad_request("tools: expected an array, got " + type_name(*t), "tools");
 
@@ -131,6 +130,8 @@ json response_object(const response_meta& m, std::string_view status, json outpu
        {"output", std::move(output)},
        {"parallel_tool_calls", true},
        {"previous_response_id", or_null(m.previous_response_id)},
+       {"temperature", m.temperature ? json(*m.temperature) : json()},
+       {"top_p", m.top_p ? json(*m.top_p) : json()},
        {"tool_choice", "auto"},
        {"tools", json::array()},
        {"usage", std::move(usage)},
@@ -227,6 +228,8 @@ void handle_responses(gateway_state& state, const std::shared_ptr<openai_context
   meta.previous_response_id = parsed->previous_response_id;
   meta.user = parsed->user;
   meta.max_output_tokens = parsed->max_output_tokens;
+  meta.temperature = parsed->sampling.temperature;
+  meta.top_p = parsed->sampling.top_p;
 
   // Session: x-durar-session-key, else `user`, else the session of previous_response_id when
   // this gateway remembers it (an unknown id starts afresh rather than failing: ids do not
@@ -236,6 +239,7 @@ void handle_responses(gateway_state& state, const std::shared_ptr<openai_context
   turn.agent_id = target->agent.id;
   turn.model = target->model_override;
   turn.attachments = std::move(parsed->images);
+  apply_sampling(turn, parsed->sampling);
   std::optional<std::string> chained;
   if (!durar_header(req, "session-key") && parsed->user.empty() &&
       !parsed->previous_response_id.empty())

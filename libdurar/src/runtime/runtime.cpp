@@ -233,6 +233,11 @@ result<std::unique_ptr<durar::agent>> runtime::make_agent(const agent_profile& a
   if (!thinking && !cfg.agents.thinking_default.empty())
     thinking = parse_thinking_level(cfg.agents.thinking_default);
   opts.thinking = thinking.value_or(thinking_level::off);
+  // The caller's sampling wins over the model's configured params: the router lays those
+  // under what the request sets.
+  opts.request.max_tokens = overrides.max_tokens;
+  opts.request.temperature = overrides.temperature;
+  if (overrides.top_p) opts.request.params.set("top_p", *overrides.top_p);
 
   opts.tools = tools_for(a);
   system_prompt_inputs prompt;
