@@ -1,5 +1,6 @@
 // The WebSocket control protocol, connection side: the challenge, connect and its auth,
 // protocol and origin checks, framing errors, event numbering, scopes and shutdown.
+#include "gateway/control_frames.hpp"
 #include "gateway_control_fixture.hpp"
 
 using namespace gateway_control_test;
@@ -207,4 +208,16 @@ TEST_CASE("shutdown tells every client and closes with 1012 on restart", "[gatew
   auto other = g.connected();
   g.server->shutdown("bye", false);
   CHECK(other->close_code == std::optional<std::uint16_t>(1001));
+}
+
+TEST_CASE("a request frame without params reads whole (params become an empty object)",
+          "[gateway]") {
+  // Regression: reading "params" through a mutable [] inserted it and moved "method", which
+  // was then read after it was freed (ASan, a non-connect first frame).
+  auto f =
+      durar::gateway_detail::parse_request_frame(R"({"type":"req","id":"h1","method":"health"})");
+  REQUIRE(f.request);
+  CHECK(f.request->method == "health");
+  CHECK(f.request->id == "h1");
+  CHECK(f.request->params == json::object());
 }

@@ -2,7 +2,6 @@
 
 #include "session/session_internal.hpp"
 
-
 namespace durar::gateway_detail {
 
 json error_json(const control_error& e) {
@@ -52,7 +51,9 @@ parsed_frame parse_request_frame(std::string_view text) {
     out.error = invalid_request("invalid request frame: " + doc.error().message);
     return out;
   }
-  json& j = *doc;
+  // Read-only: json's mutable [] inserts a missing key, which can move the members that
+  // earlier references (method, params) point into.
+  const json& j = *doc;
   if (!j.is_object()) {
     out.error = invalid_request("invalid request frame: not a JSON object");
     return out;
