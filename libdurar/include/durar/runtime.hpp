@@ -156,7 +156,8 @@ class DURAR_API runtime {
 
   // Host tools join the built-ins for every agent (subject to the tool policy).
   void add_tool(std::shared_ptr<tool> t);
-  // The tools an agent gets: built-ins and host tools that pass the policies.
+  // The tools an agent gets: built-ins and host tools that pass the policies. Built once per
+  // config generation and shared by its turns.
   [[nodiscard]] std::vector<std::shared_ptr<tool>> tools_for(const agent_profile& a);
 
   // An agent for a session, with the system prompt built from its workspace. The session
@@ -203,6 +204,8 @@ class DURAR_API runtime {
   void remove_reload_listener(std::uint64_t id);
 
  private:
+  std::vector<std::shared_ptr<tool>> build_tools(const agent_profile& a);
+
   struct impl;
   std::unique_ptr<impl> impl_;
 };

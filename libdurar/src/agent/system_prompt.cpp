@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "agent/workspace_cache.hpp"
 #include "agent/zone_time.hpp"
 
 #include <array>
@@ -86,7 +87,8 @@ std::string build_system_prompt(const system_prompt_inputs& in) {
          "before doing anything destructive or irreversible that the user did not ask for.\n";
   }
 
-  auto skills = find_skills(in.workspace);
+  auto skills = detail::skills_known_absent(in.workspace) ? std::vector<skill_info>{}
+                                                          : find_skills(in.workspace);
   if (!skills.empty()) {
     p += "\n## Skills\n\n"
          "Skills are instructions for particular kinds of task. When a task matches a skill's "

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "agent/workspace_cache.hpp"
 #include "core/file_io.hpp"
 
 #include <algorithm>
@@ -12,11 +13,6 @@
 namespace durar {
 
 namespace {
-
-// In the order the prompt shows them.
-constexpr std::array<std::string_view, 8> bootstrap_names = {
-    "AGENTS.md", "SOUL.md",      "TOOLS.md",     "IDENTITY.md",
-    "USER.md",   "HEARTBEAT.md", "BOOTSTRAP.md", "MEMORY.md"};
 
 // Below this, a further file would be mostly the truncation note.
 constexpr std::size_t min_file_budget = 64;
@@ -127,20 +123,12 @@ std::vector<workspace_file> load_workspace_files(const system_prompt_inputs& in)
   const std::size_t per_file =
       static_cast<std::size_t>(std::max<std::int64_t>(1, in.max_chars_per_file));
   std::size_t remaining = static_cast<std::size_t>(std::max<std::int64_t>(1, in.max_chars_total));
-  for (std::string_view name : bootstrap_names) {
-    std::filesystem::path p = in.workspace / std::string(name);
-    std::error_code ec;
-    if (name == "MEMORY.md" && !std::filesystem::is_regular_file(p, ec))
-      p = in.workspace / "memory.md";  // the original accepts either spelling
-    if (!std::filesystem::is_regular_file(p, ec)) continue;
-    bool exists = false;
-    auto text = detail::read_file(p, exists);
-    if (!text || !exists) continue;
+  for (auto& file : detail::bootstrap_texts(in.workspace)) {
     if (remaining < min_file_budget) break;
     workspace_file f;
-    f.name = std::string(name);
-    f.path = p;
-    f.content = trim_end(std::move(*text));
+    f.name = std::move(file.name);
+    f.path = std::move(file.path);
+    f.content = trim_end(std::move(file.text));
     f.original_size = f.content.size();
     const std::size_t cap = std::min(per_file, remaining);
     if (f.content.size() > cap) {

@@ -86,6 +86,7 @@ struct http_client::impl {
   std::unordered_map<std::uint64_t, std::unique_ptr<transfer>> transfers;
   std::unordered_map<curl_socket_t, std::shared_ptr<socket_watch>> watches;
   std::uint64_t next_id = 1;
+  std::uint64_t timer_generation = 0;  // the latest on_timer request; older ones are stale
   int in_curl = 0;  // > 0 while libcurl is on the stack: its API must not be re-entered
   bool closing = false;
   bool orphaned = false;  // the client was destroyed from inside libcurl: free on the way out
@@ -365,16 +366,26 @@ int http_client::impl::on_socket(CURL*, curl_socket_t s, int what, void* user, v
 int http_client::impl::on_timer(CURLM*, long timeout_ms, void* user) noexcept try {
   auto* self = static_cast<impl*>(user);
   if (self->closing) return 0;
+  const std::uint64_t generation = ++self->timer_generation;  // supersedes any earlier timer
   if (timeout_ms < 0) {
     self->curl_timer.cancel();
     return 0;
   }
-  // curl must not be re-entered from here, so even a zero timeout goes through the timer.
-  self->curl_timer.expires_after(std::chrono::milliseconds(timeout_ms));
   std::weak_ptr<int> token = self->alive;
-  self->curl_timer.async_wait([self, token](const asio::error_code& ec) {
-    if (ec || token.expired()) return;
+  auto fire = [self, token, generation] {
+    if (token.expired() || generation != self->timer_generation) return;
     if (self->socket_action(CURL_SOCKET_TIMEOUT, 0)) self->check_completed();
+  };
+  // curl must not be re-entered from here. A zero timeout (several per transfer) is posted:
+  // arming the timer would re-arm the loop's timerfd, a system call each time.
+  if (timeout_ms == 0) {
+    self->curl_timer.cancel();
+    asio::post(self->io, std::move(fire));
+    return 0;
+  }
+  self->curl_timer.expires_after(std::chrono::milliseconds(timeout_ms));
+  self->curl_timer.async_wait([fire = std::move(fire)](const asio::error_code& ec) {
+    if (!ec) fire();
   });
   return 0;
 } catch (...) {

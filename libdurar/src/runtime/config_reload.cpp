@@ -78,6 +78,7 @@ void runtime::impl::swap_in(std::shared_ptr<const config> next, bool rebuild_rou
   retired.push_back({std::move(current), now});
   current = std::move(gen);
   published.store(current->cfg);
+  tool_sets.clear();
 }
 
 result<reload_report> runtime::reload() {

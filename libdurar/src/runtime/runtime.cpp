@@ -149,9 +149,29 @@ result<std::shared_ptr<session_store>> runtime::sessions(std::string_view agent_
   return store;
 }
 
-void runtime::add_tool(std::shared_ptr<tool> t) { impl_->host_tools.push_back(std::move(t)); }
+void runtime::add_tool(std::shared_ptr<tool> t) {
+  impl_->host_tools.push_back(std::move(t));
+  impl_->tool_sets.clear();
+}
+
+namespace {
+
+bool same_tools_profile(const agent_profile& x, const agent_profile& y) {
+  return x.id == y.id && x.workspace == y.workspace && x.tool_access.allow == y.tool_access.allow &&
+         x.tool_access.deny == y.tool_access.deny;
+}
+
+}  // namespace
 
 std::vector<std::shared_ptr<tool>> runtime::tools_for(const agent_profile& a) {
+  for (const auto& set : impl_->tool_sets)
+    if (same_tools_profile(set.profile, a)) return set.tools;
+  auto made = build_tools(a);
+  impl_->tool_sets.push_back({a, made});
+  return made;
+}
+
+std::vector<std::shared_ptr<tool>> runtime::build_tools(const agent_profile& a) {
   const config& cfg = impl_->cfg();
   std::vector<std::shared_ptr<tool>> all;
   fs_options fs{a.workspace, cfg.tools.fs_workspace_only};

@@ -43,6 +43,13 @@ struct runtime::impl {
   std::vector<retired_generation> retired;
   std::map<std::string, std::shared_ptr<session_store>, std::less<>> stores;
   std::vector<std::shared_ptr<tool>> host_tools;
+  // Each agent's tools, built once per generation: a tool and its schema are immutable, so
+  // turns share them; a new generation or host tool starts the cache afresh.
+  struct tool_set {
+    agent_profile profile;
+    std::vector<std::shared_ptr<tool>> tools;
+  };
+  std::vector<tool_set> tool_sets;
   std::shared_ptr<process_registry> processes;
 
   struct reload_hook {

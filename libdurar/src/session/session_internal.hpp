@@ -86,7 +86,6 @@ class transcript_file {
  private:
   int fd_ = -1;
   std::filesystem::path path_;
-  std::filesystem::path pid_path_;
   std::uint64_t size_ = 0;
 };
 

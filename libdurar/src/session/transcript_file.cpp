@@ -1,16 +1,18 @@
 // The transcript file a session appends to: one write(2) per line (O_APPEND), truncated
 // back when a write fails half-way, and an advisory flock(2) so one process writes it.
-// The lock holder's pid sits beside it in <id>.jsonl.lock for the error a second writer
-// gets; the kernel drops the lock itself when the holder dies, however it dies.
+// The kernel drops the lock itself when the holder dies, however it dies, and names the
+// holder in /proc/locks for the error a second writer gets: no pid file to write per open.
 #include <fmt/format.h>
 
 #include "session/session_internal.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 namespace durar::detail {
@@ -27,24 +29,31 @@ errc write_errc(int err) {
                                                           : errc::unavailable;
 }
 
-std::string read_pid(const std::filesystem::path& p) {
-  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return "unknown";
-  char buf[32] = {};
-  ssize_t n = ::read(fd, buf, sizeof buf - 1);
-  ::close(fd);
-  std::string s(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s.empty() ? "unknown" : s;
-}
-
-void write_pid(const std::filesystem::path& p) {
-  int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return;  // only informative: the lock itself is the flock
-  std::string s = std::to_string(::getpid()) + "\n";
-  ssize_t n = ::write(fd, s.data(), s.size());
-  (void)n;
-  ::close(fd);
+// The pid holding a flock on `fd`'s file, from /proc/locks ("1: FLOCK ADVISORY WRITE <pid>
+// <major>:<minor>:<inode> 0 EOF"); "unknown" where the kernel does not say.
+std::string lock_holder(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return "unknown";
+  std::FILE* locks = std::fopen("/proc/locks", "re");
+  if (locks == nullptr) return "unknown";
+  std::string holder = "unknown";
+  char line[256];
+  while (std::fgets(line, sizeof line, locks) != nullptr) {
+    char kind[16] = {}, mode[16] = {};
+    long pid = 0;
+    unsigned major = 0, minor = 0;
+    unsigned long long inode = 0;
+    if (std::sscanf(line, "%*[^:]: %15s %*s %15s %ld %x:%x:%llu", kind, mode, &pid, &major, &minor,
+                    &inode) != 6)
+      continue;
+    if (std::string_view(kind) == "FLOCK" && inode == st.st_ino && major == ::major(st.st_dev) &&
+        minor == ::minor(st.st_dev)) {
+      holder = std::to_string(pid);
+      break;
+    }
+  }
+  std::fclose(locks);
+  return holder;
 }
 
 }  // namespace
@@ -52,7 +61,7 @@ void write_pid(const std::filesystem::path& p) {
 transcript_file::~transcript_file() { close(); }
 
 transcript_file::transcript_file(transcript_file&& o) noexcept
-    : fd_(o.fd_), path_(std::move(o.path_)), pid_path_(std::move(o.pid_path_)), size_(o.size_) {
+    : fd_(o.fd_), path_(std::move(o.path_)), size_(o.size_) {
   o.fd_ = -1;
 }
 
@@ -61,7 +70,6 @@ transcript_file& transcript_file::operator=(transcript_file&& o) noexcept {
     close();
     fd_ = o.fd_;
     path_ = std::move(o.path_);
-    pid_path_ = std::move(o.pid_path_);
     size_ = o.size_;
     o.fd_ = -1;
   }
@@ -80,19 +88,16 @@ result<transcript_file> transcript_file::open(const std::filesystem::path& p, bo
   transcript_file f;
   f.fd_ = fd;
   f.path_ = p;
-  f.pid_path_ = p;
-  f.pid_path_ += ".lock";
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
+    std::string pid = err == EWOULDBLOCK ? lock_holder(fd) : "";
     ::close(f.fd_);
     f.fd_ = -1;
     if (err != EWOULDBLOCK) return fail(errc::unavailable, os_error("cannot lock", p, err));
-    std::string pid = read_pid(f.pid_path_);
     std::string where = pid == std::to_string(::getpid()) ? "this process" : "another process";
     return fail(errc::unavailable,
                 fmt::format("session {} is open in {} (pid {})", who, where, pid));
   }
-  write_pid(f.pid_path_);
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     int err = errno;
@@ -157,8 +162,7 @@ result<void> transcript_file::sync() {
 
 void transcript_file::close() noexcept {
   if (fd_ < 0) return;
-  ::unlink(pid_path_.c_str());  // still under the lock, so no other holder's pid is removed
-  ::close(fd_);                 // releases the flock
+  ::close(fd_);  // releases the flock
   fd_ = -1;
 }
 
