@@ -8,6 +8,7 @@ packages=(
   libasio-dev libsimdjson-dev libfmt-dev libcurl4-openssl-dev libssl-dev libyaml-cpp-dev
   libwslay-dev libhttp-parser-dev
   catch2 libbenchmark-dev python3 python3-jsonschema python3-yaml
+  python3-dev python3-pytest pybind11-dev
 )
 
 missing=()
