@@ -65,6 +65,7 @@ struct call : std::enable_shared_from_this<call> {
   bool cancelled = false;
   bool finished = false;
   bool content_forwarded = false;
+  int forwarding = 0;  // > 0 while on_event runs: it must not be destroyed under itself
   std::vector<std::string> failures;  // one line per failed attempt, for the final error
 
   // Per attempt.
@@ -80,7 +81,13 @@ struct call : std::enable_shared_from_this<call> {
   void finish(result<assistant_message> r) {
     if (finished) return;
     finished = true;
-    if (done) done(std::move(r));
+    // The attempt's transfer can outlive the result (a stream's final event may come well
+    // before the end of its body) and it holds this call; the caller's callbacks, and the
+    // state they hold (an agent that pins this router), must go now, not with the transfer.
+    auto report = std::move(done);
+    done = nullptr;
+    if (forwarding == 0) on_event = nullptr;  // else forward() drops it on the way out
+    if (report) report(std::move(r));
   }
 
   // The caller's options, with the model's `params` from the config underneath the
@@ -102,7 +109,10 @@ struct call : std::enable_shared_from_this<call> {
   }
 
   void forward(const stream_event& e) {
-    if (on_event) on_event(e);
+    if (!on_event) return;
+    ++forwarding;
+    on_event(e);
+    if (--forwarding == 0 && finished) on_event = nullptr;
   }
 
   void cancel() {
