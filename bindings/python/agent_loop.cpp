@@ -62,7 +62,8 @@ result<std::shared_ptr<agent_loop>> agent_loop::open(agent_setup setup) {
 result<agent_facts> agent_loop::build(agent_setup setup) {
   if (!setup.state_dir.empty()) setup.cfg.paths.state_dir = setup.state_dir;
   rt_ = std::make_unique<runtime>(io_, std::move(setup.cfg));
-  for (auto& def : setup.tools) rt_->add_tool(bridge(std::move(def)));
+  for (auto& def : setup.tools)
+    if (auto added = rt_->add_tool(bridge(std::move(def))); !added) return fail(added.error());
   auto profile = rt_->agent(setup.agent_id);
   if (!profile) return fail(profile.error());
   profile_ = std::move(*profile);
@@ -138,10 +139,7 @@ result<void> agent_loop::add_tool(tool_definition def) {
     if (!agent_) return fail(errc::unavailable, "the agent is closed");
     if (current_ || agent_->running())
       return fail(errc::unavailable, "tools cannot be added while the agent is running");
-    for (const auto& t : agent_->options().tools)
-      if (t->definition().name == def.name)
-        return fail(errc::invalid_argument, "a tool named '" + def.name + "' already exists");
-    rt_->add_tool(bridge(std::move(def)));
+    if (auto added = rt_->add_tool(bridge(std::move(def))); !added) return added;
     // The agent's tool list is fixed when it is made: make it again, same session.
     return make_agent();
   });

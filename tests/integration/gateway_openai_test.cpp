@@ -467,9 +467,11 @@ TEST_CASE("a tool-using turn answers with the text of each reply, streamed or wh
       json::object({{"type", "object"},
                     {"properties", json::object({{"city", json::object({{"type", "string"}})}})},
                     {"required", json::array({"city"})}});
-  h.rt->add_tool(make_tool(d, [](const json&, const tool_context&) -> result<tool_result> {
-    return text_result("18C, sunny");
-  }));
+  REQUIRE(h.rt->add_tool(make_tool(d,
+                                   [](const json&, const tool_context&) -> result<tool_result> {
+                                     return text_result("18C, sunny");
+                                   }))
+              .has_value());
   const std::string expected = "Checking.\n\nIt is 18°C and sunny in Paris.";
   h.vendor.enqueue(text_then_tool_call());
   h.vendor.enqueue(reply("weather_answer"));

@@ -168,3 +168,51 @@ TEST_CASE("router destroyed with the finished call's transfer open, then the loo
   io.poll();
   CHECK(watched.expired());
 }
+
+TEST_CASE("runtime destroyed mid-turn ends the turn, frees it and releases its session",
+          "[teardown]") {
+  fake_vendor_server vendor;
+  durar::test::temp_dir state;
+  // The answer's first chunk arrives, then the stream stalls: the turn is mid-run.
+  fake_response r = durar::test::recorded(replies / "answer_one.response.sse");
+  r.stall_after = r.body.find("\n\n", r.body.find("\n\n") + 2) + 2;  // role, then text
+  vendor.enqueue(std::move(r));
+
+  asio::io_context io;
+  auto rt = std::make_unique<runtime>(io, make_config(vendor, state.path));
+  auto sentinel = std::make_shared<int>(0);
+  std::weak_ptr<int> watched = sentinel;
+  bool done_called = false;
+  bool updated = false;
+  turn_request req;
+  req.message = "hello";
+  rt->async_turn(
+      std::move(req),
+      [sentinel, &updated](const agent_event& e) {
+        updated |= e.kind == agent_event_kind::message_update;
+      },
+      [sentinel, &done_called](result<run_result>) { done_called = true; });
+  sentinel.reset();
+  for (int i = 0; i < 10000 && !updated && io.run_one() > 0; ++i) {
+  }
+  REQUIRE(updated);
+  REQUIRE_FALSE(watched.expired());  // the turn is alive and holds its callbacks
+
+  rt.reset();
+  CHECK(watched.expired());
+  CHECK_FALSE(done_called);
+  // The loop can go on: nothing queued touches the runtime that is gone.
+  io.restart();
+  for (int i = 0; i < 100 && io.poll() > 0; ++i) {
+  }
+  CHECK_FALSE(done_called);
+
+  // The session's lock went with the turn: a new runtime can run a turn in it.
+  vendor.enqueue(durar::test::recorded(replies / "answer_one.response.sse"));
+  runtime again(io, make_config(vendor, state.path));
+  turn_request next;
+  next.message = "hello again";
+  auto out = again.run_turn(std::move(next));
+  REQUIRE(out.has_value());
+  CHECK(out->stop == run_stop::done);
+}

@@ -59,7 +59,6 @@ inline std::string str_or_empty(const char* s) { return s != nullptr ? std::stri
 struct runtime_core {
   asio::io_context io;
   std::unique_ptr<durar::runtime> rt;  // declared after io: destroyed first
-  std::set<std::string> host_tool_names;
   bool busy = false;
   std::atomic<std::uint64_t> run_id{0};
   const void* run_owner = nullptr;  // the handle whose run is in progress

@@ -42,15 +42,8 @@ run_scope::~run_scope() {
 }
 
 runtime_core::~runtime_core() {
-  // A run can end before its HTTP transfer does (the answer is complete, the response's last
-  // bytes are still on the way), and until it finishes the transfer keeps the agent and the
-  // router alive. Let such work finish, within a bound, so that freeing the family frees it.
-  try {
-    io.restart();
-    io.run_for(std::chrono::seconds(2));
-  } catch (...) {
-    // A handler failed while draining: the family goes away regardless.
-  }
+  // The runtime ends what is still in flight (a transfer whose answer was complete, a run a
+  // host abandoned) without running the loop; the loop's queued handlers go with it after.
   rt.reset();
 }
 

@@ -89,17 +89,9 @@ durar_status durar_runtime_add_tool(durar_runtime* rt, const durar_tool* tool) {
     if (tool == nullptr)
       return fail_on(&rt->error, DURAR_INVALID_ARGUMENT,
                      "durar_runtime_add_tool: the tool is NULL");
-    auto& core = *rt->core;
-    const std::string& name = tool->definition.name;
-    // Two tools of one name would leave the model's call ambiguous: refuse the second.
-    bool taken = core.host_tool_names.count(name) > 0;
-    for (const auto& profile : core.rt->agents())
-      for (const auto& t : core.rt->tools_for(profile)) taken |= t->definition().name == name;
-    if (taken)
-      return fail_on(&rt->error, DURAR_INVALID_ARGUMENT,
-                     "a tool named '" + name + "' exists already");
-    core.rt->add_tool(durar::capi::make_host_tool(*tool));
-    core.host_tool_names.insert(name);
+    // The runtime refuses a second tool of a name (the model's call would be ambiguous).
+    if (auto added = rt->core->rt->add_tool(durar::capi::make_host_tool(*tool)); !added)
+      return fail_on(&rt->error, added.error());
     return DURAR_OK;
   });
 }

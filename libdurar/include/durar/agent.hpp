@@ -89,6 +89,8 @@ struct agent_event {
 };
 // The event as JSON for `--json` output and the gateway: {"type":"tool_execution_end",
 // "turn":1,"toolCallId":...,"toolName":...,"result":{...},"isError":false}, ...
+// A message_update carries only its stream event ("assistantMessageEvent"), not the message
+// so far, so its size does not grow with the answer; message_end has the whole message.
 DURAR_API json to_json(const agent_event& e);
 
 struct agent_hooks {
@@ -177,7 +179,7 @@ class DURAR_API agent {
  private:
   void start_run(user_message input, std::function<void(result<run_result>)> done,
                  asio::cancellation_slot slot);
-  struct impl;
+  struct DURAR_LOCAL impl;
   std::shared_ptr<impl> impl_;  // shared with callbacks in flight
 };
 

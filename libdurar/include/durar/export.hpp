@@ -12,3 +12,11 @@
 #else
 #define DURAR_API __attribute__((visibility("default")))
 #endif
+
+// For the private parts of exported classes (their `struct impl`): a nested class takes its
+// enclosing class's visibility unless told otherwise.
+#if defined(_WIN32) || defined(DURAR_STATIC)
+#define DURAR_LOCAL
+#else
+#define DURAR_LOCAL __attribute__((visibility("hidden")))
+#endif

@@ -112,7 +112,7 @@ class DURAR_API gateway {
 
  private:
   gateway();
-  struct impl;
+  struct DURAR_LOCAL impl;
   std::unique_ptr<impl> impl_;
 };
 
@@ -153,7 +153,7 @@ class DURAR_API gateway_client {
 
  private:
   gateway_client();
-  struct impl;
+  struct DURAR_LOCAL impl;
   std::unique_ptr<impl> impl_;
 };
 

@@ -178,7 +178,7 @@ class DURAR_API logger {
  private:
   logger();
   void update_min_level();
-  struct impl;
+  struct DURAR_LOCAL impl;
   std::unique_ptr<impl> impl_;
   std::atomic<std::uint8_t> min_level_{static_cast<std::uint8_t>(log_level::silent)};
 };

@@ -154,8 +154,10 @@ class DURAR_API runtime {
   // as given. `agent_id` "" = the default agent.
   [[nodiscard]] std::string session_key(std::string_view agent_id, std::string_view key) const;
 
-  // Host tools join the built-ins for every agent (subject to the tool policy).
-  void add_tool(std::shared_ptr<tool> t);
+  // Host tools join the built-ins for every agent (subject to the tool policy). A name that
+  // a built-in or an earlier host tool has is refused (invalid_argument): the model's call
+  // would be ambiguous, and vendors reject two functions of one name.
+  result<void> add_tool(std::shared_ptr<tool> t);
   // The tools an agent gets: built-ins and host tools that pass the policies. Built once per
   // config generation and shared by its turns.
   [[nodiscard]] std::vector<std::shared_ptr<tool>> tools_for(const agent_profile& a);
@@ -206,7 +208,7 @@ class DURAR_API runtime {
  private:
   std::vector<std::shared_ptr<tool>> build_tools(const agent_profile& a);
 
-  struct impl;
+  struct DURAR_LOCAL impl;
   std::unique_ptr<impl> impl_;
 };
 

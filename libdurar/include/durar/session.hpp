@@ -168,7 +168,7 @@ class DURAR_API session_store {
   result<void> remove(std::string_view key);
 
  private:
-  struct impl;
+  struct DURAR_LOCAL impl;
   std::unique_ptr<impl> impl_;
   friend class session;
 };
@@ -223,7 +223,7 @@ class DURAR_API session {
 
  private:
   session();
-  struct impl;
+  struct DURAR_LOCAL impl;
   std::unique_ptr<impl> impl_;
   friend class session_store;
 };

@@ -85,7 +85,7 @@ class DURAR_API process_registry {
   void kill_all();
 
  private:
-  struct impl;
+  struct DURAR_LOCAL impl;
   std::unique_ptr<impl> impl_;
   friend struct detail::process_access;
 };

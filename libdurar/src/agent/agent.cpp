@@ -22,6 +22,7 @@ agent_state::agent_state(model_router& r, session* s, agent_options o)
 void agent_state::emit(const agent_event& e) {
   // By index: a listener may subscribe another (the deque keeps references valid).
   const std::size_t n = listeners.size();
+  ++emitting;
   for (std::size_t i = 0; i < n && !destroyed; ++i) {
     try {
       listeners[i](e);
@@ -29,6 +30,8 @@ void agent_state::emit(const agent_event& e) {
       // A listener's failure is its own; the run and the other listeners go on.
     }
   }
+  // A listener that destroyed the agent could not drop the listeners while one ran.
+  if (--emitting == 0 && destroyed) listeners.clear();
 }
 
 std::vector<tool_definition> agent_state::tool_definitions() const {
@@ -68,6 +71,9 @@ agent::agent(model_router& router, session* store_session, agent_options options
 agent::~agent() {
   impl_->destroyed = true;
   impl_->waiting.clear();
+  // A call still winding down holds this state; it must not keep the listeners (and what
+  // they captured: the caller's state, a runtime's generation) alive with it.
+  if (impl_->emitting == 0) impl_->listeners.clear();
   if (impl_->current) {
     auto run = std::move(impl_->current);
     run->detach();

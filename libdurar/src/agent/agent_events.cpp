@@ -85,7 +85,9 @@ json to_json(const agent_event& e) {
       if (e.msg != nullptr) out.set("message", to_json(*e.msg));
       break;
     case agent_event_kind::message_update:
-      if (e.msg != nullptr) out.set("message", to_json(*e.msg));
+      // The update alone, not the message so far: a turn of N deltas would otherwise write
+      // O(N²) bytes. The message is whole on message_end, and the stream's *_end and done
+      // events carry the finished blocks.
       if (e.stream != nullptr) out.set("assistantMessageEvent", to_json(*e.stream));
       break;
     case agent_event_kind::tool_execution_start:

@@ -140,6 +140,7 @@ struct agent_state : std::enable_shared_from_this<agent_state> {
   // Runs asked for while a manual compaction was in flight, started when it ends.
   std::deque<std::function<void()>> waiting;
   bool destroyed = false;
+  int emitting = 0;  // depth of emit() calls on the stack
 
   void emit(const agent_event& e);
   [[nodiscard]] std::vector<tool_definition> tool_definitions() const;

@@ -44,6 +44,16 @@ runtime::impl::impl(asio::io_context& ctx, config c, runtime_options opts)
   published.store(current->cfg);
 }
 
+runtime::impl::~impl() {
+  // Destroying a turn's agent detaches its run (its handler is never called) and breaks the
+  // loop turn → agent → handler → turn; closing its session releases the lock.
+  for (auto& weak : turns)
+    if (auto t = weak.lock()) {
+      t->a.reset();
+      t->s.reset();
+    }
+}
+
 std::shared_ptr<model_router> runtime::impl::make_router(const config& c) const {
   router_options o = options.router;
   if (o.state_dir.empty()) o.state_dir = c.paths.state_dir;
@@ -149,9 +159,17 @@ result<std::shared_ptr<session_store>> runtime::sessions(std::string_view agent_
   return store;
 }
 
-void runtime::add_tool(std::shared_ptr<tool> t) {
+result<void> runtime::add_tool(std::shared_ptr<tool> t) {
+  if (t == nullptr) return fail(errc::invalid_argument, "add_tool: the tool is null");
+  const std::string& name = t->definition().name;
+  bool taken = false;
+  for (const auto& h : impl_->host_tools) taken |= h->definition().name == name;
+  for (const auto& profile : agents())
+    for (const auto& built : tools_for(profile)) taken |= built->definition().name == name;
+  if (taken) return fail(errc::invalid_argument, "a tool named '" + name + "' exists already");
   impl_->host_tools.push_back(std::move(t));
   impl_->tool_sets.clear();
+  return {};
 }
 
 namespace {
@@ -301,11 +319,10 @@ void runtime::async_turn(turn_request request, std::function<void(const agent_ev
   if (!opened) return fail_later(opened.error());
 
   // The session and the agent live until the run's handler has returned.
-  struct turn_state {
-    std::unique_ptr<session> s;
-    std::unique_ptr<durar::agent> a;
-  };
+  using turn_state = detail::runtime_turn;
   auto state = std::make_shared<turn_state>();
+  std::erase_if(impl_->turns, [](const auto& t) { return t.expired(); });
+  impl_->turns.push_back(state);
   state->s = std::move(*opened);
   auto made = make_agent(*profile, state->s.get(), request);
   if (!made) return fail_later(made.error());

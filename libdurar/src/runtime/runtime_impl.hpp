@@ -23,6 +23,13 @@ struct runtime_generation {
   std::shared_ptr<model_router> router;
 };
 
+// A turn in flight: its session (and lock) and agent, alive until the turn's handler has
+// run, or until the runtime goes, which ends them.
+struct runtime_turn {
+  std::unique_ptr<session> s;
+  std::unique_ptr<durar::agent> a;
+};
+
 }  // namespace detail
 
 struct runtime::impl {
@@ -51,6 +58,9 @@ struct runtime::impl {
   };
   std::vector<tool_set> tool_sets;
   std::shared_ptr<process_registry> processes;
+  // Turns in flight (expired entries are pruned as turns start). A running turn holds
+  // itself through its agent's completion handler, so the runtime must end them itself.
+  std::vector<std::weak_ptr<detail::runtime_turn>> turns;
 
   struct reload_hook {
     std::uint64_t id = 0;
@@ -61,6 +71,7 @@ struct runtime::impl {
   std::uint64_t next_hook_id = 1;
 
   impl(asio::io_context& ctx, config c, runtime_options opts);
+  ~impl();
 
   [[nodiscard]] const config& cfg() const noexcept { return *current->cfg; }
   [[nodiscard]] model_router& router() const noexcept { return *current->router; }
