@@ -31,7 +31,7 @@ int config_get_cmd(context& ctx, const parsed_args& args) {
   if (!paths) return fail_with(ctx, exit_failure, paths.error().message);
   auto value = config_get(paths->config_file, args.positional[0]);
   if (!value) return fail_with(ctx, exit_failure, value.error().message);
-  json shown = args.has("show-secrets") ? *value : redact_secrets(*value);
+  json shown = args.has("show-secrets") ? *value : redact_secrets(*value, args.positional[0]);
   if (shown.is_string() && !ctx.globals.json)
     print(stdout, shown.as_string() + "\n");
   else

@@ -9,6 +9,7 @@ packages=(
   libwslay-dev libhttp-parser-dev
   catch2 libbenchmark-dev python3 python3-jsonschema python3-yaml
   python3-dev python3-pytest pybind11-dev
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds everything warning-free and runs the whole test suite,
 # then again under AddressSanitizer + UndefinedBehaviorSanitizer (skip with DURAR_SKIP_SANITIZE=1;
-# the Python module is left out there: an instrumented module cannot load into CPython).
+# the Python module is left out there: an instrumented module cannot load into CPython), then
+# runs every fuzz target for a few seconds (skip with DURAR_SKIP_FUZZ=1; scripts/fuzz.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc)
@@ -19,5 +20,8 @@ if [[ "${DURAR_SKIP_SANITIZE:-0}" != 1 ]]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite "$root/build/asan" -DCMAKE_BUILD_TYPE=Debug -DDURAR_SANITIZE=address,undefined -DDURAR_BUILD_BENCH=OFF \
       -DDURAR_BUILD_PYTHON=OFF
+fi
+if [[ "${DURAR_SKIP_FUZZ:-0}" != 1 ]]; then
+  FUZZ_JOBS=$jobs "$root/scripts/fuzz.sh" 5 "$root/build/fuzz"
 fi
 echo "durar: all tests passed"

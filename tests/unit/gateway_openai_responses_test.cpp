@@ -10,7 +10,15 @@ TEST_CASE("durar error codes map to HTTP statuses and OpenAI error types", "[gat
   CHECK(http_status_for(error(errc::unauthenticated, "x")) == 401);
   CHECK(http_status_for(error(errc::permission_denied, "x")) == 403);
   CHECK(http_status_for(error(errc::not_found, "x")) == 404);
-  CHECK(http_status_for(error(errc::resource_exhausted, "x")) == 429);
+  error rate_limited(errc::resource_exhausted, "x");
+  rate_limited.http_status = 429;
+  CHECK(http_status_for(rate_limited) == 429);
+  // The gateway's own disk full (no HTTP exchange) is not a rate limit.
+  CHECK(http_status_for(error(errc::resource_exhausted, "File too large")) == 507);
+  // A vendor's in-stream rate-limit event (no HTTP status of its own) still is one.
+  error in_stream(errc::resource_exhausted, "anthropic: rate limited (rate_limit_error)");
+  in_stream.provider_message = "Number of requests has exceeded your rate limit";
+  CHECK(http_status_for(in_stream) == 429);
   CHECK(http_status_for(error(errc::internal, "x")) == 500);
   CHECK(http_status_for(error(errc::protocol_error, "x")) == 502);
   CHECK(http_status_for(error(errc::unavailable, "x")) == 503);

@@ -248,5 +248,8 @@ DURAR_API result<std::string> config_to_yaml(const std::filesystem::path& source
 
 // A copy of `doc` with apiKey, token, password and similar values replaced by "***".
 DURAR_API json redact_secrets(const json& doc);
+// The same for `value` as found at key `path` (what config_get returned): a secret's own key
+// is on the path, not in the value, so `gateway.auth.token` alone prints as "***".
+DURAR_API json redact_secrets(const json& value, std::string_view path);
 
 }  // namespace durar

@@ -1,9 +1,9 @@
 // config get/set/unset/write/import: edits are validated before anything is written, and
 // written atomically (temporary file in the same directory, fsync, rename).
 #include "config/edit_text.hpp"
-#include "core/file_io.hpp"
 #include "config/loading.hpp"
 #include "config/yaml_writer.hpp"
+#include "core/file_io.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -20,8 +20,6 @@
 namespace durar {
 namespace detail {
 namespace {
-
-
 
 result<document> parse_or_fail(std::string text, const std::string& file) {
   auto parsed = parse_document(std::move(text), file);
@@ -43,7 +41,6 @@ result<std::vector<config_issue>> validate_text(const std::string& text, const s
     if (issue.level == config_issue::severity::error) message += "\n" + issue.describe();
   return fail(errc::invalid_argument, message);
 }
-
 
 // One key path is the other or lies below it.
 bool related(std::string_view a, std::string_view b) {
@@ -246,5 +243,12 @@ result<std::string> config_to_yaml(const std::filesystem::path& source) {
 }
 
 json redact_secrets(const json& doc) { return detail::redact(doc, false); }
+
+json redact_secrets(const json& value, std::string_view path) {
+  bool hide = false;
+  if (auto segments = parse_key_path(path))
+    for (const auto& s : *segments) hide = hide || (!s.starts_with("[") && detail::secret_key(s));
+  return detail::redact(value, hide);
+}
 
 }  // namespace durar

@@ -359,8 +359,9 @@ void logger::add_config_secrets(const config& cfg) {
   }
   // Variables named like credentials; a *_KEYS list holds several.
   for (const auto& [name, value] : cfg.env.vars()) {
-    auto ends = [&](std::string_view s) {
-      return name.size() >= s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0;
+    // An init-capture: clang before 16 cannot capture a structured binding.
+    auto ends = [&n = name](std::string_view s) {
+      return n.size() >= s.size() && n.compare(n.size() - s.size(), s.size(), s) == 0;
     };
     if (!(ends("_KEY") || ends("_KEYS") || ends("_TOKEN") || ends("_SECRET") || ends("_PASSWORD") ||
           name.find("_API_KEY") != std::string::npos))

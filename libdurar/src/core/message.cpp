@@ -17,8 +17,13 @@ std::int64_t int_of(const json& obj, std::string_view key) {
   if (v == nullptr) return 0;
   if (v->type() == json_type::integer) return v->as_int();
   if (v->type() == json_type::uinteger) return static_cast<std::int64_t>(v->as_uint());
-  if (v->type() == json_type::real && std::isfinite(v->as_double()))
-    return static_cast<std::int64_t>(v->as_double());
+  // A real outside int64's range (1e300, from a hostile or broken file) would make the cast
+  // undefined: it reads as 0, like a non-number. 2^63 itself is already out of range.
+  if (v->type() == json_type::real) {
+    const double d = v->as_double();
+    if (d >= -9223372036854775808.0 && d < 9223372036854775808.0)
+      return static_cast<std::int64_t>(d);
+  }
   return 0;
 }
 

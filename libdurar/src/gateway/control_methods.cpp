@@ -119,7 +119,7 @@ void config_get_method(const method_call& call) {
     auto v = config_get(file, path);
     if (!v) return call.fail(to_control_error(v.error()));
     out.set("key", path);
-    out.set("value", redact_secrets(*v));
+    out.set("value", redact_secrets(*v, path));
     return call.ok(out);
   }
   json doc = json::object();

@@ -18,7 +18,10 @@ int http_status_for(const durar::error& e) noexcept {
     case errc::permission_denied:
       return e.http_status != 0 ? 502 : 403;
     case errc::resource_exhausted:
-      return 429;
+      // A vendor's rate limit or quota (an HTTP status, a Retry-After or the vendor's own
+      // words, in-stream errors included) is the caller's 429; the gateway's own disk running
+      // out is a server error, not a rate limit to back off from.
+      return e.http_status != 0 || e.retry_after || !e.provider_message.empty() ? 429 : 507;
     case errc::invalid_argument:
     case errc::context_overflow:
       return 400;
@@ -61,7 +64,7 @@ api_error to_api_error(const durar::error& e, std::string param) {
       out.code = "context_length_exceeded";
       break;
     case errc::resource_exhausted:
-      out.code = "rate_limit_exceeded";
+      out.code = out.status == 429 ? "rate_limit_exceeded" : "resource_exhausted";
       break;
     default:
       out.code = std::string(to_string(e.code));

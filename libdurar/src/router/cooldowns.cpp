@@ -121,12 +121,17 @@ void cooldown_store::load() {
   if (!text || !exists) return;
   auto doc = json::parse(*text);
   if (!doc) return;  // our own cache: a damaged file only costs remembered cooldowns
-  for (const auto& e : (*doc)["entries"].is_array() ? (*doc)["entries"].as_array() : json_array{}) {
+  const json* list = doc->find("entries");  // null unless an object holds it
+  if (list == nullptr || !list->is_array()) return;
+  for (const auto& e : list->as_array()) {
     cooldown_entry c;
     c.provider = e.string_or("provider");
     c.model = e.string_or("model");
     c.credential = e.string_or("credential");
-    c.until = std::chrono::system_clock::time_point(milliseconds(e.int_or("until", 0)));
+    // Clamped to year 2200: the clock counts nanoseconds, and year 2262 overflows it.
+    constexpr std::int64_t latest = 7'258'118'400'000;
+    c.until = std::chrono::system_clock::time_point(
+        milliseconds(std::clamp<std::int64_t>(e.int_or("until", 0), 0, latest)));
     c.level = static_cast<int>(e.int_or("level", 1));
     c.reason = e.string_or("reason");
     if (!c.provider.empty()) entries_.push_back(std::move(c));

@@ -122,14 +122,15 @@ std::optional<std::chrono::milliseconds> parse_retry_after(const http_head& head
   if (auto ms = head.header("retry-after-ms"); !ms.empty()) {
     char* end = nullptr;
     double v = std::strtod(ms.c_str(), &end);
-    if (end != ms.c_str() && v >= 0) return clamp(static_cast<std::int64_t>(v));
+    // Capped before the cast: a double beyond int64 (1e300, inf) would make it undefined.
+    if (end != ms.c_str() && v >= 0) return clamp(static_cast<std::int64_t>(std::min(v, 1e12)));
   }
   std::string value = head.header("retry-after");
   if (value.empty()) return std::nullopt;
   char* end = nullptr;
   double seconds = std::strtod(value.c_str(), &end);
   if (end != value.c_str() && *end == '\0' && seconds >= 0)
-    return clamp(static_cast<std::int64_t>(seconds * 1000));
+    return clamp(static_cast<std::int64_t>(std::min(seconds, 1e9) * 1000));
   std::tm tm{};  // an HTTP date: "Wed, 21 Oct 2015 07:28:00 GMT"
   if (strptime(value.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm) != nullptr) {
     auto at = std::chrono::system_clock::from_time_t(timegm(&tm));
@@ -153,10 +154,12 @@ bool mentions(std::string_view haystack, std::initializer_list<std::string_view>
 // The vendor's own words from the common error body shapes, else the body itself, bounded.
 std::string vendor_message(std::string_view body) {
   if (auto j = json::parse(body); j) {
-    const json& e = (*j)["error"];
+    // Read-only: the mutable [] throws on a body that is a number, string or array.
+    const json& doc = *j;
+    const json& e = doc["error"];
     if (e.is_string()) return e.as_string();
     if (e.is_object() && e["message"].is_string()) return e["message"].as_string();
-    if ((*j)["message"].is_string()) return (*j)["message"].as_string();
+    if (doc["message"].is_string()) return doc["message"].as_string();
   }
   std::string s(body.substr(0, 2048));
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
