@@ -10,32 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct fixture {
-  capi_temp_dir dir;
-  capi_vendor vendor;
-  durar_runtime* rt;
-  durar_turn* turn;
-} fixture;
-
-static int fixture_start(fixture* f, const char* const* recordings, size_t count) {
-  memset(f, 0, sizeof *f);
-  if (capi_temp_dir_make(&f->dir) != 0) return -1;
-  if (capi_vendor_start(&f->vendor, recordings, count) != 0) {
-    capi_temp_dir_remove(&f->dir);
-    return -1;
-  }
-  f->rt = capi_runtime(&f->dir, &f->vendor);
-  f->turn = durar_turn_new();
-  return f->rt != NULL && f->turn != NULL ? 0 : -1;
-}
-
-static void fixture_stop(fixture* f) {
-  durar_turn_free(f->turn);
-  durar_runtime_free(f->rt);
-  capi_vendor_stop(&f->vendor);
-  capi_temp_dir_remove(&f->dir);
-}
-
 typedef struct abort_state {
   int calls;
   int calls_after_abort;
@@ -58,11 +32,8 @@ static int abort_on_update(void* user_data, const char* type, const char* json, 
 
 static void abort_from_callback(void) {
   const char* recordings[] = {"agent/openai-completions/partial_text.response.sse"};
-  fixture f;
-  if (fixture_start(&f, recordings, 1) != 0) {
-    fixture_stop(&f);
-    REQUIRE(0);
-  }
+  capi_fixture f;
+  REQUIRE(capi_fixture_start(&f, recordings, 1) == 0);
   abort_state s;
   memset(&s, 0, sizeof s);
   CHECK_STATUS(DURAR_OK, durar_turn_set_message(f.turn, "tell me a long story"));
@@ -79,7 +50,7 @@ static void abort_from_callback(void) {
   CHECK(strcmp(durar_runtime_error(f.rt), "") == 0);
   CHECK(strcmp(durar_turn_stop(f.turn), "done") == 0);
   CHECK(capi_contains(durar_turn_text(f.turn), "long story"));
-  fixture_stop(&f);
+  capi_fixture_stop(&f);
 }
 
 typedef struct thread_abort {
@@ -113,11 +84,8 @@ static void abort_from_thread(void) {
       "agent/openai-completions/weather_call.response.sse",
       "agent/openai-completions/weather_answer.response.sse",
   };
-  fixture f;
-  if (fixture_start(&f, recordings, 2) != 0) {
-    fixture_stop(&f);
-    REQUIRE(0);
-  }
+  capi_fixture f;
+  REQUIRE(capi_fixture_start(&f, recordings, 2) == 0);
   thread_abort t;
   memset(&t, 0, sizeof t);
   t.rt = f.rt;
@@ -133,23 +101,20 @@ static void abort_from_thread(void) {
   CHECK(strcmp(durar_runtime_error(f.rt), "aborted") == 0);
   /* The tool's result was kept: it finished before the abort took effect. */
   CHECK(capi_contains(durar_turn_result_json(f.turn), "sunny"));
-  fixture_stop(&f);
+  capi_fixture_stop(&f);
 }
 
 static void abort_when_idle(void) {
   const char* recordings[] = {"providers/router/hello.response.sse"};
-  fixture f;
-  if (fixture_start(&f, recordings, 1) != 0) {
-    fixture_stop(&f);
-    REQUIRE(0);
-  }
+  capi_fixture f;
+  REQUIRE(capi_fixture_start(&f, recordings, 1) == 0);
   CHECK_STATUS(DURAR_OK, durar_runtime_abort(f.rt));
   CHECK_STATUS(DURAR_OK, durar_turn_set_message(f.turn, "hi"));
   CHECK_STATUS(DURAR_OK, durar_runtime_run(f.rt, f.turn, NULL, NULL));
   CHECK(strcmp(durar_turn_text(f.turn), "Hello from the fake") == 0);
   CHECK_STATUS(DURAR_INVALID_ARGUMENT, durar_runtime_abort(NULL));
   CHECK_STATUS(DURAR_INVALID_ARGUMENT, durar_agent_abort(NULL));
-  fixture_stop(&f);
+  capi_fixture_stop(&f);
 }
 
 int main(void) {

@@ -223,3 +223,25 @@ durar_runtime* capi_runtime(const capi_temp_dir* dir, const capi_vendor* v) {
   durar_config_free(cfg);
   return rt;
 }
+
+int capi_fixture_start(capi_fixture* f, const char* const* recordings, size_t count) {
+  memset(f, 0, sizeof *f);
+  f->vendor.pid = -1;
+  f->vendor.stdin_fd = f->vendor.stdout_fd = -1;
+  if (capi_temp_dir_make(&f->dir) == 0 && capi_vendor_start(&f->vendor, recordings, count) == 0) {
+    f->rt = capi_runtime(&f->dir, &f->vendor);
+    f->turn = durar_turn_new();
+    if (f->rt != NULL && f->turn != NULL) return 0;
+  }
+  capi_fixture_stop(f);
+  return -1;
+}
+
+void capi_fixture_stop(capi_fixture* f) {
+  durar_turn_free(f->turn);
+  durar_runtime_free(f->rt);
+  f->turn = NULL;
+  f->rt = NULL;
+  capi_vendor_stop(&f->vendor);
+  capi_temp_dir_remove(&f->dir);
+}

@@ -78,4 +78,17 @@ int capi_write_vendor_config(const capi_temp_dir* dir, const capi_vendor* v, cha
 #define CAPI_CANARY_KEY "sk-capi-canary-4242"
 durar_runtime* capi_runtime(const capi_temp_dir* dir, const capi_vendor* v);
 
+/* What most tests start from: a temporary dir, the fake vendor serving `recordings`, a
+ * runtime on it (capi_runtime) and an empty turn. */
+typedef struct capi_fixture {
+  capi_temp_dir dir;
+  capi_vendor vendor;
+  durar_runtime* rt;
+  durar_turn* turn;
+} capi_fixture;
+/* 0 when all of it is up; otherwise -1, with whatever was made undone. */
+int capi_fixture_start(capi_fixture* f, const char* const* recordings, size_t count);
+/* Frees the turn and the runtime (either may be NULL), stops the vendor, removes the dir. */
+void capi_fixture_stop(capi_fixture* f);
+
 #endif

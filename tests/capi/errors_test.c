@@ -137,96 +137,76 @@ static int run_inside(void* user_data, const char* type, const char* json, size_
 
 static void run_failures(void) {
   const char* recordings[] = {"providers/router/hello.response.sse"};
-  capi_temp_dir dir;
-  capi_vendor vendor;
-  REQUIRE(capi_temp_dir_make(&dir) == 0);
-  if (capi_vendor_start(&vendor, recordings, 1) != 0) {
-    capi_temp_dir_remove(&dir);
-    REQUIRE(0);
-  }
-  durar_runtime* rt = capi_runtime(&dir, &vendor);
-  durar_turn* turn = durar_turn_new();
-  if (rt != NULL && turn != NULL) {
-    /* No message. */
-    CHECK_STATUS(DURAR_INVALID_ARGUMENT, durar_runtime_run(rt, turn, NULL, NULL));
-    CHECK(capi_contains(durar_runtime_error(rt), "durar_turn_set_message"));
-    CHECK_STATUS(DURAR_INVALID_ARGUMENT, durar_runtime_run(rt, NULL, NULL, NULL));
-    CHECK_STATUS(DURAR_OK, durar_turn_set_message(turn, "hi"));
+  capi_fixture f;
+  REQUIRE(capi_fixture_start(&f, recordings, 1) == 0);
+  durar_runtime* rt = f.rt;
+  durar_turn* turn = f.turn;
+  /* No message. */
+  CHECK_STATUS(DURAR_INVALID_ARGUMENT, durar_runtime_run(rt, turn, NULL, NULL));
+  CHECK(capi_contains(durar_runtime_error(rt), "durar_turn_set_message"));
+  CHECK_STATUS(DURAR_INVALID_ARGUMENT, durar_runtime_run(rt, NULL, NULL, NULL));
+  CHECK_STATUS(DURAR_OK, durar_turn_set_message(turn, "hi"));
 
-    /* An unknown model, before anything reaches the vendor or the transcript. */
-    CHECK_STATUS(DURAR_OK, durar_turn_set_model(turn, "nosuch/nope"));
-    durar_status st = durar_runtime_run(rt, turn, NULL, NULL);
-    CHECK(st == DURAR_NOT_FOUND);
-    CHECK(capi_contains(durar_runtime_error(rt), "unknown provider 'nosuch'"));
-    CHECK(capi_contains(durar_turn_error(turn), "nope"));
-    CHECK(strcmp(durar_turn_stop(turn), "error") == 0);
-    CHECK(capi_contains(durar_turn_result_json(turn), "\"code\":\"not_found\""));
-    CHECK_STATUS(DURAR_OK, durar_turn_set_model(turn, NULL));
+  /* An unknown model, before anything reaches the vendor or the transcript. */
+  CHECK_STATUS(DURAR_OK, durar_turn_set_model(turn, "nosuch/nope"));
+  durar_status st = durar_runtime_run(rt, turn, NULL, NULL);
+  CHECK(st == DURAR_NOT_FOUND);
+  CHECK(capi_contains(durar_runtime_error(rt), "unknown provider 'nosuch'"));
+  CHECK(capi_contains(durar_turn_error(turn), "nope"));
+  CHECK(strcmp(durar_turn_stop(turn), "error") == 0);
+  CHECK(capi_contains(durar_turn_result_json(turn), "\"code\":\"not_found\""));
+  CHECK_STATUS(DURAR_OK, durar_turn_set_model(turn, NULL));
 
-    /* An unknown agent, with a suggestion or the list. */
-    CHECK_STATUS(DURAR_OK, durar_turn_set_agent(turn, "nobody"));
-    CHECK_STATUS(DURAR_NOT_FOUND, durar_runtime_run(rt, turn, NULL, NULL));
-    CHECK(capi_contains(durar_runtime_error(rt), "unknown agent 'nobody'"));
-    durar_session* s = NULL;
-    CHECK_STATUS(DURAR_NOT_FOUND, durar_session_open(rt, "nobody", NULL, &s));
-    CHECK(s == NULL);
-    durar_agent* a = NULL;
-    CHECK_STATUS(DURAR_NOT_FOUND, durar_agent_new(rt, NULL, turn, &a));
-    CHECK(a == NULL);
-    CHECK_STATUS(DURAR_OK, durar_turn_set_agent(turn, NULL));
+  /* An unknown agent, with a suggestion or the list. */
+  CHECK_STATUS(DURAR_OK, durar_turn_set_agent(turn, "nobody"));
+  CHECK_STATUS(DURAR_NOT_FOUND, durar_runtime_run(rt, turn, NULL, NULL));
+  CHECK(capi_contains(durar_runtime_error(rt), "unknown agent 'nobody'"));
+  durar_session* s = NULL;
+  CHECK_STATUS(DURAR_NOT_FOUND, durar_session_open(rt, "nobody", NULL, &s));
+  CHECK(s == NULL);
+  durar_agent* a = NULL;
+  CHECK_STATUS(DURAR_NOT_FOUND, durar_agent_new(rt, NULL, turn, &a));
+  CHECK(a == NULL);
+  CHECK_STATUS(DURAR_OK, durar_turn_set_agent(turn, NULL));
 
-    /* A run inside a run's callback is refused; the outer run goes on. */
-    nested n;
-    memset(&n, 0, sizeof n);
-    n.rt = rt;
-    n.inner = durar_turn_new();
-    durar_turn_set_message(n.inner, "inner");
-    CHECK_STATUS(DURAR_OK, durar_runtime_run(rt, turn, run_inside, &n));
-    CHECK(n.tried && n.inner_status == DURAR_MISUSE);
-    CHECK(strcmp(durar_turn_text(turn), "Hello from the fake") == 0);
-    durar_turn_free(n.inner);
+  /* A run inside a run's callback is refused; the outer run goes on. */
+  nested n;
+  memset(&n, 0, sizeof n);
+  n.rt = rt;
+  n.inner = durar_turn_new();
+  durar_turn_set_message(n.inner, "inner");
+  CHECK_STATUS(DURAR_OK, durar_runtime_run(rt, turn, run_inside, &n));
+  CHECK(n.tried && n.inner_status == DURAR_MISUSE);
+  CHECK(strcmp(durar_turn_text(turn), "Hello from the fake") == 0);
+  durar_turn_free(n.inner);
 
-    /* A session held open by a handle is locked against a turn in it. */
-    CHECK_STATUS(DURAR_OK, durar_session_open(rt, NULL, "held", &s));
-    CHECK_STATUS(DURAR_OK, durar_turn_set_session(turn, "held"));
-    CHECK_STATUS(DURAR_UNAVAILABLE, durar_runtime_run(rt, turn, NULL, NULL));
-    CHECK(strcmp(durar_runtime_error(rt), "") != 0);
-    durar_session* again = NULL;
-    CHECK_STATUS(DURAR_UNAVAILABLE, durar_session_open(rt, NULL, "held", &again));
-    durar_session_free(s);
-    CHECK_STATUS(DURAR_OK, durar_runtime_run(rt, turn, NULL, NULL));
-  }
-  durar_turn_free(turn);
-  durar_runtime_free(rt);
-  capi_vendor_stop(&vendor);
-  capi_temp_dir_remove(&dir);
+  /* A session held open by a handle is locked against a turn in it. */
+  CHECK_STATUS(DURAR_OK, durar_session_open(rt, NULL, "held", &s));
+  CHECK_STATUS(DURAR_OK, durar_turn_set_session(turn, "held"));
+  CHECK_STATUS(DURAR_UNAVAILABLE, durar_runtime_run(rt, turn, NULL, NULL));
+  CHECK(strcmp(durar_runtime_error(rt), "") != 0);
+  durar_session* again = NULL;
+  CHECK_STATUS(DURAR_UNAVAILABLE, durar_session_open(rt, NULL, "held", &again));
+  durar_session_free(s);
+  CHECK_STATUS(DURAR_OK, durar_runtime_run(rt, turn, NULL, NULL));
+  capi_fixture_stop(&f);
 }
 
 static void vendor_failure(void) {
   /* The vendor answers only /nothing-here: the chat request gets its 404. */
   const char* recordings[] = {"/nothing-here=providers/router/hello.response.sse"};
-  capi_temp_dir dir;
-  capi_vendor vendor;
-  REQUIRE(capi_temp_dir_make(&dir) == 0);
-  if (capi_vendor_start(&vendor, recordings, 1) != 0) {
-    capi_temp_dir_remove(&dir);
-    REQUIRE(0);
-  }
-  durar_runtime* rt = capi_runtime(&dir, &vendor);
-  durar_turn* turn = durar_turn_new();
-  if (rt != NULL && turn != NULL) {
-    CHECK_STATUS(DURAR_OK, durar_turn_set_message(turn, "hi"));
-    durar_status st = durar_runtime_run(rt, turn, NULL, NULL);
-    CHECK(st == DURAR_NOT_FOUND); /* the vendor's 404 */
-    CHECK(capi_contains(durar_runtime_error(rt), "no recording for this path"));
-    CHECK(!capi_contains(durar_runtime_error(rt), CAPI_CANARY_KEY));
-    CHECK(strcmp(durar_turn_stop(turn), "error") == 0);
-    CHECK(capi_contains(durar_turn_result_json(turn), "\"stopReason\":\"error\""));
-  }
-  durar_turn_free(turn);
-  durar_runtime_free(rt);
-  capi_vendor_stop(&vendor);
-  capi_temp_dir_remove(&dir);
+  capi_fixture f;
+  REQUIRE(capi_fixture_start(&f, recordings, 1) == 0);
+  durar_runtime* rt = f.rt;
+  durar_turn* turn = f.turn;
+  CHECK_STATUS(DURAR_OK, durar_turn_set_message(turn, "hi"));
+  durar_status st = durar_runtime_run(rt, turn, NULL, NULL);
+  CHECK(st == DURAR_NOT_FOUND); /* the vendor's 404 */
+  CHECK(capi_contains(durar_runtime_error(rt), "no recording for this path"));
+  CHECK(!capi_contains(durar_runtime_error(rt), CAPI_CANARY_KEY));
+  CHECK(strcmp(durar_turn_stop(turn), "error") == 0);
+  CHECK(capi_contains(durar_turn_result_json(turn), "\"stopReason\":\"error\""));
+  capi_fixture_stop(&f);
 }
 
 int main(void) {

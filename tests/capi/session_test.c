@@ -99,66 +99,48 @@ static void resume(void) {
 
 static void in_memory(void) {
   const char* recordings[] = {"providers/router/hello.response.sse"};
-  capi_temp_dir dir;
-  capi_vendor vendor;
-  REQUIRE(capi_temp_dir_make(&dir) == 0);
-  if (capi_vendor_start(&vendor, recordings, 1) != 0) {
-    capi_temp_dir_remove(&dir);
-    REQUIRE(0);
-  }
-  durar_runtime* rt = capi_runtime(&dir, &vendor);
-  durar_turn* turn = durar_turn_new();
+  capi_fixture f;
+  REQUIRE(capi_fixture_start(&f, recordings, 1) == 0);
   durar_agent* a = NULL;
-  if (rt != NULL && turn != NULL) {
-    durar_turn* settings = durar_turn_new();
-    CHECK_STATUS(DURAR_OK, durar_turn_set_model(settings, "fake/m1"));
-    CHECK_STATUS(DURAR_OK, durar_agent_new(rt, NULL, settings, &a));
-    durar_turn_free(settings);
-  }
+  durar_turn* settings = durar_turn_new();
+  CHECK_STATUS(DURAR_OK, durar_turn_set_model(settings, "fake/m1"));
+  CHECK_STATUS(DURAR_OK, durar_agent_new(f.rt, NULL, settings, &a));
+  durar_turn_free(settings);
   /* The runtime may go first too: the agent keeps what it needs. */
-  durar_runtime_free(rt);
+  durar_runtime_free(f.rt);
+  f.rt = NULL;
   if (a != NULL) {
     CHECK(strcmp(durar_agent_context_json(a), "[]") == 0);
-    CHECK_STATUS(DURAR_OK, durar_turn_set_message(turn, "one"));
-    CHECK_STATUS(DURAR_OK, durar_agent_run(a, turn, NULL, NULL));
-    CHECK_STATUS(DURAR_OK, durar_turn_set_message(turn, "two"));
-    CHECK_STATUS(DURAR_OK, durar_agent_run(a, turn, NULL, NULL));
+    CHECK_STATUS(DURAR_OK, durar_turn_set_message(f.turn, "one"));
+    CHECK_STATUS(DURAR_OK, durar_agent_run(a, f.turn, NULL, NULL));
+    CHECK_STATUS(DURAR_OK, durar_turn_set_message(f.turn, "two"));
+    CHECK_STATUS(DURAR_OK, durar_agent_run(a, f.turn, NULL, NULL));
     const char* context = durar_agent_context_json(a);
     CHECK(roles(context) == 4);
     CHECK(capi_contains(context, "\"one\""));
     CHECK(capi_contains(context, "\"two\""));
   }
   durar_agent_free(a);
-  durar_turn_free(turn);
-  capi_vendor_stop(&vendor);
-  capi_temp_dir_remove(&dir);
+  capi_fixture_stop(&f);
 }
 
 static void wrong_agent(void) {
   const char* recordings[] = {"providers/router/hello.response.sse"};
-  capi_temp_dir dir;
-  capi_vendor vendor;
-  REQUIRE(capi_temp_dir_make(&dir) == 0);
-  if (capi_vendor_start(&vendor, recordings, 1) != 0) {
-    capi_temp_dir_remove(&dir);
-    REQUIRE(0);
-  }
-  durar_runtime* rt = capi_runtime(&dir, &vendor);
-  durar_runtime* other = capi_runtime(&dir, &vendor);
+  capi_fixture f;
+  REQUIRE(capi_fixture_start(&f, recordings, 1) == 0);
+  durar_runtime* other = capi_runtime(&f.dir, &f.vendor);
   durar_session* s = NULL;
-  if (rt != NULL && other != NULL) {
-    CHECK_STATUS(DURAR_OK, durar_session_open(rt, NULL, "mine", &s));
+  if (other != NULL) {
+    CHECK_STATUS(DURAR_OK, durar_session_open(f.rt, NULL, "mine", &s));
     durar_agent* a = NULL;
     CHECK_STATUS(DURAR_INVALID_ARGUMENT, durar_agent_new(other, s, NULL, &a));
     CHECK(a == NULL);
     CHECK(capi_contains(durar_runtime_error(other), "another runtime"));
-    CHECK_STATUS(DURAR_INVALID_ARGUMENT, durar_agent_new(rt, s, NULL, NULL));
+    CHECK_STATUS(DURAR_INVALID_ARGUMENT, durar_agent_new(f.rt, s, NULL, NULL));
   }
   durar_session_free(s);
   durar_runtime_free(other);
-  durar_runtime_free(rt);
-  capi_vendor_stop(&vendor);
-  capi_temp_dir_remove(&dir);
+  capi_fixture_stop(&f);
 }
 
 int main(void) {

@@ -38,49 +38,38 @@ static int on_event(void* user_data, const char* type, const char* json, size_t 
 
 static void streamed_turn(void) {
   const char* recordings[] = {"providers/router/hello.response.sse"};
-  capi_temp_dir dir;
-  capi_vendor vendor;
-  REQUIRE(capi_temp_dir_make(&dir) == 0);
-  if (capi_vendor_start(&vendor, recordings, 1) != 0) {
-    capi_temp_dir_remove(&dir);
-    REQUIRE(0);
-  }
-  durar_runtime* rt = capi_runtime(&dir, &vendor);
-  durar_turn* turn = durar_turn_new();
-  CHECK(rt != NULL && turn != NULL);
-  if (rt != NULL && turn != NULL) {
-    CHECK(strcmp(durar_turn_stop(turn), "") == 0);
-    CHECK(strcmp(durar_turn_result_json(turn), "{}") == 0);
-    CHECK_STATUS(DURAR_OK, durar_turn_set_message(turn, "hi"));
-    events e;
-    memset(&e, 0, sizeof e);
-    CHECK_STATUS(DURAR_OK, durar_runtime_run(rt, turn, on_event, &e));
-    CHECK(strcmp(durar_runtime_error(rt), "") == 0);
-    CHECK(strcmp(e.first, "agent_start") == 0);
-    CHECK(strcmp(e.last, "agent_end") == 0);
-    CHECK(e.count >= 6);
-    CHECK(e.updates >= 2);
-    CHECK(strcmp(e.text, "Hello from the fake") == 0);
-    CHECK(strcmp(durar_turn_text(turn), "Hello from the fake") == 0);
-    CHECK(strcmp(durar_turn_stop(turn), "done") == 0);
-    CHECK(strcmp(durar_turn_error(turn), "") == 0);
-    const char* result = durar_turn_result_json(turn);
-    CHECK(capi_contains(result, "\"stop\":\"done\""));
-    CHECK(capi_contains(result, "\"turns\":1"));
-    char* output = durar_json_get(result, strlen(result), "/usage/output");
-    CHECK(output != NULL && strcmp(output, "100000") == 0);
-    durar_free(output);
-    CHECK(!capi_contains(result, CAPI_CANARY_KEY));
-    CHECK(!e.canary_seen);
+  capi_fixture f;
+  REQUIRE(capi_fixture_start(&f, recordings, 1) == 0);
+  durar_runtime* rt = f.rt;
+  durar_turn* turn = f.turn;
+  CHECK(strcmp(durar_turn_stop(turn), "") == 0);
+  CHECK(strcmp(durar_turn_result_json(turn), "{}") == 0);
+  CHECK_STATUS(DURAR_OK, durar_turn_set_message(turn, "hi"));
+  events e;
+  memset(&e, 0, sizeof e);
+  CHECK_STATUS(DURAR_OK, durar_runtime_run(rt, turn, on_event, &e));
+  CHECK(strcmp(durar_runtime_error(rt), "") == 0);
+  CHECK(strcmp(e.first, "agent_start") == 0);
+  CHECK(strcmp(e.last, "agent_end") == 0);
+  CHECK(e.count >= 6);
+  CHECK(e.updates >= 2);
+  CHECK(strcmp(e.text, "Hello from the fake") == 0);
+  CHECK(strcmp(durar_turn_text(turn), "Hello from the fake") == 0);
+  CHECK(strcmp(durar_turn_stop(turn), "done") == 0);
+  CHECK(strcmp(durar_turn_error(turn), "") == 0);
+  const char* result = durar_turn_result_json(turn);
+  CHECK(capi_contains(result, "\"stop\":\"done\""));
+  CHECK(capi_contains(result, "\"turns\":1"));
+  char* output = durar_json_get(result, strlen(result), "/usage/output");
+  CHECK(output != NULL && strcmp(output, "100000") == 0);
+  durar_free(output);
+  CHECK(!capi_contains(result, CAPI_CANARY_KEY));
+  CHECK(!e.canary_seen);
 
-    /* Without a callback the same turn runs too (the vendor cycles its one recording). */
-    CHECK_STATUS(DURAR_OK, durar_runtime_run(rt, turn, NULL, NULL));
-    CHECK(strcmp(durar_turn_text(turn), "Hello from the fake") == 0);
-  }
-  durar_turn_free(turn);
-  durar_runtime_free(rt);
-  capi_vendor_stop(&vendor);
-  capi_temp_dir_remove(&dir);
+  /* Without a callback the same turn runs too (the vendor cycles its one recording). */
+  CHECK_STATUS(DURAR_OK, durar_runtime_run(rt, turn, NULL, NULL));
+  CHECK(strcmp(durar_turn_text(turn), "Hello from the fake") == 0);
+  capi_fixture_stop(&f);
 }
 
 static void json_get(void) {

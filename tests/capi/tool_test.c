@@ -99,63 +99,53 @@ static void tool_calls(void) {
       "providers/openai-completions/parallel_tool_calls.response.sse",
       "agent/openai-completions/weather_answer.response.sse",
   };
-  capi_temp_dir dir;
-  capi_vendor vendor;
-  REQUIRE(capi_temp_dir_make(&dir) == 0);
-  if (capi_vendor_start(&vendor, recordings, 4) != 0) {
-    capi_temp_dir_remove(&dir);
-    REQUIRE(0);
-  }
-  durar_runtime* rt = capi_runtime(&dir, &vendor);
-  durar_turn* turn = durar_turn_new();
+  capi_fixture f;
+  REQUIRE(capi_fixture_start(&f, recordings, 4) == 0);
+  durar_runtime* rt = f.rt;
+  durar_turn* turn = f.turn;
   tool_log log;
   memset(&log, 0, sizeof log);
-  if (rt != NULL && turn != NULL) {
-    add_tools(rt, &log);
+  add_tools(rt, &log);
 
-    /* One call, answered. */
-    tool_events e;
-    memset(&e, 0, sizeof e);
-    CHECK_STATUS(DURAR_OK, durar_turn_set_message(turn, "What is the weather in Paris?"));
-    CHECK_STATUS(DURAR_OK, durar_runtime_run(rt, turn, on_event, &e));
-    CHECK(log.weather_calls == 1);
-    CHECK(capi_contains(log.last_args, "\"city\""));
-    CHECK(capi_contains(log.last_args, "Paris"));
-    CHECK(strcmp(log.last_id, "call_W1eaTh3r") == 0);
-    CHECK(strcmp(log.last_session, "agent:main:main") == 0);
-    CHECK(capi_contains(log.last_workspace, "/ws"));
-    CHECK(e.starts == 1 && e.ends == 1 && e.error_ends == 0);
-    CHECK(strcmp(durar_turn_text(turn),
-                 "It is 18\xc2\xb0"
-                 "C and sunny in Paris.") == 0);
-    CHECK(capi_contains(durar_turn_result_json(turn), "\"turns\":2"));
-    CHECK(capi_contains(durar_turn_result_json(turn), "18 degrees and sunny in Paris."));
+  /* One call, answered. */
+  tool_events e;
+  memset(&e, 0, sizeof e);
+  CHECK_STATUS(DURAR_OK, durar_turn_set_message(turn, "What is the weather in Paris?"));
+  CHECK_STATUS(DURAR_OK, durar_runtime_run(rt, turn, on_event, &e));
+  CHECK(log.weather_calls == 1);
+  CHECK(capi_contains(log.last_args, "\"city\""));
+  CHECK(capi_contains(log.last_args, "Paris"));
+  CHECK(strcmp(log.last_id, "call_W1eaTh3r") == 0);
+  CHECK(strcmp(log.last_session, "agent:main:main") == 0);
+  CHECK(capi_contains(log.last_workspace, "/ws"));
+  CHECK(e.starts == 1 && e.ends == 1 && e.error_ends == 0);
+  CHECK(strcmp(durar_turn_text(turn),
+               "It is 18\xc2\xb0"
+               "C and sunny in Paris.") == 0);
+  CHECK(capi_contains(durar_turn_result_json(turn), "\"turns\":2"));
+  CHECK(capi_contains(durar_turn_result_json(turn), "18 degrees and sunny in Paris."));
 
-    /* Two calls in parallel; one handler fails, and the model is told. */
-    memset(&e, 0, sizeof e);
-    CHECK_STATUS(DURAR_OK, durar_turn_set_message(turn, "Weather and time in Riyadh?"));
-    CHECK_STATUS(DURAR_OK, durar_runtime_run(rt, turn, on_event, &e));
-    CHECK(log.weather_calls == 2 && log.time_calls == 1);
-    CHECK(capi_contains(log.last_args, "Riyadh"));
-    CHECK(e.starts == 2 && e.ends == 2 && e.error_ends == 1);
-    CHECK(strcmp(e.error_result, "no clock here") == 0);
-    CHECK(strcmp(durar_turn_stop(turn), "done") == 0);
+  /* Two calls in parallel; one handler fails, and the model is told. */
+  memset(&e, 0, sizeof e);
+  CHECK_STATUS(DURAR_OK, durar_turn_set_message(turn, "Weather and time in Riyadh?"));
+  CHECK_STATUS(DURAR_OK, durar_runtime_run(rt, turn, on_event, &e));
+  CHECK(log.weather_calls == 2 && log.time_calls == 1);
+  CHECK(capi_contains(log.last_args, "Riyadh"));
+  CHECK(e.starts == 2 && e.ends == 2 && e.error_ends == 1);
+  CHECK(strcmp(e.error_result, "no clock here") == 0);
+  CHECK(strcmp(durar_turn_stop(turn), "done") == 0);
 
-    /* The transcript holds both results, the failure marked. */
-    durar_session* s = NULL;
-    CHECK_STATUS(DURAR_OK, durar_session_open(rt, NULL, NULL, &s));
-    const char* messages = durar_session_messages_json(s);
-    CHECK(capi_count(messages, "\"role\":\"toolResult\"") == 3);
-    CHECK(capi_contains(messages, "18 degrees and sunny in Paris."));
-    CHECK(capi_contains(messages, "18 degrees and sunny in Riyadh."));
-    CHECK(capi_contains(messages, "no clock here"));
-    CHECK(capi_count(messages, "\"isError\":true") == 1);
-    durar_session_free(s);
-  }
-  durar_turn_free(turn);
-  durar_runtime_free(rt);
-  capi_vendor_stop(&vendor);
-  capi_temp_dir_remove(&dir);
+  /* The transcript holds both results, the failure marked. */
+  durar_session* s = NULL;
+  CHECK_STATUS(DURAR_OK, durar_session_open(rt, NULL, NULL, &s));
+  const char* messages = durar_session_messages_json(s);
+  CHECK(capi_count(messages, "\"role\":\"toolResult\"") == 3);
+  CHECK(capi_contains(messages, "18 degrees and sunny in Paris."));
+  CHECK(capi_contains(messages, "18 degrees and sunny in Riyadh."));
+  CHECK(capi_contains(messages, "no clock here"));
+  CHECK(capi_count(messages, "\"isError\":true") == 1);
+  durar_session_free(s);
+  capi_fixture_stop(&f);
 }
 
 static void bad_tools(void) {
