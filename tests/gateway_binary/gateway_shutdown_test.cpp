@@ -176,6 +176,9 @@ TEST_CASE("gateway binary: runs still going at the shutdown timeout end aborted"
   // answer, marked aborted.
   REQUIRE(curl->wait_exit(10s) == std::optional<int>(0));
   CHECK(curl->out().find("data: [DONE]") != std::string::npos);
+  // The stream says the run was cut short, not that the answer is complete.
+  CHECK(curl->out().find(R"("code":"cancelled")") != std::string::npos);
+  CHECK(curl->out().find(R"("finish_reason":"stop")") == std::string::npos);
   json reply = last_assistant(gw, "stuck");
   REQUIRE(reply.is_object());
   CHECK(reply["stopReason"] == json("aborted"));

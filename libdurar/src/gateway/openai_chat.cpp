@@ -184,6 +184,10 @@ std::string turn_text::feed(const agent_event& e) {
 std::optional<durar::error> run_failure(const result<run_result>& r) {
   if (!r) return r.error();
   if (r->stop == run_stop::error) return r->failure;
+  // Aborted (chat.abort, or the shutdown deadline): not an answer that ended of itself, so
+  // not finish_reason "stop"; the partial text stays in the transcript, marked aborted.
+  if (r->stop == run_stop::aborted)
+    return durar::error(errc::cancelled, r->reason.empty() ? "the run was aborted" : r->reason);
   if (r->stop == run_stop::timeout) {
     durar::error e = r->failure;
     if (e.code == errc::internal || e.code == errc::ok) e.code = errc::deadline_exceeded;
