@@ -180,6 +180,9 @@ TEST_CASE("a second process opening a session in use gets the holder's pid", "[s
   session_store store(tmp.path, "main", options(clock));
   auto mine = store.open(key);
   REQUIRE(mine);
+  // The index is written in the background; another process sees the new key once it is
+  // on disk (the store's documented contract), so wait for that before the second opens.
+  REQUIRE(store.flush());
   child_pipe out;
   pid_t pid = ::fork();
   REQUIRE(pid >= 0);

@@ -250,7 +250,11 @@ struct call : std::enable_shared_from_this<call> {
     decoder = wire->make_decoder(spec, *builder);
     head = {};
     error_body.clear();
+    // A failed attempt's transfer may still be open (an error event came before the end of
+    // its body): stop it, and let nothing of it reach this attempt's state.
+    if (http_cancel) http_cancel->emit(asio::cancellation_type::terminal);
     http_cancel.emplace();
+    const int mine = attempts;
 
     detail::http_timeouts timeouts;
     timeouts.connect = request.options.connect_timeout;
@@ -261,15 +265,19 @@ struct call : std::enable_shared_from_this<call> {
           std::chrono::milliseconds(static_cast<std::int64_t>(*c.provider->timeout_seconds * 1000));
 
     detail::http_callbacks cb;
-    cb.on_head = [self, this](const http_head& h) { head = h; };
-    cb.on_body = [self, this](std::string_view bytes) {
+    cb.on_head = [self, this, mine](const http_head& h) {
+      if (mine == attempts) head = h;
+    };
+    cb.on_body = [self, this, mine](std::string_view bytes) {
+      if (mine != attempts) return;
       if (head.status >= 200 && head.status < 300) {
         if (decoder && !builder->finished()) decoder->feed(bytes);
       } else if (error_body.size() < 64 * 1024) {
         error_body.append(bytes.substr(0, 64 * 1024 - error_body.size()));
       }
     };
-    cb.on_complete = [self, this](result<void> r) {
+    cb.on_complete = [self, this, mine](result<void> r) {
+      if (mine != attempts) return;  // a superseded attempt's transfer
       http_cancel.reset();
       if (builder->finished()) return;
       if (!r) {
