@@ -262,6 +262,7 @@ TEST_CASE("sampling fields of a request reach the vendor request", "[gateway][op
       sent.contains("max_tokens") ? sent["max_tokens"] : sent["max_completion_tokens"];
   CHECK(budget == 77);
   CHECK(sent["temperature"] == 0.25);
+  CHECK(sent["top_p"] == 0.5);
 
   auto newer = h.post("/v1/chat/completions", chat("hi", R"("max_completion_tokens":12,)"));
   REQUIRE(newer->status == 200);
@@ -270,6 +271,7 @@ TEST_CASE("sampling fields of a request reach the vendor request", "[gateway][op
       second.contains("max_tokens") ? second["max_tokens"] : second["max_completion_tokens"];
   CHECK(second_budget == 12);
   CHECK_FALSE(second.contains("temperature"));  // unset: the model's own
+  CHECK_FALSE(second.contains("top_p"));
 
   auto resp = h.post("/v1/responses",
                      R"({"model":"durar","input":"hi","max_output_tokens":33,"temperature":1.5})");

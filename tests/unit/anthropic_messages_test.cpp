@@ -162,11 +162,13 @@ TEST_CASE("anthropic request: temperature only where the model takes it", "[anth
   fixture f;
   f.conv.messages.push_back(user_text("Hi"));
   f.options.temperature = 0.5;
+  f.options.top_p = 0.9;
   for (const char* id :
        {"claude-3-5-haiku-latest", "claude-sonnet-4-5-20250929", "claude-opus-4-6", "MiniMax-M2"}) {
     INFO(id);
     f.model = claude(id, false);
     CHECK(f.body()["temperature"].as_double() == 0.5);
+    CHECK(f.body()["top_p"].as_double() == 0.9);
   }
   // Deprecated after the 4.6 generation: the API answers 400 for any value but 1.0.
   for (const char* id : {"claude-sonnet-4-6", "claude-opus-4-7", "claude-opus-4-8",
@@ -174,6 +176,7 @@ TEST_CASE("anthropic request: temperature only where the model takes it", "[anth
     INFO(id);
     f.model = claude(id, false);
     CHECK_FALSE(f.body().contains("temperature"));
+    CHECK_FALSE(f.body().contains("top_p"));
   }
   f.model.compat = json::object({{"supportsTemperature", true}});
   CHECK(f.body()["temperature"].as_double() == 0.5);

@@ -557,3 +557,14 @@ TEST_CASE("gemini errors are classified", "[google-generative-ai]") {
   CHECK(classify(502, "<html>bad gateway</html>").code == errc::unavailable);
   CHECK(e.describe().find(canary) == std::string::npos);
 }
+
+TEST_CASE("gemini request: temperature and topP go in generationConfig", "[google-generative-ai]") {
+  fixture f;
+  f.conv.messages.emplace_back(user_text("Hi"));
+  CHECK_FALSE(f.body()["generationConfig"].contains("topP"));
+  f.options.temperature = 0.2;
+  f.options.top_p = 0.9;
+  json gen = f.body()["generationConfig"];
+  CHECK(gen["temperature"].as_double() == 0.2);
+  CHECK(gen["topP"].as_double() == 0.9);
+}

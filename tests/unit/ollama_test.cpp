@@ -343,3 +343,16 @@ TEST_CASE("discovery: OpenAI-compatible /models listings", "[ollama][discovery]"
   auto wrong = detail::parse_listing(*cat.provider("ollama"), R"({"data":[]})");
   REQUIRE(!wrong.has_value());
 }
+
+TEST_CASE("ollama request: a typed top_p wins over the configured param", "[ollama]") {
+  fixture f = local("qwen3:8b", false);
+  f.conv.messages.emplace_back(user_text("Hi"));
+  f.options.params = json::object({{"top_p", 0.5}});
+  auto req = ollama().build_request(f.call());
+  REQUIRE(req.has_value());
+  CHECK(body_of(*req)["options"]["top_p"].as_double() == 0.5);
+  f.options.top_p = 0.9;
+  req = ollama().build_request(f.call());
+  REQUIRE(req.has_value());
+  CHECK(body_of(*req)["options"]["top_p"].as_double() == 0.9);
+}

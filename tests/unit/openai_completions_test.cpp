@@ -210,6 +210,7 @@ TEST_CASE("native OpenAI: developer role, max_completion_tokens, store, effort",
   f.conv.messages.emplace_back(user_text("Hello"));
   f.options.thinking = thinking_level::high;
   f.options.temperature = 0.2;
+  f.options.top_p = 0.8;
   f.options.session_id = "agent:main:main";
   json b = body(f);
   CHECK(b["model"] == json("gpt-5.4"));
@@ -219,6 +220,7 @@ TEST_CASE("native OpenAI: developer role, max_completion_tokens, store, effort",
   CHECK(b["max_completion_tokens"] == json(128000));
   CHECK_FALSE(b.contains("max_tokens"));
   CHECK(b["temperature"] == json(0.2));
+  CHECK(b["top_p"] == json(0.8));
   CHECK(b["reasoning_effort"] == json("high"));
   CHECK(b["prompt_cache_key"] == json("agent:main:main"));
   CHECK(b["messages"][0] == json::object({{"role", "developer"}, {"content", "Be brief."}}));

@@ -547,3 +547,20 @@ TEST_CASE("responses: server compaction stores the exchange and sets a threshold
   body = body_of(*responses().build_request(f.call()));
   CHECK(!body.contains("context_management"));
 }
+
+TEST_CASE("responses: top_p reaches models that take sampling, not reasoning models",
+          "[openai-responses]") {
+  for (const char* id : {"gpt-4.1", "gpt-5"}) {
+    INFO(id);
+    fixture f = openai(id);
+    f.conv.messages.emplace_back(user_text("Hi"));
+    f.options.top_p = 0.9;
+    auto req = responses().build_request(f.call());
+    REQUIRE(req.has_value());
+    json body = body_of(*req);
+    if (f.model.reasoning)
+      CHECK_FALSE(body.contains("top_p"));
+    else
+      CHECK(body["top_p"].as_double() == 0.9);
+  }
+}

@@ -30,9 +30,15 @@ namespace durar {
 
 enum class event_kind {
   start,
-  text_start, text_delta, text_end,
-  thinking_start, thinking_delta, thinking_end,
-  toolcall_start, toolcall_delta, toolcall_end,
+  text_start,
+  text_delta,
+  text_end,
+  thinking_start,
+  thinking_delta,
+  thinking_end,
+  toolcall_start,
+  toolcall_delta,
+  toolcall_end,
   done,   // terminal: message.stop is stop, length or tool_use
   error,  // terminal: message.stop is error or aborted; `failure` says why
 };
@@ -76,11 +82,12 @@ DURAR_API std::optional<thinking_level> parse_thinking_level(std::string_view s)
 
 struct request_options {
   std::optional<double> temperature;
+  std::optional<double> top_p;             // nucleus sampling, 0..1
   std::optional<std::int64_t> max_tokens;  // default: the model's max_tokens
   thinking_level thinking = thinking_level::off;
   std::chrono::milliseconds connect_timeout{10'000};
-  std::chrono::milliseconds idle_timeout{120'000};  // no byte for this long
-  std::chrono::milliseconds total_timeout{0};       // 0: none
+  std::chrono::milliseconds idle_timeout{120'000};           // no byte for this long
+  std::chrono::milliseconds total_timeout{0};                // 0: none
   std::vector<std::pair<std::string, std::string>> headers;  // extra request headers
   std::string session_id;  // cache affinity where the vendor supports it
   json params;             // agents.defaults.models[ref].params, passed to the transport
@@ -114,9 +121,9 @@ class DURAR_API stream_builder {
   std::size_t begin_tool_call(std::string id, std::string name);
   // Appends bytes to a block; a UTF-8 character split across calls is held until whole.
   void append(std::size_t index, std::string_view bytes);
-  void set_signature(std::size_t index, std::string signature);  // text or thinking
+  void set_signature(std::size_t index, std::string signature);          // text or thinking
   void set_thought_signature(std::size_t index, std::string signature);  // tool call
-  void set_redacted(std::size_t index, std::string data);               // redacted thinking
+  void set_redacted(std::size_t index, std::string data);                // redacted thinking
   // Replaces a tool call's arguments outright (vendors that send them whole).
   void set_arguments(std::size_t index, json arguments);
   void end_block(std::size_t index);  // no-op when already ended
@@ -151,7 +158,7 @@ struct http_request {
 
 struct http_head {
   int status = 0;
-  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::vector<std::pair<std::string, std::string>> headers;                 // names lower-cased
   [[nodiscard]] DURAR_API std::string header(std::string_view name) const;  // "" when absent
 };
 

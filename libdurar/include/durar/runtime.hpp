@@ -57,7 +57,7 @@ struct turn_request {
   // (agents.defaults.models[ref].params); unset = those, else the model's own defaults.
   std::optional<std::int64_t> max_tokens;  // output tokens per model call, >= 1
   std::optional<double> temperature;
-  std::optional<double> top_p;  // sent by the transports that take it (ollama)
+  std::optional<double> top_p;  // left out where the model rejects sampling parameters
 };
 
 // ---- config reload --------------------------------------------------------------------

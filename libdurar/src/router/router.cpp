@@ -100,9 +100,12 @@ struct call : std::enable_shared_from_this<call> {
     if (opts.params.is_object())
       for (const auto& [k, v] : opts.params.as_object()) merged.set(k, v);
     opts.params = std::move(merged);
-    // The two params every API understands become typed options unless the caller set them.
+    // The params every API understands become typed options unless the caller set them.
     if (const json* t = opts.params.find("temperature"); t && t->is_number() && !opts.temperature)
       opts.temperature = t->as_double();
+    for (const char* name : {"topP", "top_p"})
+      if (const json* p = opts.params.find(name); p && p->is_number() && !opts.top_p)
+        opts.top_p = p->as_double();
     if (const json* m = opts.params.find("maxTokens"); m && m->is_integer() && !opts.max_tokens)
       opts.max_tokens = m->as_int();
     return opts;

@@ -275,7 +275,7 @@ result<std::unique_ptr<durar::agent>> runtime::make_agent(const agent_profile& a
   // under what the request sets.
   opts.request.max_tokens = overrides.max_tokens;
   opts.request.temperature = overrides.temperature;
-  if (overrides.top_p) opts.request.params.set("top_p", *overrides.top_p);
+  opts.request.top_p = overrides.top_p;
 
   opts.tools = tools_for(a);
   system_prompt_inputs prompt;

@@ -386,9 +386,11 @@ result<http_request> build_anthropic_request(const call_spec& call) {
     if (!cc.is_null()) sys.set("cache_control", cc);
     body.set("system", json::array({std::move(sys)}));
   }
-  // Temperature is rejected alongside extended thinking.
-  if (call.options.temperature && !thinking && takes_temperature(model))
-    body.set("temperature", *call.options.temperature);
+  // Sampling parameters are rejected alongside extended thinking, and by the newest models.
+  if (!thinking && takes_temperature(model)) {
+    if (call.options.temperature) body.set("temperature", *call.options.temperature);
+    if (call.options.top_p) body.set("top_p", *call.options.top_p);
+  }
   if (!call.conv.tools.empty()) body.set("tools", convert_tools(call, cc));
   if (!thinking_json.is_null()) body.set("thinking", std::move(thinking_json));
   if (!output_config.is_null()) body.set("output_config", std::move(output_config));

@@ -334,6 +334,7 @@ result<http_request> build_google_request(const call_spec& call) {
   }
   json gen = json::object();
   if (call.options.temperature) gen.set("temperature", *call.options.temperature);
+  if (call.options.top_p) gen.set("topP", *call.options.top_p);
   std::int64_t max_tokens = call.options.max_tokens.value_or(model.max_tokens);
   if (max_tokens > 0) gen.set("maxOutputTokens", max_tokens);
   if (model.reasoning) gen.set("thinkingConfig", thinking_config(call));

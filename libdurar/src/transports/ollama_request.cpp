@@ -221,6 +221,7 @@ json options_json(const model_info& model, const request_options& options) {
   else if (model.context_tokens > 0)
     out.set("num_ctx", model.context_tokens);
   if (options.temperature) out.set("temperature", *options.temperature);
+  if (options.top_p) out.set("top_p", *options.top_p);
   std::int64_t max_tokens = options.max_tokens.value_or(model.max_tokens);
   if (max_tokens > 0) out.set("num_predict", max_tokens);
   return out;

@@ -431,6 +431,7 @@ result<http_request> build_openai_completions_request(const call_spec& call) {
   if (max_tokens > 0)
     body.set(compat.max_tokens_field ? "max_tokens" : "max_completion_tokens", max_tokens);
   if (opt.temperature) body.set("temperature", *opt.temperature);
+  if (opt.top_p) body.set("top_p", *opt.top_p);
   if (!call.conv.tools.empty()) {
     body.set("tools", tools_json(call.conv.tools));
     if (!compat.native) body.set("tool_choice", "auto");  // some proxies default to "none"

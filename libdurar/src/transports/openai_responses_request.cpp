@@ -424,7 +424,10 @@ result<http_request> build_openai_responses_request(const call_spec& call) {
   std::int64_t max_tokens = options.max_tokens.value_or(model.max_tokens);
   if (max_tokens > 0) body.set("max_output_tokens", max_tokens);
   // Reasoning models reject sampling parameters.
-  if (options.temperature && !model.reasoning) body.set("temperature", *options.temperature);
+  if (!model.reasoning) {
+    if (options.temperature) body.set("temperature", *options.temperature);
+    if (options.top_p) body.set("top_p", *options.top_p);
+  }
   if (!call.conv.tools.empty()) {
     json tools = json::array();
     for (const auto& t : call.conv.tools)

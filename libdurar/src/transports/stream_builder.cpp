@@ -182,9 +182,12 @@ void stream_builder::append(std::size_t index, std::string_view bytes) {
 void stream_builder::set_signature(std::size_t index, std::string signature) {
   if (s_->finished || index >= s_->blocks.size()) return;
   auto& block = s_->msg.content[index];
-  if (auto* t = std::get_if<text_block>(&block)) t->signature = std::move(signature);
-  else if (auto* th = std::get_if<thinking_block>(&block)) th->signature = std::move(signature);
-  else if (auto* c = std::get_if<tool_call_block>(&block)) c->thought_signature = std::move(signature);
+  if (auto* t = std::get_if<text_block>(&block))
+    t->signature = std::move(signature);
+  else if (auto* th = std::get_if<thinking_block>(&block))
+    th->signature = std::move(signature);
+  else if (auto* c = std::get_if<tool_call_block>(&block))
+    c->thought_signature = std::move(signature);
 }
 
 void stream_builder::set_thought_signature(std::size_t index, std::string signature) {
