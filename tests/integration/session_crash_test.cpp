@@ -4,8 +4,11 @@
 #include <catch2/catch.hpp>
 
 #include "../unit/session_fixtures.hpp"
+#include "core/background_io.hpp"
 
+#include <algorithm>
 #include <csignal>
+#include <memory>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -174,35 +177,75 @@ TEST_CASE("a writer killed at any moment keeps every acknowledged entry", "[sess
   REQUIRE((*s)->append(user("next")));
 }
 
-TEST_CASE("a second process opening a session in use gets the holder's pid", "[session][crash]") {
+// In a child: keeps the background thread busy until the child dies, so the batched
+// index write never runs, the window a crash or a second process used to fall into.
+void hold_background_thread() {
+  auto never = std::make_shared<child_pipe>();
+  detail::post_background([never] {
+    char c = 0;
+    (void)::read(never->read_end(), &c, 1);
+  });
+}
+
+TEST_CASE("a new session survives a kill before its index is written", "[session][crash]") {
   temp_dir tmp;
   test_clock clock;
-  session_store store(tmp.path, "main", options(clock));
-  auto mine = store.open(key);
-  REQUIRE(mine);
-  // The index is written in the background; another process sees the new key once it is
-  // on disk (the store's documented contract), so wait for that before the second opens.
-  REQUIRE(store.flush());
-  child_pipe out;
+  child_pipe acks;
   pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
-    session_store other(tmp.path, "main", options(clock));
-    auto s = other.open(key);
-    if (s) {
-      send(out.write_end(), "opened");
-    } else {
-      send(out.write_end(), std::string(to_string(s.error().code)) + ": " + s.error().message);
-    }
-    auto ro = other.read(key);  // reading is still allowed
-    send(out.write_end(), ro ? "|read ok" : "|read failed");
-    ::_exit(0);
+    hold_background_thread();
+    session_store store(tmp.path, "main", options(clock));
+    auto s = store.open(key);
+    if (!s || !(*s)->append(user("first words"))) ::_exit(3);
+    send(acks.write_end(), "+");
+    for (;;) ::pause();
   }
-  out.close_write();
-  std::string said = read_all(out.read_end());
+  acks.close_write();
+  std::string got = read_exactly(acks.read_end(), 1);
+  ::kill(pid, SIGKILL);
   wait_for(pid);
-  CHECK(said == "unavailable: session agent:main:main is open in another process (pid " +
-                    std::to_string(::getpid()) + ")|read ok");
+  REQUIRE(got == "+");
+
+  session_store store(tmp.path, "main", options(clock));
+  CHECK_FALSE(fs::exists(store.dir() / "sessions.json"));  // the batched write never ran
+  auto s = store.open(key);
+  REQUIRE(s);
+  REQUIRE((*s)->entries().size() == 1);
+  REQUIRE((*s)->entries()[0].msg);
+  CHECK(first_text(*(*s)->entries()[0].msg) == "first words");
+  auto dir = fs::directory_iterator(store.dir());
+  CHECK(std::count_if(fs::begin(dir), fs::end(dir), [](const fs::directory_entry& e) {
+          return e.path().extension() == ".jsonl";
+        }) == 1);
+}
+
+TEST_CASE("a second process opening a session in use gets the holder's pid", "[session][crash]") {
+  temp_dir tmp;
+  test_clock clock;
+  child_pipe ready;
+  pid_t holder = ::fork();
+  REQUIRE(holder >= 0);
+  if (holder == 0) {
+    hold_background_thread();  // the new key reaches the others through the journal alone
+    session_store store(tmp.path, "main", options(clock));
+    auto mine = store.open(key);
+    if (!mine) ::_exit(3);
+    send(ready.write_end(), "+");
+    for (;;) ::pause();
+  }
+  ready.close_write();
+  REQUIRE(read_exactly(ready.read_end(), 1) == "+");
+  session_store other(tmp.path, "main", options(clock));
+  auto s = other.open(key);
+  auto ro = other.read(key);  // reading is still allowed
+  ::kill(holder, SIGKILL);
+  wait_for(holder);
+  REQUIRE_FALSE(s);
+  CHECK(std::string(to_string(s.error().code)) + ": " + s.error().message ==
+        "unavailable: session agent:main:main is open in another process (pid " +
+            std::to_string(holder) + ")");
+  CHECK(ro);
 }
 
 TEST_CASE("a full disk fails the append clearly and keeps earlier entries", "[session][crash]") {

@@ -143,3 +143,124 @@ TEST_CASE("many changes reach the file", "[session][index]") {
   }  // the destructor writes what is pending
   CHECK(keys_in(index).size() == 300);
 }
+
+// ---- the journal of new sessions (sessions.json.wal) ---------------------------------
+
+namespace {
+
+detail::journal_record created(std::string key, std::string id, std::int64_t tokens = 0) {
+  session_info info;
+  info.key = key;
+  info.session_id = std::move(id);
+  info.updated_at = 1;
+  info.total_tokens = tokens;
+  return {std::move(key), std::move(info), ""};
+}
+
+std::string line_of(const detail::journal_record& r) {
+  json j = json::object();
+  j.set("key", r.key);
+  if (r.entry) {
+    j.set("entry", detail::info_to_json(*r.entry));
+  } else {
+    j.set("removed", r.removed_id);
+  }
+  return j.dump() + "\n";
+}
+
+}  // namespace
+
+TEST_CASE("a journal's last record for a key wins unless the index already names it",
+          "[session][index][journal]") {
+  std::vector<session_info> index;
+  index.push_back(*created("a", "a2", 500).entry);  // written after its record, then used
+  index.push_back(*created("b", "b1").entry);
+  index.push_back(*created("c", "c1").entry);
+  std::vector<detail::journal_record> journal = {
+      created("a", "a1"),        created("a", "a2"),         // a: already in the index
+      created("b", "b2"),                                    // b: reset since the index
+      {"c", std::nullopt, "c0"},                             // c: an older session's removal
+      created("d", "d1"),        {"d", std::nullopt, "d1"},  // d: made and removed
+      created("e", "e1"),                                    // e: new
+      {"b", std::nullopt, "b1"}, created("b", "b3")};        // b again: only the last counts
+  detail::apply_journal(index, journal);
+  REQUIRE(index.size() == 4);
+  CHECK(index[0].key == "a");
+  CHECK(index[0].session_id == "a2");
+  CHECK(index[0].total_tokens == 500);
+  CHECK(index[1].session_id == "b3");
+  CHECK(index[2].session_id == "c1");
+  CHECK(index[3].key == "e");
+
+  std::vector<session_info> removal;
+  removal.push_back(*created("x", "x1").entry);
+  removal.push_back(*created("y", "y1").entry);
+  detail::apply_journal(removal, {{"x", std::nullopt, "x1"}});
+  REQUIRE(removal.size() == 1);
+  CHECK(removal[0].key == "y");
+}
+
+TEST_CASE("a journal's torn last line is skipped and a bad whole line is an error",
+          "[session][index][journal]") {
+  temp_dir tmp;
+  fs::path wal = tmp.path / "sessions.json.wal";
+  auto none = detail::read_journal(wal);
+  REQUIRE(none);
+  CHECK(none->empty());
+  spit(wal, line_of(created("a", "a1")) + "{\"key\":\"b\",\"entry\":{\"sessi");
+  auto torn = detail::read_journal(wal);
+  REQUIRE(torn);
+  REQUIRE(torn->size() == 1);
+  CHECK(torn->front().entry->session_id == "a1");
+  spit(wal, line_of(created("a", "a1")) + "{\"entry\":{}}\n" + line_of(created("b", "b1")));
+  auto bad = detail::read_journal(wal);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code == errc::invalid_argument);
+  CHECK_THAT(bad.error().message, Contains("sessions.json.wal:2"));
+}
+
+TEST_CASE("a journal left by a crash is read, and folded into the next index write",
+          "[session][index][journal]") {
+  temp_dir tmp;
+  test_clock clock;
+  fs::path dir = tmp.path / "agents" / "main" / "sessions";
+  fs::create_directories(dir);
+  spit(dir / "sessions.json",
+       "{\n  \"agent:main:old\": {\"sessionId\": \"o1\", \"updatedAt\": 1}\n}\n");
+  spit(dir / "sessions.json.wal", line_of(created("agent:main:new", "n1")));
+  session_store store(tmp.path, "main", quiet_options(clock));
+  auto found = store.find("agent:main:new");
+  REQUIRE(found);
+  REQUIRE(*found);
+  CHECK((*found)->session_id == "n1");
+  auto s = store.open("agent:main:new");
+  REQUIRE(s);
+  CHECK((*s)->id() == "n1");
+  REQUIRE((*s)->append(user("hi")));
+  CHECK(fs::exists(dir / "sessions.json.wal"));            // nothing changed the index yet
+  REQUIRE((*s)->record_turn(reply("ok", 10, 2), 128000));  // the next write takes it in
+  REQUIRE(store.flush());
+  auto keys = keys_in(dir / "sessions.json");
+  std::sort(keys.begin(), keys.end());
+  CHECK(keys == std::vector<std::string>{"agent:main:new", "agent:main:old"});
+  CHECK_FALSE(fs::exists(dir / "sessions.json.wal"));
+}
+
+TEST_CASE("a new session is in the journal before open returns", "[session][index][journal]") {
+  temp_dir tmp;
+  test_clock clock;
+  session_store store(tmp.path, "main", quiet_options(clock));
+  fs::path index = store.dir() / "sessions.json";
+  auto s = store.open("agent:main:main");
+  REQUIRE(s);
+  // What another process would read now, whether or not the batched write has run yet.
+  auto held = detail::index_lock::acquire(index);
+  REQUIRE(held);
+  std::vector<session_info> on_disk;
+  if (auto read = detail::read_index(index); read) on_disk = *read;
+  auto journal = detail::read_journal(detail::journal_file_of(index));
+  REQUIRE(journal);
+  detail::apply_journal(on_disk, *journal);
+  REQUIRE(on_disk.size() == 1);
+  CHECK(on_disk[0].session_id == (*s)->id());
+}

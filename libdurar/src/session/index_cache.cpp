@@ -2,8 +2,9 @@
 // changed in memory, and written back on the background thread, many changes per write.
 //
 // Every write is a whole new file renamed over the old one, so a changed inode, size or
-// mtime says someone else wrote it. Re-reading then keeps this process's unwritten changes
-// on top of what the file says, key by key; the writer does the same under the index lock
+// mtime says someone else wrote it (the journal of new sessions, index_journal.cpp, is
+// watched the same way and read on top of it). Re-reading then keeps this process's unwritten
+// changes on top of what the file says, key by key; the writer does the same under the index lock
 // before it writes, so two processes changing different keys never lose each other's work.
 #include <fmt/format.h>
 
@@ -13,6 +14,7 @@
 
 #include <algorithm>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <unordered_map>
 
 namespace durar::detail {
@@ -44,7 +46,7 @@ std::string render_member(const session_info& info) {
 }  // namespace
 
 index_cache::index_cache(std::filesystem::path file, bool sync)
-    : file_(std::move(file)), sync_(sync) {}
+    : file_(std::move(file)), journal_(journal_file_of(file_)), sync_(sync) {}
 
 index_cache::~index_cache() { (void)flush(); }
 
@@ -52,15 +54,21 @@ result<void> index_cache::refresh_locked() {
   // While this process writes it holds the index lock, so the only change is its own.
   if (loaded_ && writing_) return {};
   file_identity now = identity_of(file_);
-  if (loaded_ && now == seen_) return {};
+  file_identity now_journal = identity_of(journal_);
+  if (loaded_ && now == seen_ && now_journal == seen_journal_) return {};
   for (int attempt = 0;; ++attempt) {
     auto read = read_index(file_);
     if (!read) return fail(read.error());
+    auto journal = read_journal(journal_);
+    if (!journal) return fail(journal.error());
     file_identity after = identity_of(file_);
-    if (after != now && attempt < 3) {  // replaced while we read it: read the new one
-      now = after;
+    file_identity after_journal = identity_of(journal_);
+    if ((after != now || after_journal != now_journal) && attempt < 3) {
+      now = after;  // changed while we read it: read the new one
+      now_journal = after_journal;
       continue;
     }
+    apply_journal(*read, *journal);
     // The file's entries in the file's order; a key changed here and not yet written keeps
     // this process's value (or stays removed); keys new here follow, in the order made.
     std::unordered_map<std::string_view, entry*> ours;
@@ -81,6 +89,7 @@ result<void> index_cache::refresh_locked() {
     entries_ = std::move(merged);
     reindex_locked();
     seen_ = now;
+    seen_journal_ = now_journal;
     loaded_ = true;
     return {};
   }
@@ -113,7 +122,13 @@ result<std::optional<session_info>> index_cache::get(std::string_view key) {
   return e ? std::optional<session_info>(e->info) : std::nullopt;
 }
 
-result<void> index_cache::update(std::string_view key, const edit& change) {
+result<void> index_cache::update(std::string_view key, const edit& change, durability when) {
+  std::optional<index_lock> held;  // taken before mu_, as write_pending does
+  if (when == durability::now) {
+    auto lock = index_lock::acquire(file_);
+    if (!lock) return fail(lock.error());
+    held.emplace(std::move(*lock));
+  }
   std::lock_guard l(mu_);
   if (auto r = refresh_locked(); !r) return fail(r.error());
   entry* e = find_locked(key);
@@ -122,8 +137,13 @@ result<void> index_cache::update(std::string_view key, const edit& change) {
   auto changed = change(value);
   if (!changed) return fail(changed.error());
   if (!*changed) return {};
+  if (value) value->key = std::string(key);
+  if (held) {
+    journal_record record{std::string(key), value, value || !e ? "" : e->info.session_id};
+    if (auto a = append_journal(journal_, record); !a) return fail(a.error());
+    seen_journal_ = identity_of(journal_);  // what it says is what entries_ now holds
+  }
   if (value) {
-    value->key = std::string(key);
     if (e) {
       e->info = std::move(*value);
       e->text = nullptr;
@@ -189,6 +209,8 @@ result<void> index_cache::write_pending() {
     text += "\n}\n";
   }
   auto written = write_file_atomic(file_, text, sync_);
+  // Still under the index lock: the journal holds nothing the new file lacks.
+  if (written) ::unlink(journal_.c_str());
   file_identity now = identity_of(file_);
 
   l.lock();
@@ -198,6 +220,7 @@ result<void> index_cache::write_pending() {
                                                                    std::chrono::milliseconds(100));
   if (!written) return record_failure(written.error());
   seen_ = now;
+  seen_journal_ = identity_of(journal_);
   failure_.reset();
   for (const auto& [key, version] : taken) {
     auto it = dirty_.find(key);

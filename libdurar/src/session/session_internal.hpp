@@ -129,6 +129,25 @@ class index_lock {
   int fd_ = -1;
 };
 
+// ---- index_journal.cpp ---------------------------------------------------------------
+
+// One line of sessions.json.wal: the key's new entry, or the removal of its session.
+struct journal_record {
+  std::string key;
+  std::optional<session_info> entry;
+  std::string removed_id;  // when `entry` is empty: the session the key no longer names
+};
+std::filesystem::path journal_file_of(const std::filesystem::path& index_file);
+// The records in order; a missing file has none and a torn last line (a crash mid-append)
+// is skipped. A whole line that is not a record is invalid_argument naming file and line.
+result<std::vector<journal_record>> read_journal(const std::filesystem::path& file);
+// One write(2) of one line, under the index lock, not fsynced; nothing stays of a failed
+// append.
+result<void> append_journal(const std::filesystem::path& file, const journal_record& r);
+// The index as its file says, updated by the journal: a key's last record wins, unless the
+// index already names that record's session (it was written since).
+void apply_journal(std::vector<session_info>& index, const std::vector<journal_record>& records);
+
 // ---- index_cache.cpp -----------------------------------------------------------------
 
 // What stat(2) says about a file: every index write renames a new file into place, so a
@@ -157,7 +176,12 @@ class index_cache : public std::enable_shared_from_this<index_cache> {
   // `change` gets the key's entry (nullopt when absent) and says whether it changed it; an
   // entry it sets to nullopt is removed. Its error is returned and nothing changes.
   using edit = std::function<result<bool>(std::optional<session_info>& entry)>;
-  result<void> update(std::string_view key, const edit& change);
+  // batched: written with other changes within write_interval. now: decided under the
+  // index lock on what every process has written, and journalled before it returns (new
+  // sessions, resets, removals: what must not be lost or made twice).
+  enum class durability { batched, now };
+  result<void> update(std::string_view key, const edit& change,
+                      durability when = durability::batched);
   // Writes pending changes now; the error of the last failed write when it still fails.
   result<void> flush();
 
@@ -175,11 +199,13 @@ class index_cache : public std::enable_shared_from_this<index_cache> {
   result<void> record_failure(const error& e);
 
   const std::filesystem::path file_;
+  const std::filesystem::path journal_;
   const bool sync_;
   std::mutex write_mu_;  // one write at a time; taken before mu_
   std::mutex mu_;
   bool loaded_ = false;
-  file_identity seen_;  // the file the entries reflect
+  file_identity seen_;          // the file the entries reflect
+  file_identity seen_journal_;  // and its journal
   std::vector<entry> entries_;
   std::unordered_map<std::string, std::size_t> position_;  // key -> index in entries_
   std::unordered_map<std::string, std::uint64_t> dirty_;   // key -> version not yet written

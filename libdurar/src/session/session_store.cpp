@@ -192,7 +192,18 @@ result<std::optional<session_info>> session_store::find(std::string_view key) co
 result<std::unique_ptr<session>> session_store::open(std::string_view key) {
   const store_state& st = *impl_->state;
   session_info current;
-  auto updated = st.index->update(key, [&](std::optional<session_info>& entry) -> result<bool> {
+  // Continuing the key's session is the common case and is batched; a new session for the
+  // key is decided and recorded durably (index_cache::durability::now), so that neither a
+  // crash nor a second process can leave the key with two transcripts.
+  bool decide = false;
+  auto continued = st.index->update(key, [&](std::optional<session_info>& entry) -> result<bool> {
+    decide = !entry || !entry->raw.is_object() || entry->started_at == 0 ||
+             detail::session_expired(*entry, st.options.policy, st.now());
+    if (!decide) current = *entry;
+    return false;
+  });
+  if (!continued) return fail(continued.error());
+  auto decide_now = [&](std::optional<session_info>& entry) -> result<bool> {
     std::int64_t now = detail::to_ms(st.now());
     bool changed = false;
     if (!entry || !entry->raw.is_object()) {
@@ -216,8 +227,11 @@ result<std::unique_ptr<session>> session_store::open(std::string_view key) {
     }
     current = *entry;
     return changed;
-  });
-  if (!updated) return fail(updated.error());
+  };
+  if (decide) {
+    auto updated = st.index->update(key, decide_now, detail::index_cache::durability::now);
+    if (!updated) return fail(updated.error());
+  }
   auto p = transcript_path(st, current);
   if (!p) return fail(p.error());
   if (auto d = ensure_dir(st.dir); !d) return fail(d.error());
@@ -308,19 +322,22 @@ result<std::unique_ptr<session>> session_store::read_file(const std::filesystem:
 result<session_info> session_store::reset(std::string_view key) {
   const store_state& st = *impl_->state;
   session_info out;
-  auto updated = st.index->update(key, [&](std::optional<session_info>& entry) -> result<bool> {
-    std::int64_t now = detail::to_ms(st.now());
-    if (entry && entry->raw.is_object()) {
-      auto old_path = transcript_path(st, *entry);
-      if (!old_path) return fail(old_path.error());
-      if (auto a = archive(*old_path, "reset", key, st.now()); !a) return fail(a.error());
-      entry = fresh_info(key, now, &*entry);
-    } else {
-      entry = fresh_info(key, now, nullptr);
-    }
-    out = *entry;
-    return true;
-  });
+  auto updated = st.index->update(
+      key,
+      [&](std::optional<session_info>& entry) -> result<bool> {
+        std::int64_t now = detail::to_ms(st.now());
+        if (entry && entry->raw.is_object()) {
+          auto old_path = transcript_path(st, *entry);
+          if (!old_path) return fail(old_path.error());
+          if (auto a = archive(*old_path, "reset", key, st.now()); !a) return fail(a.error());
+          entry = fresh_info(key, now, &*entry);
+        } else {
+          entry = fresh_info(key, now, nullptr);
+        }
+        out = *entry;
+        return true;
+      },
+      detail::index_cache::durability::now);
   if (!updated) return fail(updated.error());
   out.raw = detail::info_to_json(out);
   return out;
@@ -328,16 +345,19 @@ result<session_info> session_store::reset(std::string_view key) {
 
 result<void> session_store::remove(std::string_view key) {
   const store_state& st = *impl_->state;
-  return st.index->update(key, [&](std::optional<session_info>& entry) -> result<bool> {
-    if (!entry) return fail(errc::not_found, fmt::format("no session {}", key));
-    if (entry->raw.is_object()) {
-      auto old_path = transcript_path(st, *entry);
-      if (!old_path) return fail(old_path.error());
-      if (auto a = archive(*old_path, "deleted", key, st.now()); !a) return fail(a.error());
-    }
-    entry.reset();
-    return true;
-  });
+  return st.index->update(
+      key,
+      [&](std::optional<session_info>& entry) -> result<bool> {
+        if (!entry) return fail(errc::not_found, fmt::format("no session {}", key));
+        if (entry->raw.is_object()) {
+          auto old_path = transcript_path(st, *entry);
+          if (!old_path) return fail(old_path.error());
+          if (auto a = archive(*old_path, "deleted", key, st.now()); !a) return fail(a.error());
+        }
+        entry.reset();
+        return true;
+      },
+      detail::index_cache::durability::now);
 }
 
 }  // namespace durar
