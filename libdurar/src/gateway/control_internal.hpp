@@ -1,8 +1,8 @@
 // What the control server's pieces share: the per-connection state, the core that sends
 // frames and owns the connections, the method table, and the idempotency cache. The
-// server (control_server.cpp) runs the handshake and dispatch; the methods live in
-// control_methods.cpp (health, status, models, config, sessions) and control_chat.cpp
-// (agent, chat.*).
+// server (control_server.cpp) runs the handshake, whose admission rules are in
+// control_connect.cpp, and dispatch; the methods live in control_methods.cpp (health,
+// status, models, config, sessions) and control_chat.cpp (agent, chat.*).
 #pragma once
 
 #include <durar/json.hpp>

@@ -5,11 +5,11 @@
 
 #include <fmt/format.h>
 
+#include "control_connect.hpp"
 #include "control_internal.hpp"
 #include "http_server.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <exception>
 #include <unistd.h>
 
@@ -18,8 +18,6 @@ namespace durar::gateway_detail {
 namespace {
 
 constexpr std::chrono::seconds handshake_timeout{10};
-constexpr std::uint16_t close_policy = 1008;  // invalid handshake, unauthorized
-constexpr std::uint16_t close_protocol = 1002;
 constexpr std::uint16_t close_too_big = 1009;
 constexpr std::uint16_t close_going_away = 1001;
 constexpr std::uint16_t close_restart = 1012;
@@ -27,55 +25,6 @@ constexpr std::uint16_t close_restart = 1012;
 // Events a client may see after the handshake (hello-ok's features.events).
 const std::vector<std::string_view> server_events = {"agent", "chat",   "presence",
                                                      "tick",  "health", "shutdown"};
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return out;
-}
-
-// The host of an Origin value ("http://127.0.0.1:5173" -> "127.0.0.1", "http://[::1]" ->
-// "::1"); "" when it is not scheme://host[:port].
-std::string origin_host(std::string_view origin) {
-  auto scheme_end = origin.find("://");
-  if (scheme_end == std::string_view::npos) return {};
-  std::string_view rest = origin.substr(scheme_end + 3);
-  if (auto slash = rest.find('/'); slash != std::string_view::npos) rest = rest.substr(0, slash);
-  if (rest.starts_with('[')) {
-    auto close = rest.find(']');
-    return close == std::string_view::npos ? std::string() : lower(rest.substr(1, close - 1));
-  }
-  if (auto colon = rest.find(':'); colon != std::string_view::npos) rest = rest.substr(0, colon);
-  return lower(rest);
-}
-
-bool loopback_host(const std::string& host) {
-  if (host == "localhost" || host.ends_with(".localhost") || host == "::1") return true;
-  // 127.0.0.0/8, written as a dotted quad.
-  if (!host.starts_with("127.")) return false;
-  int dots = 0;
-  for (char ch : host) {
-    if (ch == '.')
-      ++dots;
-    else if (!std::isdigit(static_cast<unsigned char>(ch)))
-      return false;
-  }
-  return dots == 3;
-}
-
-// Browsers send Origin on WebSocket upgrades; other clients (the CLI, node's ws) do not.
-// A page may reach the gateway only from a loopback origin or one the config allows, so a
-// random web page (or a DNS-rebound name) cannot drive a local gateway.
-bool origin_allowed(std::string_view origin, const std::vector<std::string>& allowed) {
-  std::string o = lower(origin);
-  while (!o.empty() && o.back() == '/') o.pop_back();
-  for (const auto& a : allowed) {
-    std::string want = lower(a);
-    while (!want.empty() && want.back() == '/') want.pop_back();
-    if (want == "*" || want == o) return true;
-  }
-  return loopback_host(origin_host(o));
-}
 
 std::string host_name() {
   char buf[256] = {};
@@ -118,18 +67,6 @@ std::int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                since)
       .count();
-}
-
-std::string auth_detail_code(const std::string& mode, auth_outcome o) {
-  std::string what = mode == "password" ? "PASSWORD" : "TOKEN";
-  switch (o) {
-    case auth_outcome::missing:
-      return "AUTH_" + what + "_MISSING";
-    case auth_outcome::throttled:
-      return "AUTH_RATE_LIMITED";
-    default:
-      return "AUTH_" + what + "_MISMATCH";
-  }
 }
 
 }  // namespace
@@ -441,72 +378,15 @@ struct control_server::impl : control_core {
       return refuse(*c, f.id, invalid_request("invalid handshake: first request must be connect"),
                     close_policy, "invalid handshake");
     const control_request& req = *f.request;
-    const json& p = req.params;
-
-    param_reader r(p, "connect");
-    auto min_protocol = r.integer("minProtocol", 1, 1'000'000);
-    auto max_protocol = r.integer("maxProtocol", 1, 1'000'000);
-    std::string role = r.string("role");
-    if (r.ok() && (!min_protocol || !max_protocol))
-      return refuse(*c, req.id,
-                    invalid_request("invalid connect params: minProtocol and maxProtocol are "
-                                    "required"),
-                    close_policy, "invalid handshake");
-    const json& client = p["client"];
-    const json& auth = p["auth"];
-    const json& scopes = p["scopes"];
-    if (r.ok() && !client.is_null() && !client.is_object())
-      return refuse(*c, req.id, invalid_request("invalid connect params: client must be an object"),
-                    close_policy, "invalid handshake");
-    if (r.ok() && !auth.is_null() && !auth.is_object())
-      return refuse(*c, req.id, invalid_request("invalid connect params: auth must be an object"),
-                    close_policy, "invalid handshake");
-    if (r.ok() && !scopes.is_null() && !scopes.is_array())
-      return refuse(*c, req.id, invalid_request("invalid connect params: scopes must be an array"),
-                    close_policy, "invalid handshake");
-    if (!r.ok()) return refuse(*c, req.id, r.error(), close_policy, "invalid handshake");
-
-    // The protocol is checked before the secret, so a client learns it is too old or too new
-    // without a strike against its address.
-    std::int64_t lo = std::max<std::int64_t>(*min_protocol, control_protocol_min);
-    std::int64_t hi = std::min<std::int64_t>(*max_protocol, control_protocol_max);
-    if (lo > hi)
-      return refuse(*c, req.id,
-                    invalid_request("protocol mismatch",
-                                    json::object({{"code", "PROTOCOL_MISMATCH"},
-                                                  {"expectedProtocol", control_protocol_min},
-                                                  {"minProtocol", control_protocol_min},
-                                                  {"maxProtocol", control_protocol_max}})),
-                    close_protocol, "protocol mismatch");
-
-    std::string presented =
-        state.auth.mode() == "password" ? auth.string_or("password") : auth.string_or("token");
-    auth_outcome outcome = state.auth.check(presented, c->remote);
-    if (outcome != auth_outcome::ok) {
-      control_error e =
-          invalid_request(state.auth.message(outcome),
-                          json::object({{"code", auth_detail_code(state.auth.mode(), outcome)}}));
-      e.retryable = outcome == auth_outcome::throttled;
-      return refuse(*c, req.id, e, close_policy, "unauthorized", log_subsystem::auth);
-    }
-
-    if (role.empty()) role = "operator";
-    if (role != "operator")
-      return refuse(*c, req.id, invalid_request("unsupported role: " + role), close_policy,
-                    "unsupported role");
-
-    c->protocol = static_cast<int>(lo);  // 3 whenever the client speaks it: what we speak
-    c->role = role;
-    if (scopes.is_array()) {
-      for (const auto& s : scopes.as_array())
-        if (s.is_string() &&
-            std::find(c->scopes.begin(), c->scopes.end(), s.as_string()) == c->scopes.end())
-          c->scopes.push_back(s.as_string());
-    } else {
-      // A client holding the shared secret that asks for nothing in particular is the owner.
-      c->scopes = {"operator.admin", "operator.read", "operator.write"};
-    }
-    c->client = client.is_object() ? client : json::object();
+    auto admitted = admit_connect(req, state.auth, c->remote);
+    if (auto* no = std::get_if<connect_refusal>(&admitted))
+      return refuse(*c, req.id, no->error, no->close_code, no->reason,
+                    no->auth_failure ? log_subsystem::auth : log_subsystem::ws);
+    auto& grant = std::get<connect_grant>(admitted);
+    c->protocol = grant.protocol;
+    c->role = std::move(grant.role);
+    c->scopes = std::move(grant.scopes);
+    c->client = std::move(grant.client);
     c->connected_at = now_ms();
     c->connected = true;
     if (c->handshake_timer) c->handshake_timer->cancel();
