@@ -108,6 +108,12 @@ class http_connection : public std::enable_shared_from_this<http_connection> {
   int limit_headers(std::size_t more);
   [[nodiscard]] std::size_t inbox_size() const { return inbox_.size() - inbox_pos_; }
 
+  // Unparsed input held while a response is in progress; reading pauses beyond it.
+  static constexpr std::size_t max_inbox = 64 * 1024;
+  // Pipelined requests are parsed only while less than this waits to be written, so a
+  // client that sends requests but never reads cannot grow our write queue.
+  static constexpr std::size_t resume_below = 256 * 1024;
+
   std::shared_ptr<server_shared> shared_;
   asio::ip::tcp::socket socket_;
   std::uint64_t id_;
