@@ -47,14 +47,19 @@ def test_stream_result_without_iterating(fake_vendor, make_agent):
     assert agent.stream("hello").result().stop == "done"
 
 
-def test_one_run_at_a_time(fake_vendor, make_agent):
-    vendor = fake_vendor(HELLO)
-    agent = make_agent(vendor.url)
+def test_one_run_at_a_time(stalling_server, make_agent):
+    # The first run is held mid-answer by the server, so it is still running when the
+    # second asks (a fast vendor could finish it first).
+    agent = make_agent(stalling_server.url, provider="stall")
     with agent.stream("hello") as first:
+        assert stalling_server.stalled.wait(10)
         with pytest.raises(durar.UnavailableError):
             agent.stream("again")
-        assert first.result().stop == "done"
-    assert agent.run("now").stop == "done"
+        first.abort()
+        assert first.result().stop == "aborted"
+    second = agent.stream("now")  # accepted once the first has ended
+    second.abort()
+    assert second.result().stop == "aborted"
 
 
 def test_abort_mid_stream(stalling_server, make_agent):
