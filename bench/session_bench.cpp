@@ -1,10 +1,15 @@
-// Sessions: loading a 10,000-message transcript, appending one entry (no fsync) to small
-// and large sessions, and building the context of a ~200k-token session.
+// Sessions: loading a 10,000-message transcript (first read, and read again after its
+// session closed), appending one entry (no fsync) to small and large sessions, building the
+// context of a ~200k-token session, and the context and openai-completions request of a
+// 10,000-message session (what each turn on a long session does before the model call).
+#include <durar/catalog.hpp>
+#include <durar/provider.hpp>
 #include <durar/session.hpp>
 
 #include <benchmark/benchmark.h>
 
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
 #include <unistd.h>
@@ -86,16 +91,46 @@ void fill(session& s, int messages, std::size_t chars) {
   }
 }
 
+// A session of 10,000 messages (~6.8 MB) under `dir`, key agent:main:main; returns its path.
+fs::path ten_thousand(const scratch_dir& dir) {
+  session_store store(dir.path, "main", bench_options());
+  auto s = store.open("agent:main:main");
+  fill(**s, 10000, 300);
+  return (*s)->path();
+}
+
+// Changes one byte of the header line (the last letter of its cwd) back and forth: the file
+// no longer starts with the bytes a closed session's kept entries were parsed from.
+struct header_toggle {
+  fs::path path;
+  std::streamoff at = 0;
+  bool upper = false;
+  explicit header_toggle(fs::path p) : path(std::move(p)) {
+    std::ifstream in(path);
+    std::string head;
+    std::getline(in, head);
+    at = static_cast<std::streamoff>(head.find("/srv/bench") + 9);
+  }
+  void flip() {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(at);
+    f.put((upper = !upper) ? 'H' : 'h');
+  }
+};
+
+// A first read through session_store::read_file (what `durar sessions` uses): the whole file
+// parsed. A closed session's entries are kept for the next read of its file while the file
+// starts with the same bytes, so one byte of the header changes between reads; the figure
+// includes dropping the previous read's kept entries, which are still held while the file is
+// read. BM_open_10k_messages/0 is the parse as a turn does it.
 void BM_load_10k_messages(benchmark::State& state) {
   scratch_dir dir;
-  session_store store(dir.path, "main", bench_options());
-  fs::path path;
-  {
-    auto s = store.open("agent:main:main");
-    fill(**s, 10000, 300);
-    path = (*s)->path();
-  }
+  fs::path path = ten_thousand(dir);
+  header_toggle toggle(path);
   for (auto _ : state) {
+    state.PauseTiming();
+    toggle.flip();
+    state.ResumeTiming();
     auto s = session_store::read_file(path);
     benchmark::DoNotOptimize(s);
   }
@@ -104,6 +139,71 @@ void BM_load_10k_messages(benchmark::State& state) {
                           static_cast<std::int64_t>(fs::file_size(path)));
 }
 BENCHMARK(BM_load_10k_messages)->Unit(benchmark::kMillisecond);
+
+// What a turn does first: session_store::open of the 10,000-message session, the first time
+// in a process (arg 0: the whole file parsed) and again after its session closed (arg 1: the
+// kept entries checked against the file and taken back, as the gateway does turn after turn).
+void BM_open_10k_messages(benchmark::State& state) {
+  scratch_dir dir;
+  fs::path path = ten_thousand(dir);
+  header_toggle toggle(path);
+  session_store store(dir.path, "main", bench_options());
+  const bool again = state.range(0) != 0;
+  for (auto _ : state) {
+    if (!again) {
+      state.PauseTiming();
+      toggle.flip();
+      state.ResumeTiming();
+    }
+    auto s = store.open("agent:main:main");
+    benchmark::DoNotOptimize(s);
+  }
+  state.counters["bytes"] = static_cast<double>(fs::file_size(path));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(fs::file_size(path)));
+}
+BENCHMARK(BM_open_10k_messages)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+void BM_context_10k_messages(benchmark::State& state) {
+  scratch_dir dir;
+  auto s = session_store::read_file(ten_thousand(dir));
+  for (auto _ : state) {
+    auto ctx = (*s)->context();
+    benchmark::DoNotOptimize(ctx);
+  }
+}
+BENCHMARK(BM_context_10k_messages)->Unit(benchmark::kMillisecond);
+
+// The openai-completions request body for the 10,000 messages (~4 MB), from the context.
+void BM_openai_request_10k_messages(benchmark::State& state) {
+  scratch_dir dir;
+  auto s = session_store::read_file(ten_thousand(dir));
+  model_info model;
+  model.provider = "fake";
+  model.id = "m1";
+  model.api = api_kind::openai_completions;
+  model.context_window = 50000000;
+  provider_info provider;
+  provider.id = "fake";
+  provider.api = api_kind::openai_completions;
+  provider.base_url = "http://127.0.0.1:9/v1";
+  secret key{"x"};
+  conversation conv;
+  conv.system_prompt = "You are a helpful assistant.";
+  conv.messages = (*s)->context();
+  request_options options;
+  auto wire = builtin_transport(api_kind::openai_completions);
+  std::size_t body = 0;
+  for (auto _ : state) {
+    auto req = wire->build_request(call_spec{model, provider, &key, conv, options});
+    body = req->body.size();
+    benchmark::DoNotOptimize(req);
+  }
+  state.counters["body_bytes"] = static_cast<double>(body);
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(body));
+}
+BENCHMARK(BM_openai_request_10k_messages)->Unit(benchmark::kMillisecond);
 
 // Argument: messages already in the session, to show the cost does not grow with it.
 void BM_append_no_fsync(benchmark::State& state) {

@@ -422,3 +422,33 @@ TEST_CASE("json parse is safe from many threads", "[json]") {
   for (auto& th : threads) th.join();
   for (int n : ok) CHECK(n == 200);
 }
+
+TEST_CASE("json_quote escapes a special byte at any position of a long string", "[json]") {
+  // Plain ASCII is skipped a word at a time: every offset of every kind of byte must still be
+  // seen, alone and next to each other, with invalid UTF-8 still written as U+FFFD.
+  const std::string fffd = "\xEF\xBF\xBD";
+  struct special {
+    std::string raw, quoted;
+  };
+  const special specials[] = {{"\"", "\\\""},      {"\\", "\\\\"},
+                              {"\n", "\\n"},       {std::string(1, '\0'), "\\u0000"},
+                              {"\x1f", "\\u001f"}, {"\xC3\xA9", "\xC3\xA9"},
+                              {"\xFF", fffd},      {"\xF0\x9F\x98\x80", "\xF0\x9F\x98\x80"},
+                              {"\xE2\x82", fffd},  {"\x7f", "\x7f"}};
+  for (const auto& sp : specials) {
+    for (std::size_t at = 0; at <= 24; ++at) {
+      for (std::size_t len : {std::size_t{8}, std::size_t{16}, std::size_t{31}}) {
+        std::string raw(len, 'a');
+        std::string expected = "\"" + std::string(len, 'a') + "\"";
+        if (at <= len) {
+          raw.insert(at, sp.raw);
+          expected.insert(at + 1, sp.quoted);
+        }
+        std::string out;
+        durar::json_quote(out, raw);
+        INFO("special " << json(sp.quoted).dump() << " at " << at << " of " << len);
+        CHECK(out == expected);
+      }
+    }
+  }
+}

@@ -481,3 +481,49 @@ TEST_CASE("Mistral gets 9-character alphanumeric tool-call ids, paired and disti
   f.provider.base_url = "http://127.0.0.1:8000/v1";
   CHECK(body(f)["messages"][1]["tool_calls"][0]["id"] == json("call_abc"));
 }
+
+TEST_CASE("the body is written as json::dump writes it", "[openai-completions]") {
+  // The messages go straight into the body text (no tree first): the bytes must be those of
+  // a compact dump, key order included, for every kind of message.
+  call_fixture f;
+  f.provider = proxy_provider();
+  f.model.compat = json::object({{"requiresToolResultName", true}});
+  f.conv.system_prompt = "Be \"brief\".\n";
+  f.conv.messages.emplace_back(user_text("first \xC3\xA9 line\nsecond"));
+  user_message two;
+  two.content.emplace_back(text_block{"a", {}});
+  two.content.emplace_back(text_block{"b\tc", {}});
+  f.conv.messages.emplace_back(two);
+  assistant_message a;
+  a.api = "openai-completions";
+  a.provider = "vllm";
+  a.model = f.model.id;
+  a.content.emplace_back(text_block{"calling", {}});
+  a.content.emplace_back(
+      tool_call_block{"call_1", "read", json::object({{"path", "/tmp/x \"y\""}}), {}});
+  a.content.emplace_back(tool_call_block{"call_2", "read", json::object(), {}});
+  a.stop = stop_reason::tool_use;
+  f.conv.messages.emplace_back(a);
+  tool_result_message r;
+  r.tool_call_id = "call_1";
+  r.tool_name = "read";
+  r.content.emplace_back(text_block{"bad byte \xFF and \\ slash", {}});
+  f.conv.messages.emplace_back(r);  // call_2 gets "No result provided"
+  f.conv.messages.emplace_back(user_text("thanks"));
+  f.options.temperature = 0.25;
+  const std::string text = request(f).body;
+  auto parsed = json::parse(text);
+  REQUIRE(parsed);
+  CHECK(parsed->dump() == text);
+  const json& ms = (*parsed)["messages"];
+  REQUIRE(ms.size() == 7);
+  CHECK(ms[0]["content"] == json("Be \"brief\".\n"));
+  CHECK(ms[1]["content"] == json("first \xC3\xA9 line\nsecond"));
+  CHECK(ms[2]["content"].size() == 2);
+  CHECK(ms[4]["content"] == json("bad byte \xEF\xBF\xBD and \\ slash"));
+  CHECK(ms[4]["name"] == json("read"));
+  CHECK(ms[5]["tool_call_id"] == json("call_2"));
+  CHECK(ms[5]["content"] == json("No result provided"));
+  CHECK(ms[6]["content"] == json("thanks"));
+  CHECK(text.rfind(R"({"model":"gpt-5.4","messages":[)", 0) == 0);
+}

@@ -344,3 +344,116 @@ TEST_CASE("appending to the original's transcript continues its tree", "[session
   CHECK(last["id"] == json(*id));
   CHECK(texts((*s)->context()).back() == "user:one more");
 }
+
+// ---- a long transcript read again after its session closed ---------------------------
+// Parsed entries of a closed session are kept and reused by the next parse of that file
+// when the file still starts with the same bytes (transcript_load.cpp). Whatever happened to
+// the file, a read must give exactly what a first parse of it gives.
+
+namespace {
+
+// A transcript past the size whose entries are kept (256 KiB): `n` alternating user and
+// assistant lines of about 600 bytes, chained.
+std::string long_transcript(int n, std::string_view marker = "") {
+  std::string out = std::string(header) + "\n";
+  std::string parent;
+  for (int i = 0; i < n; ++i) {
+    std::string number = std::to_string(i);
+    std::string id = "e" + std::string(7 - number.size(), '0') + number;
+    std::string text = "turn " + number + " " + std::string(marker) + " " + std::string(560, 'x');
+    out += msg_line(id, parent, i % 2 == 0 ? "user" : "assistant", text) + "\n";
+    parent = id;
+  }
+  return out;
+}
+
+// `a` reads as `b` does, entry by entry, in its report and in its context.
+void check_same(const session& a, const session& b) {
+  REQUIRE(a.entries().size() == b.entries().size());
+  for (std::size_t i = 0; i < a.entries().size(); ++i) {
+    const session_entry& x = a.entries()[i];
+    const session_entry& y = b.entries()[i];
+    INFO("entry " << i);
+    CHECK(x.id == y.id);
+    CHECK(x.parent_id == y.parent_id);
+    CHECK(x.type == y.type);
+    CHECK(x.timestamp == y.timestamp);
+    CHECK(x.raw == y.raw);
+    CHECK(x.msg.has_value() == y.msg.has_value());
+  }
+  CHECK(a.report().warnings == b.report().warnings);
+  CHECK(a.report().bad_lines_skipped == b.report().bad_lines_skipped);
+  CHECK(texts(a.context()) == texts(b.context()));
+}
+
+}  // namespace
+
+TEST_CASE("a long transcript read again after more lines were appended", "[session]") {
+  temp_dir tmp;
+  auto p = tmp.path / "s-1.jsonl";
+  std::string text = long_transcript(500);
+  // A bad line early on: its warning and the numbering of later lines must survive reuse.
+  text.insert(text.find('\n') + 1, "not json\n");
+  spit(p, text);
+  REQUIRE(text.size() > (std::size_t{256} << 10));
+  { load(p); }  // closed: its entries are kept
+  std::string more = msg_line("f0000001", "e0000499", "user", "later") + "\nnot json either\n" +
+                     msg_line("f0000002", "f0000001", "assistant", "reply") + "\n";
+  spit(p, text + more);
+  auto again = load(p);  // reuses the kept entries
+  auto fresh = load(p);  // nothing kept while `again` is open: a full parse
+  REQUIRE(again->entries().size() == 502);
+  check_same(*again, *fresh);
+  CHECK(again->report().bad_lines_skipped == 2);
+  CHECK_THAT(joined(again->report().warnings), Contains("line 504"));
+  CHECK(texts(again->context()).back() == "assistant:reply");
+}
+
+TEST_CASE("a long transcript rewritten in place is parsed again", "[session]") {
+  temp_dir tmp;
+  auto p = tmp.path / "s-1.jsonl";
+  std::string text = long_transcript(500, "a");
+  spit(p, text);
+  { load(p); }
+  SECTION("same size, one line changed") {
+    std::string changed = long_transcript(500, "b");
+    REQUIRE(changed.size() == text.size());
+    spit(p, changed);
+    auto s = load(p);
+    CHECK_THAT(first_text(s->context()[250]), Contains("turn 250 b"));
+  }
+  SECTION("cut short") {
+    std::string shorter = long_transcript(480, "a");
+    spit(p, shorter);
+    auto s = load(p);
+    CHECK(s->entries().size() == 480);
+  }
+  SECTION("the same bytes") {
+    auto s = load(p);
+    auto fresh = load(p);
+    check_same(*s, *fresh);
+  }
+}
+
+TEST_CASE("a long session reopened by its store continues where it ended", "[session]") {
+  temp_dir tmp;
+  test_clock clock;
+  auto dir = tmp.path / "agents" / "main" / "sessions";
+  fs::create_directories(dir);
+  spit(dir / "s-1.jsonl", long_transcript(500));
+  spit(
+      dir / "sessions.json",
+      R"({"agent:main:main":{"sessionId":"s-1","updatedAt":1776762840000,"sessionStartedAt":1776762840000}})");
+  session_store store(tmp.path, "main", quiet_options(clock));
+  for (int turn = 0; turn < 3; ++turn) {
+    auto s = store.open("agent:main:main");
+    REQUIRE(s);
+    REQUIRE((*s)->entries().size() == 500 + 2 * static_cast<std::size_t>(turn));
+    REQUIRE((*s)->append(user("question " + std::to_string(turn))));
+    REQUIRE((*s)->append(reply("answer " + std::to_string(turn))));
+    auto fresh = session_store::read_file(dir / "s-1.jsonl");
+    REQUIRE(fresh);
+    check_same(**s, **fresh);
+    CHECK(texts((*s)->context()).back() == "assistant:answer " + std::to_string(turn));
+  }
+}

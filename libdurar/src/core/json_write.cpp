@@ -5,6 +5,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <iterator>
 
@@ -55,6 +56,20 @@ std::size_t utf8_sequence(const unsigned char* p, const unsigned char* end, std:
   if (got == need) return need + 1;
   skip = 1 + got;
   return 0;
+}
+
+// Whether any of the 8 bytes in `w` needs more than a copy: a control character, '"', '\\'
+// or a byte of a multibyte sequence. Exact per word (the borrow tricks can only over-report
+// bytes above a real hit), so a clear word is copied as it is.
+bool word_needs_care(std::uint64_t w) {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL;
+  constexpr std::uint64_t high = 0x8080808080808080ULL;
+  const std::uint64_t control = (w - ones * 0x20) & ~w;
+  const std::uint64_t q = w ^ (ones * '"');
+  const std::uint64_t quote = (q - ones) & ~q;
+  const std::uint64_t b = w ^ (ones * '\\');
+  const std::uint64_t backslash = (b - ones) & ~b;
+  return ((control | quote | backslash | w) & high) != 0;
 }
 
 void append_escape(std::string& out, unsigned char c) {
@@ -183,6 +198,15 @@ void json_quote(std::string& out, std::string_view s) {
   const auto* end = p + s.size();
   const auto* run = p;  // start of bytes not yet copied
   while (p < end) {
+    // Most text is plain ASCII: skip it a word at a time.
+    if (end - p >= 8) {
+      std::uint64_t w;
+      std::memcpy(&w, p, sizeof w);
+      if (!word_needs_care(w)) {
+        p += 8;
+        continue;
+      }
+    }
     const unsigned char cls = byte_class[*p];
     if (cls == plain) {
       ++p;

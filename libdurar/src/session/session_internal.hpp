@@ -91,6 +91,18 @@ class transcript_file {
 
 // ---- transcript_load.cpp -------------------------------------------------------------
 
+// Where a clean parse of a whole transcript ended, so the next parse of the same file can
+// resume there (transcript_cache.cpp).
+struct parse_mark {
+  std::uint64_t bytes = 0;  // of the file, all parsed as whole lines
+  std::uint64_t hash = 0;   // of those bytes
+  int lines = 0;
+  std::size_t count = 0;  // entries parsed from them
+  json header;
+  std::string session_id;
+  load_report report;
+};
+
 struct parsed_transcript {
   json header;
   std::string session_id;
@@ -99,12 +111,27 @@ struct parsed_transcript {
   std::uint64_t complete_bytes = 0;  // up to and including the last '\n'
   bool torn_tail = false;            // bytes after complete_bytes that are not an entry
   bool missing_newline = false;      // the last entry is whole but lacks its '\n'
+  std::optional<parse_mark> mark;    // set when the file is worth keeping parsed
 };
 
 // Splits and reads a transcript; not a transcript (no header) is invalid_argument naming
 // `p`. An empty file reads as a transcript without a header or entries.
 result<parsed_transcript> parse_transcript(std::string_view content,
                                            const std::filesystem::path& p);
+
+// ---- transcript_cache.cpp ------------------------------------------------------------
+
+// The mark of a clean parse of all of `content`, when the file is large enough to keep
+// (and small enough for the cache's bound); its header, id and report are filled by the caller.
+std::optional<parse_mark> mark_of(std::string_view content, int lines, std::size_t count);
+// The entries kept for `p` when `content` starts with the bytes they were parsed from; taken
+// out of the cache either way.
+std::optional<std::pair<parse_mark, std::vector<session_entry>>> take_parsed(
+    const std::filesystem::path& p, std::string_view content);
+// Keeps a closing session's entries (its first mark.count: the ones parsed) for the next
+// parse of `p`, evicting the least recently closed beyond the cache's bound.
+void keep_parsed(const std::filesystem::path& p, parse_mark mark,
+                 std::vector<session_entry> entries);
 
 // ---- session_index.cpp ---------------------------------------------------------------
 
@@ -272,6 +299,7 @@ struct session::impl {
   std::vector<session_entry> entries;
   std::unordered_map<std::string, std::size_t> by_id;  // the last entry with that id wins
   detail::transcript_file file;                        // open (and locked) when writable
+  std::optional<detail::parse_mark> mark;              // entries came whole from a keepable parse
   fsync_policy policy = fsync_policy::never;
   std::chrono::milliseconds fsync_interval{1000};
   std::chrono::steady_clock::time_point last_sync{};

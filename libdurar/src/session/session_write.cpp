@@ -26,7 +26,10 @@ void sync_later(const std::filesystem::path& p) {
 }  // namespace
 
 session::~session() {
-  if (!impl_ || !impl_->file.is_open()) return;
+  if (!impl_) return;
+  if (impl_->mark)
+    detail::keep_parsed(impl_->path, std::move(*impl_->mark), std::move(impl_->entries));
+  if (!impl_->file.is_open()) return;
   if (impl_->policy == fsync_policy::batched && impl_->unsynced) sync_later(impl_->path);
   impl_->file.close();
 }

@@ -38,6 +38,24 @@ result<parsed_transcript> parse_transcript(std::string_view content,
   bool header_seen = false;
   std::size_t pos = 0;
   int line_no = 0;
+  if (auto kept = take_parsed(p, content)) {  // parsed before: resume after those bytes
+    auto& [mark, entries] = *kept;
+    header_seen = true;
+    pos = mark.bytes;
+    line_no = mark.lines;
+    out.header = std::move(mark.header);
+    out.session_id = std::move(mark.session_id);
+    out.report = std::move(mark.report);
+    out.entries = std::move(entries);
+    out.complete_bytes = pos;
+  }
+  // One entry a line at most, plus room for the turn that follows: growing a vector of
+  // 10,000 entries moves them all again each time, and touching that fresh memory is a
+  // large part of what loading a long transcript costs.
+  const std::string_view rest = content.substr(pos);
+  const auto lines = static_cast<std::size_t>(std::count(rest.begin(), rest.end(), '\n'));
+  const std::size_t want = out.entries.size() + lines;
+  if (out.entries.capacity() < want) out.entries.reserve(want + want / 8 + 16);
   while (pos < content.size()) {
     std::size_t nl = content.find('\n', pos);
     bool unterminated = nl == std::string_view::npos;
@@ -105,6 +123,16 @@ result<parsed_transcript> parse_transcript(std::string_view content,
     out.missing_newline = unterminated;
   }
   if (!header_seen && out.torn_tail) out.complete_bytes = 0;
+  // Kept only when every byte was read as whole lines, so the next parse resumes on a line.
+  if (header_seen && !out.torn_tail && !out.missing_newline &&
+      out.complete_bytes == content.size()) {
+    out.mark = mark_of(content, line_no, out.entries.size());
+    if (out.mark) {
+      out.mark->header = out.header;
+      out.mark->session_id = out.session_id;
+      out.mark->report = out.report;
+    }
+  }
   return out;
 }
 
@@ -190,8 +218,16 @@ void session::impl::adopt(detail::parsed_transcript&& t) {
   header = std::move(t.header);
   if (!t.session_id.empty()) id = std::move(t.session_id);
   report = std::move(t.report);
-  entries.reserve(t.entries.size());
-  for (auto& e : t.entries) add(std::move(e));
+  if (entries.empty()) {
+    // The parsed vector comes with room for appends: taken as it is, not moved entry by entry.
+    entries = std::move(t.entries);
+    if (t.mark && t.mark->count == entries.size()) mark = std::move(t.mark);
+    by_id.reserve(entries.size() + entries.size() / 8 + 16);
+    for (std::size_t i = 0; i < entries.size(); ++i) by_id[entries[i].id] = i;
+  } else {
+    entries.reserve(entries.size() + t.entries.size());
+    for (auto& e : t.entries) add(std::move(e));
+  }
   // Counted here so the report tells about unanswered calls before anyone asks for context.
   auto orphans = detail::find_orphans(message_view(detail::branch_of(entries, by_id)));
   int mended = 0, tail = 0;

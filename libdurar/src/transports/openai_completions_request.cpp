@@ -115,17 +115,20 @@ constexpr std::string_view no_image_placeholder = "(image omitted: model does no
 constexpr std::string_view no_tool_image_placeholder =
     "(tool image omitted: model does not support images)";
 
-// Builds the `messages` array; one instance per request.
+// Writes the `messages` array, each message as it is complete, straight into the body: a long
+// session's history is not built as a second JSON tree first. The bytes are those of
+// json::dump() on the same messages. One instance per request.
 class message_writer {
  public:
-  message_writer(const call_spec& call, const openai_compat& compat)
-      : call_(call), compat_(compat), images_(wire::has_input(call.model, "image")) {}
+  message_writer(const call_spec& call, const openai_compat& compat, std::string& out)
+      : call_(call), compat_(compat), images_(wire::has_input(call.model, "image")), out_(out) {}
 
-  json run() {
+  void run() {
     const conversation& conv = call_.conv;
+    out_ += '[';
     if (!conv.system_prompt.empty()) {
       bool developer = call_.model.reasoning && compat_.supports_developer_role;
-      out_.push_back(json::object(
+      emit(json::object(
           {{"role", developer ? "developer" : "system"}, {"content", conv.system_prompt}}));
     }
     for (const auto& m : conv.messages) {
@@ -140,11 +143,30 @@ class message_writer {
       }
     }
     end_tool_results();
-    return json(std::move(out_));
+    out_ += ']';
   }
 
  private:
+  void next_item() {
+    if (items_++ > 0) out_ += ',';
+  }
+
+  void emit(const json& msg) {
+    next_item();
+    msg.dump_to(out_);
+  }
+
   void add_user(const user_message& m) {
+    // The common case, one text block: its text is the content, written without a copy.
+    if (m.content.size() == 1) {
+      if (const auto* t = std::get_if<text_block>(&m.content.front())) {
+        next_item();
+        out_ += R"({"role":"user","content":)";
+        json_quote(out_, t->text);
+        out_ += '}';
+        return;
+      }
+    }
     json_array parts;
     bool all_text = true;
     bool last_placeholder = false;
@@ -177,7 +199,7 @@ class message_writer {
     } else {
       content = json(std::move(parts));
     }
-    out_.push_back(json::object({{"role", "user"}, {"content", std::move(content)}}));
+    emit(json::object({{"role", "user"}, {"content", std::move(content)}}));
   }
 
   void add_assistant(const assistant_message& m) {
@@ -238,7 +260,7 @@ class message_writer {
     if (!calls.empty()) msg.set("tool_calls", json(std::move(calls)));
     if (!reasoning_details.empty())
       msg.set("reasoning_details", json(std::move(reasoning_details)));
-    out_.push_back(std::move(msg));
+    emit(msg);
   }
 
   void add_tool_result(const tool_result_message& m) {
@@ -261,13 +283,22 @@ class message_writer {
       text += no_tool_image_placeholder;
     }
     if (text.empty()) text = has_images ? "(see attached image)" : "(no output)";
-    push_tool_message(id, m.tool_name, std::move(text));
+    push_tool_message(id, m.tool_name, text);
   }
 
-  void push_tool_message(const std::string& id, const std::string& name, std::string text) {
-    json msg = json::object({{"role", "tool"}, {"content", std::move(text)}, {"tool_call_id", id}});
-    if (compat_.requires_tool_result_name && !name.empty()) msg.set("name", name);
-    out_.push_back(std::move(msg));
+  // {"role":"tool","content","tool_call_id"[,"name"]}, written directly: tool output is
+  // often the bulk of a long history.
+  void push_tool_message(const std::string& id, const std::string& name, std::string_view text) {
+    next_item();
+    out_ += R"({"role":"tool","content":)";
+    json_quote(out_, text);
+    out_ += R"(,"tool_call_id":)";
+    json_quote(out_, id);
+    if (compat_.requires_tool_result_name && !name.empty()) {
+      out_ += R"(,"name":)";
+      json_quote(out_, name);
+    }
+    out_ += '}';
   }
 
   // Before the next user or assistant turn: every call gets a result (APIs reject orphans),
@@ -282,7 +313,7 @@ class message_writer {
     parts.push_back(text_part("Attached image(s) from tool result:"));
     for (auto& img : result_images_) parts.push_back(std::move(img));
     result_images_.clear();
-    out_.push_back(json::object({{"role", "user"}, {"content", json(std::move(parts))}}));
+    emit(json::object({{"role", "user"}, {"content", json(std::move(parts))}}));
   }
 
   std::string wire_id(const std::string& id) {
@@ -297,7 +328,8 @@ class message_writer {
   const call_spec& call_;
   const openai_compat& compat_;
   const bool images_;
-  json_array out_;
+  std::string& out_;
+  std::size_t items_ = 0;
   std::vector<pending_call> pending_;
   std::set<std::string> answered_;
   json_array result_images_;
@@ -343,6 +375,31 @@ std::string reasoning_effort(const call_spec& call, const openai_compat& compat)
   if ((effort == "minimal" || effort == "low") && supports("medium")) return "medium";
   if (listed.is_array() && !listed.empty() && listed[0].is_string()) return listed[0].as_string();
   return effort == "xhigh" ? "high" : effort;
+}
+
+// About what the messages take on the wire, so the body is allocated once: text as it is plus
+// a little for escapes, and room for each message's and block's fixed parts.
+std::size_t estimated_size(const conversation& conv) {
+  std::size_t n = conv.system_prompt.size() + 64;
+  for (const auto& m : conv.messages) {
+    std::visit(
+        [&n](const auto& v) {
+          n += 96;
+          for (const auto& b : v.content) {
+            if (const auto* t = std::get_if<text_block>(&b)) {
+              n += t->text.size() + 16;
+            } else if (const auto* th = std::get_if<thinking_block>(&b)) {
+              n += th->thinking.size() + 16;
+            } else if (const auto* img = std::get_if<image_block>(&b)) {
+              n += img->data.size() + img->mime_type.size() + 64;
+            } else if (const auto* c = std::get_if<tool_call_block>(&b)) {
+              n += c->id.size() + c->name.size() + c->thought_signature.size() + 192;
+            }
+          }
+        },
+        m);
+  }
+  return n + n / 32;
 }
 
 json tools_json(const std::vector<tool_definition>& tools) {
@@ -415,8 +472,8 @@ result<http_request> build_openai_completions_request(const call_spec& call) {
   const openai_compat compat = resolve_openai_compat(call.model, call.provider);
   const request_options& opt = call.options;
 
-  json body = json::object({{"model", call.model.id}});
-  body.set("messages", message_writer(call, compat).run());
+  // The members after "messages", in order; the body is {"model", "messages", ...these}.
+  json body = json::object();
   body.set("stream", true);
   if (compat.supports_usage_in_streaming)
     body.set("stream_options", json::object({{"include_usage", true}}));
@@ -463,7 +520,22 @@ result<http_request> build_openai_completions_request(const call_spec& call) {
   wire::put_header(req, "Content-Type", "application/json");
   wire::put_auth(req, call.provider, call.api_key);
   wire::put_extra_headers(req, call.provider, opt);
-  req.body = body.dump();
+
+  std::string tail;
+  for (const auto& [key, value] : body.as_object()) {
+    tail += ',';
+    json_quote(tail, key);
+    tail += ':';
+    value.dump_to(tail);
+  }
+  std::string& out = req.body;
+  out.reserve(estimated_size(call.conv) + call.model.id.size() + tail.size() + 32);
+  out += R"({"model":)";
+  json_quote(out, call.model.id);
+  out += R"(,"messages":)";
+  message_writer(call, compat, out).run();
+  out += tail;
+  out += '}';
   return req;
 }
 
