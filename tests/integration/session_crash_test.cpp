@@ -177,35 +177,38 @@ TEST_CASE("a writer killed at any moment keeps every acknowledged entry", "[sess
   REQUIRE((*s)->append(user("next")));
 }
 
-// In a child: keeps the background thread busy until the child dies, so the batched
-// index write never runs, the window a crash or a second process used to fall into.
-void hold_background_thread() {
-  auto never = std::make_shared<child_pipe>();
-  detail::post_background([never] {
-    char c = 0;
-    (void)::read(never->read_end(), &c, 1);
-  });
+// A child that opens the key's new session, appends `first` (unless empty), says so and
+// waits to be killed; its background thread is kept busy the whole time, so the batched
+// index write never runs: the window a crash or a second process used to fall into.
+// Returns the child's pid once the session is open.
+pid_t fork_new_session_holder(const fs::path& state, const test_clock& clock,
+                              const std::string& first) {
+  child_pipe ready;
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    auto never = std::make_shared<child_pipe>();
+    detail::post_background([never] {
+      char c = 0;
+      (void)::read(never->read_end(), &c, 1);
+    });
+    session_store store(state, "main", options(clock));
+    auto s = store.open(key);
+    if (!s || (!first.empty() && !(*s)->append(user(first)))) ::_exit(3);
+    send(ready.write_end(), "+");
+    for (;;) ::pause();
+  }
+  ready.close_write();
+  REQUIRE(read_exactly(ready.read_end(), 1) == "+");
+  return pid;
 }
 
 TEST_CASE("a new session survives a kill before its index is written", "[session][crash]") {
   temp_dir tmp;
   test_clock clock;
-  child_pipe acks;
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    hold_background_thread();
-    session_store store(tmp.path, "main", options(clock));
-    auto s = store.open(key);
-    if (!s || !(*s)->append(user("first words"))) ::_exit(3);
-    send(acks.write_end(), "+");
-    for (;;) ::pause();
-  }
-  acks.close_write();
-  std::string got = read_exactly(acks.read_end(), 1);
+  pid_t pid = fork_new_session_holder(tmp.path, clock, "first words");
   ::kill(pid, SIGKILL);
   wait_for(pid);
-  REQUIRE(got == "+");
 
   session_store store(tmp.path, "main", options(clock));
   CHECK_FALSE(fs::exists(store.dir() / "sessions.json"));  // the batched write never ran
@@ -223,19 +226,8 @@ TEST_CASE("a new session survives a kill before its index is written", "[session
 TEST_CASE("a second process opening a session in use gets the holder's pid", "[session][crash]") {
   temp_dir tmp;
   test_clock clock;
-  child_pipe ready;
-  pid_t holder = ::fork();
-  REQUIRE(holder >= 0);
-  if (holder == 0) {
-    hold_background_thread();  // the new key reaches the others through the journal alone
-    session_store store(tmp.path, "main", options(clock));
-    auto mine = store.open(key);
-    if (!mine) ::_exit(3);
-    send(ready.write_end(), "+");
-    for (;;) ::pause();
-  }
-  ready.close_write();
-  REQUIRE(read_exactly(ready.read_end(), 1) == "+");
+  // The new key reaches this process through the journal alone.
+  pid_t holder = fork_new_session_holder(tmp.path, clock, "");
   session_store other(tmp.path, "main", options(clock));
   auto s = other.open(key);
   auto ro = other.read(key);  // reading is still allowed
