@@ -195,14 +195,11 @@ result<std::unique_ptr<session>> session_store::open(std::string_view key) {
   // Continuing the key's session is the common case and is batched; a new session for the
   // key is decided and recorded durably (index_cache::durability::now), so that neither a
   // crash nor a second process can leave the key with two transcripts.
-  bool decide = false;
-  auto continued = st.index->update(key, [&](std::optional<session_info>& entry) -> result<bool> {
-    decide = !entry || !entry->raw.is_object() || entry->started_at == 0 ||
-             detail::session_expired(*entry, st.options.policy, st.now());
-    if (!decide) current = *entry;
-    return false;
-  });
-  if (!continued) return fail(continued.error());
+  auto known = st.index->get(key);
+  if (!known) return fail(known.error());
+  const bool decide = !*known || !(*known)->raw.is_object() || (*known)->started_at == 0 ||
+                      detail::session_expired(**known, st.options.policy, st.now());
+  if (!decide) current = std::move(**known);
   auto decide_now = [&](std::optional<session_info>& entry) -> result<bool> {
     std::int64_t now = detail::to_ms(st.now());
     bool changed = false;
