@@ -37,7 +37,6 @@ import json
 import os
 import platform
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -519,10 +518,7 @@ def bench_session(args, paths):
         out["failed"] = str(e)
     finally:
         fake.stop()
-        if args.keep_state:
-            log(f"[session] state kept in {home}")
-        else:
-            shutil.rmtree(home, ignore_errors=True)
+        gb.drop_state(home, args.keep_state, "session")
     return out
 
 

@@ -135,6 +135,14 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
+def drop_state(home, keep, who):
+    """Removes a run's HOME, or says where it is when asked to keep it."""
+    if keep:
+        log(f"[{who}] state kept in {home}")
+    else:
+        shutil.rmtree(home, ignore_errors=True)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -512,10 +520,7 @@ def bench_original(args, fake, slow):
     finally:
         if gw:
             gw.stop()
-        if args.keep_original_state:
-            log(f"[original] state kept in {home}")
-        else:
-            shutil.rmtree(home, ignore_errors=True)
+        drop_state(home, args.keep_original_state, "original")
     return out
 
 
