@@ -1,7 +1,8 @@
 // Sessions: loading a 10,000-message transcript (first read, and read again after its
 // session closed), appending one entry (no fsync) to small and large sessions, building the
-// context of a ~200k-token session, and the context and openai-completions request of a
-// 10,000-message session (what each turn on a long session does before the model call).
+// context of a ~200k-token session, and the context and the request of a 10,000-message
+// session for each transport that writes it message by message (what each turn on a long
+// session does before the model call).
 #include <durar/catalog.hpp>
 #include <durar/provider.hpp>
 #include <durar/session.hpp>
@@ -204,6 +205,44 @@ void BM_openai_request_10k_messages(benchmark::State& state) {
                           static_cast<std::int64_t>(body));
 }
 BENCHMARK(BM_openai_request_10k_messages)->Unit(benchmark::kMillisecond);
+
+// The request body for the 10,000 messages, from the context, for the transports that write
+// it message by message. Argument: 0 anthropic-messages, 1 openai-responses,
+// 2 google-generative-ai.
+void BM_request_10k_messages(benchmark::State& state) {
+  static constexpr api_kind apis[] = {api_kind::anthropic_messages, api_kind::openai_responses,
+                                      api_kind::google_generative_ai};
+  const api_kind api = apis[state.range(0)];
+  state.SetLabel(std::string(to_string(api)));
+  scratch_dir dir;
+  auto s = session_store::read_file(ten_thousand(dir));
+  model_info model;
+  model.provider = "fake";
+  model.id = "m1";
+  model.api = api;
+  model.context_window = 50000000;
+  model.max_tokens = 8192;
+  provider_info provider;
+  provider.id = "fake";
+  provider.api = api;
+  provider.base_url = "http://127.0.0.1:9/v1";
+  secret key{"x"};
+  conversation conv;
+  conv.system_prompt = "You are a helpful assistant.";
+  conv.messages = (*s)->context();
+  request_options options;
+  auto wire = builtin_transport(api);
+  std::size_t body = 0;
+  for (auto _ : state) {
+    auto req = wire->build_request(call_spec{model, provider, &key, conv, options});
+    body = req->body.size();
+    benchmark::DoNotOptimize(req);
+  }
+  state.counters["body_bytes"] = static_cast<double>(body);
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(body));
+}
+BENCHMARK(BM_request_10k_messages)->DenseRange(0, 2)->Unit(benchmark::kMillisecond);
 
 // Argument: messages already in the session, to show the cost does not grow with it.
 void BM_append_no_fsync(benchmark::State& state) {

@@ -468,6 +468,94 @@ TEST_CASE("anthropic request: images, and placeholders for text-only models",
         "(tool image omitted: model does not support images)");
 }
 
+namespace {
+
+// A history with every kind of message and block the builder treats differently.
+fixture every_kind_of_history() {
+  fixture f;
+  f.conv.system_prompt = "Be \"brief\".\n";
+  f.conv.tools.push_back(weather_tool());
+  f.options.params = json::object({{"cacheRetention", "long"}});
+  f.conv.messages.push_back(user_text("first \xC3\xA9 line\nsecond \xFF"));
+  user_message mixed;
+  mixed.content = {text_block{"  ", {}}, text_block{"look", {}},
+                   image_block{"image/png", "iVBORw0KGgo="}, image_block{"image/gif", "R0lG"}};
+  f.conv.messages.push_back(mixed);
+  f.conv.messages.push_back(from(
+      f.model,
+      {thinking_block{"let me think", "sig==", false}, thinking_block{"", "opaque", true},
+       thinking_block{"unsigned", "", false}, text_block{"\t", {}}, text_block{"Checking.", {}},
+       call("toolu_01A", "get_weather", json::object({{"location", "Paris \"FR\""}})),
+       call("call|weird/id", "get_weather", json::array()), call("toolu_01A", "again", json())},
+      stop_reason::tool_use));
+  f.conv.messages.push_back(result_of("toolu_01A", "again", "18C, cloudy"));
+  f.conv.messages.push_back(result_of("toolu_01A", "again", "a duplicate, dropped"));
+  f.conv.messages.push_back(result_of("nobody", "x", "a stray result, dropped"));
+  tool_result_message shot;
+  shot.tool_call_id = "call|weird/id";
+  shot.tool_name = "get_weather";
+  shot.content = {text_block{"line 1", {}}, image_block{"image/jpeg", "/9j/"},
+                  text_block{"line 2", {}}};
+  f.conv.messages.push_back(shot);
+  // The first toolu_01A call gets "No result provided" when the next user message arrives.
+  f.conv.messages.push_back(user_text("thanks"));
+  model_info other = claude("claude-opus-4-1");
+  f.conv.messages.push_back(
+      from(other, {thinking_block{"foreign", "foreign-sig", false}, thinking_block{"", "x", true},
+                   text_block{"from another model", {}}}));
+  f.conv.messages.push_back(from(f.model, {text_block{"cut off", {}}}, stop_reason::error));
+  f.conv.messages.push_back(from(f.model, {text_block{" ", {}}}));  // no blocks: left out
+  f.conv.messages.push_back(
+      from(f.model, {call("toolu_9", "get_weather", json::object())}, stop_reason::tool_use));
+  tool_result_message only_image;
+  only_image.tool_call_id = "toolu_9";
+  only_image.tool_name = "get_weather";
+  only_image.content = {image_block{"image/png", "AAAA"}};
+  only_image.is_error = true;
+  f.conv.messages.push_back(only_image);
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("anthropic request: the body is byte for byte what the JSON tree dumped",
+          "[anthropic-messages]") {
+  // The messages are written into the body one by one (no tree of the whole history); the
+  // expected bytes were written by the earlier builder, which dumped one tree.
+  fixture f = every_kind_of_history();
+  std::string body = f.request().body;
+  auto parsed = json::parse(body);
+  REQUIRE(parsed);
+  CHECK(parsed->dump() == body);
+  std::string expected = read_data("providers/anthropic-messages/every_kind.request.body");
+  while (!expected.empty() && expected.back() == '\n') expected.pop_back();
+  CHECK(body == expected);
+
+  // Text-only, thinking off, no tools or system prompt, no cache breakpoints.
+  f.model.input = {"text"};
+  f.model.reasoning = false;
+  f.conv.tools.clear();
+  f.conv.system_prompt.clear();
+  f.options.params = json::object({{"cacheRetention", "none"}});
+  f.options.temperature = 0.5;
+  body = f.request().body;
+  expected = read_data("providers/anthropic-messages/every_kind_text_only.request.body");
+  while (!expected.empty() && expected.back() == '\n') expected.pop_back();
+  CHECK(body == expected);
+
+  // Ending on a user message, which carries the breakpoint; and no messages at all.
+  f.options.params = json::object();
+  f.conv.messages.resize(8);
+  auto ends_on_user = json::parse(f.request().body);
+  REQUIRE(ends_on_user);
+  CHECK(ends_on_user->dump() == f.request().body);
+  const json& last = (*ends_on_user)["messages"].as_array().back();
+  CHECK(last["content"].as_array().back()["cache_control"] ==
+        json::object({{"type", "ephemeral"}}));
+  f.conv.messages.clear();
+  CHECK(f.request().body.find(R"("messages":[],)") != std::string::npos);
+}
+
 // ---- decoding ------------------------------------------------------------------------
 
 TEST_CASE("anthropic stream: text with usage and cost", "[anthropic-messages]") {

@@ -401,6 +401,66 @@ TEST_CASE("gemini request: models that need call ids get normalised ones",
   CHECK(body["contents"][2]["parts"][0]["functionResponse"]["id"].as_string() == "call_1_x");
 }
 
+TEST_CASE("gemini request: the body is byte for byte what the JSON tree dumped",
+          "[google-generative-ai]") {
+  // The contents are written into the body one by one (no tree of the whole history); the
+  // expected bytes were written by the earlier builder, which dumped one tree.
+  fixture f;
+  f.conv.system_prompt = "Be \"brief\".\n";
+  f.conv.tools.push_back(weather_tool());
+  f.options.temperature = 0.25;
+  user_message u;
+  u.content = {text_block{"", {}}, text_block{"first \xC3\xA9 line\nsecond \xFF", {}},
+               image_block{"image/png", "iVBORw0KGgo="}, image_block{"image/gif", "R0lG"}};
+  tool_result_message shot;
+  shot.tool_call_id = "s1";
+  shot.tool_name = "";
+  shot.content = {text_block{"line 1", {}}, image_block{"image/jpeg", "/9j/4AAQ"}};
+  model_info other = gemini("gemini-2.0-flash");
+  f.conv.messages = {
+      u,
+      from(f.model,
+           {thinking_block{"hmm", "c2lnbmF0dXJl", false}, thinking_block{"x", "y", true},
+            text_block{" ", {}}, text_block{"", "c2ln"}, text_block{"Checking.", "bad sig"},
+            call("s1", "screenshot", json::object(), "c2ln"),
+            call("c|2", "get_weather", json::array())},
+           stop_reason::tool_use),
+      shot,
+      result_of("s1", "screenshot", "a duplicate, dropped"),
+      result_of("stray", "x", "a stray result, dropped"),
+      user_text("thanks"),
+      from(other,
+           {thinking_block{"foreign", "c2ln", false}, text_block{"hello", "c2ln"},
+            call("o1", "get_weather", json::object({{"location", "Paris \"FR\""}}))},
+           stop_reason::tool_use),
+      result_of("o1", "get_weather", "18C", true),
+      from(f.model, {text_block{"cut off", {}}}, stop_reason::error),
+      from(f.model, {call("s2", "screenshot", json::object())}, stop_reason::tool_use),
+      shot};
+  f.conv.messages.back() = [&] {
+    tool_result_message r = shot;
+    r.tool_call_id = "s2";
+    r.content = {image_block{"image/png", "AAAA"}};
+    return r;
+  }();
+  for (const auto& [model, file] :
+       {std::pair{gemini(), "every_kind.request.body"},
+        std::pair{gemini("gemini-3-pro-preview"), "every_kind_gemini3.request.body"},
+        std::pair{gemini("claude-sonnet-4-5", false), "every_kind_ids.request.body"}}) {
+    f.model = model;
+    std::string body = f.request().body;
+    auto parsed = json::parse(body);
+    REQUIRE(parsed);
+    CHECK(parsed->dump() == body);
+    std::string expected = read_data(std::string(data_dir) + file);
+    while (!expected.empty() && expected.back() == '\n') expected.pop_back();
+    CHECK(body == expected);
+  }
+  f.model.input = {"text"};
+  f.conv.messages.clear();
+  CHECK(f.request().body.rfind(R"({"contents":[],)", 0) == 0);
+}
+
 // ---- decoding ------------------------------------------------------------------------
 
 TEST_CASE("gemini stream: text with usage and cost", "[google-generative-ai]") {

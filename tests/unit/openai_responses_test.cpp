@@ -150,6 +150,69 @@ TEST_CASE("responses: history replays our reasoning items and normalises foreign
   CHECK(!body.contains("temperature"));
 }
 
+TEST_CASE("responses: the body is byte for byte what the JSON tree dumped", "[openai-responses]") {
+  // The input items are written into the body one by one (no tree of the whole history);
+  // the expected bytes were written by the earlier builder, which dumped one tree.
+  fixture f = openai("gpt-5");
+  f.conv.system_prompt = "Be \"brief\".\n";
+  f.conv.tools.push_back(weather_tool());
+  f.options.thinking = thinking_level::high;
+  f.options.session_id = "session-1";
+  f.options.params = json::object({{"cacheRetention", "long"}, {"serviceTier", "flex"}});
+  const std::string reasoning_item =
+      R"({"id":"rs_1","type":"reasoning","encrypted_content":"gAAAAopaque","summary":[]})";
+  f.conv.messages.emplace_back(user({text_block{"first \xC3\xA9 line\nsecond \xFF", {}},
+                                     image_block{"image/png", "iVBORw0KGgo="}}));
+  f.conv.messages.emplace_back(user({}));  // nothing to send: left out
+  f.conv.messages.emplace_back(
+      assistant("openai-responses", "openai", "gpt-5",
+                {thinking_block{"Plan", reasoning_item, false}, thinking_block{"x", "", false},
+                 text_block{"Checking.", R"({"v":1,"id":"msg_abc","phase":"commentary"})"},
+                 text_block{"more", {}}, text_block{"and more", {}},
+                 call("call_1|fc_1", "get_weather", json::object({{"city", "Paris \"FR\""}}))},
+                stop_reason::tool_use));
+  f.conv.messages.emplace_back(tool_result(
+      "call_1|fc_1", "get_weather", {text_block{"18C", {}}, image_block{"image/png", "AAAA"}}));
+  f.conv.messages.emplace_back(tool_result("stray", "get_weather", {text_block{"x", {}}}));
+  f.conv.messages.emplace_back(
+      assistant("anthropic-messages", "anthropic", "claude-opus-4-6",
+                {thinking_block{"Let me look again.", "anthropic-signature", false},
+                 text_block{"One more check.", {}},
+                 call("toolu_01A.b", "get_weather", json::object({{"city", "Lyon"}})),
+                 call("call_9|fc_other.1", "get_weather", json::object())},
+                stop_reason::tool_use));
+  f.conv.messages.emplace_back(tool_result("toolu_01A.b", "get_weather", {image_block{"a", "b"}}));
+  f.conv.messages.emplace_back(user({text_block{"Thanks", {}}}));
+  f.conv.messages.emplace_back(assistant("openai-responses", "openai", "gpt-5",
+                                         {text_block{"partial", {}}}, stop_reason::error));
+  f.conv.messages.emplace_back(
+      assistant("openai-responses", "openai", "gpt-5-mini", {text_block{"other model", {}}}));
+  auto req = responses().build_request(f.call());
+  REQUIRE(req.has_value());
+  auto parsed = json::parse(req->body);
+  REQUIRE(parsed);
+  CHECK(parsed->dump() == req->body);
+  std::string expected = read_data("providers/openai-responses/every_kind.request.body");
+  while (!expected.empty() && expected.back() == '\n') expected.pop_back();
+  CHECK(req->body == expected);
+
+  // Without vision, a system prompt or tools, and on a model that takes sampling.
+  f.model.input = {"text"};
+  f.model.reasoning = false;
+  f.conv.system_prompt.clear();
+  f.conv.tools.clear();
+  f.options.temperature = 0.5;
+  req = responses().build_request(f.call());
+  REQUIRE(req.has_value());
+  expected = read_data("providers/openai-responses/every_kind_text_only.request.body");
+  while (!expected.empty() && expected.back() == '\n') expected.pop_back();
+  CHECK(req->body == expected);
+  f.conv.messages.clear();
+  req = responses().build_request(f.call());
+  REQUIRE(req.has_value());
+  CHECK(req->body.rfind(R"({"model":"gpt-5","input":[],"stream":true)", 0) == 0);
+}
+
 TEST_CASE("responses: a proxy gets no store, its auth header and the caller's headers",
           "[openai-responses]") {
   fixture f;

@@ -2,6 +2,7 @@
 // and bad lines, unanswered tool calls, and a transcript the original wrote.
 #include <catch2/catch.hpp>
 
+#include "session/session_internal.hpp"
 #include "session_fixtures.hpp"
 
 #include <sstream>
@@ -456,4 +457,69 @@ TEST_CASE("a long session reopened by its store continues where it ended", "[ses
     check_same(**s, **fresh);
     CHECK(texts((*s)->context()).back() == "assistant:answer " + std::to_string(turn));
   }
+}
+
+TEST_CASE("a kept transcript's check and the next mark's hash take one pass", "[session]") {
+  // take_parsed checks the kept prefix and hashes the rest in the same pass; the hash it
+  // gives for the whole file must be the one a first parse of that file keeps.
+  using namespace durar::detail;
+  const std::string content = long_transcript(520);
+  REQUIRE(content.size() > (std::size_t{300} << 10));
+  const fs::path p = "/nonexistent/kept-hash.jsonl";
+  for (std::size_t prefix : {std::size_t{256} << 10, (std::size_t{256} << 10) + 1,
+                             (std::size_t{256} << 10) + 31, content.size() - 7, content.size()}) {
+    for (std::size_t whole : {prefix, prefix + 5, content.size()}) {
+      if (whole < prefix || whole > content.size()) continue;
+      std::string_view all = std::string_view(content).substr(0, whole);
+      auto mark = mark_of(all.substr(0, prefix), 1, 0);
+      REQUIRE(mark);
+      CHECK(mark->hash == transcript_hash(all.substr(0, prefix)));
+      keep_parsed(p, *mark, {});
+      std::optional<std::uint64_t> whole_hash;
+      auto kept = take_parsed(p, all, whole_hash);
+      REQUIRE(kept);
+      REQUIRE(whole_hash);
+      CHECK(*whole_hash == transcript_hash(all));
+      CHECK(mark_of(all, 1, 0, whole_hash)->hash == mark_of(all, 1, 0)->hash);
+    }
+  }
+  // A changed byte anywhere in the prefix, or a shorter file, is not taken.
+  auto mark = mark_of(content, 1, 0);
+  REQUIRE(mark);
+  for (std::size_t at : {std::size_t{0}, std::size_t{31}, content.size() / 2, content.size() - 1}) {
+    std::string changed = content;
+    changed[at] ^= 1;
+    keep_parsed(p, *mark, {});
+    std::optional<std::uint64_t> whole_hash;
+    CHECK_FALSE(take_parsed(p, changed, whole_hash));
+  }
+  keep_parsed(p, *mark, {});
+  std::optional<std::uint64_t> whole_hash;
+  CHECK_FALSE(take_parsed(p, std::string_view(content).substr(0, content.size() - 1), whole_hash));
+  // Trailing zero bytes and lengths count.
+  CHECK(transcript_hash(std::string(40, 'a')) != transcript_hash(std::string(40, 'a') + '\0'));
+  CHECK(transcript_hash("") != transcript_hash(std::string(1, '\0')));
+}
+
+TEST_CASE("a repeated entry id: the branch goes through the last entry with it", "[session]") {
+  // branch_of takes the line before an entry as its parent without a lookup only while ids
+  // are unique; a hand-edited file with a repeated id still follows the last one.
+  temp_dir tmp;
+  auto p = tmp.path / "s-1.jsonl";
+  spit(p, std::string(header) + "\n" + msg_line("a0000001", "", "user", "one") + "\n" +
+              msg_line("a0000002", "a0000001", "assistant", "first two") + "\n" +
+              msg_line("a0000002", "a0000001", "assistant", "second two") + "\n" +
+              msg_line("a0000003", "a0000002", "user", "three") + "\n" +
+              msg_line("a0000004", "a0000003", "assistant", "four") + "\n");
+  auto s = load(p);
+  CHECK(texts(s->context()) == std::vector<std::string>{"user:one", "assistant:second two",
+                                                        "user:three", "assistant:four"});
+  // And with unique ids, a parent further back than the line before is still found.
+  spit(p, std::string(header) + "\n" + msg_line("b0000001", "", "user", "one") + "\n" +
+              msg_line("b0000002", "b0000001", "assistant", "abandoned") + "\n" +
+              msg_line("b0000003", "b0000001", "assistant", "retried") + "\n" +
+              msg_line("b0000004", "b0000003", "user", "next") + "\n");
+  auto t = load(p);
+  CHECK(texts(t->context()) ==
+        std::vector<std::string>{"user:one", "assistant:retried", "user:next"});
 }

@@ -4,8 +4,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
-#include <fstream>
-#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,11 +19,28 @@ result<std::string> read_file(const std::filesystem::path& file, bool& exists) {
   std::error_code ec;
   exists = std::filesystem::exists(file, ec);
   if (!exists) return std::string();
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return fail(errc::permission_denied, os_error("cannot read", file));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(errc::permission_denied, os_error("cannot read", file));
+  // Sized once from fstat and filled through a small buffer: no stream copies, and no
+  // zero-filling of a buffer the read then overwrites.
+  std::string text;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) text.reserve(static_cast<std::size_t>(st.st_size));
+  char chunk[64 * 1024];
+  for (;;) {
+    ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EISDIR) break;  // a directory reads as empty, as a stream read it
+    if (n < 0) {
+      std::string message = os_error("cannot read", file);
+      ::close(fd);
+      return fail(errc::permission_denied, message);
+    }
+    if (n == 0) break;
+    text.append(chunk, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return text;
 }
 
 result<void> write_file_atomic(const std::filesystem::path& requested, const std::string& text,

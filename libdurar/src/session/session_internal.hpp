@@ -123,11 +123,17 @@ result<parsed_transcript> parse_transcript(std::string_view content,
 
 // The mark of a clean parse of all of `content`, when the file is large enough to keep
 // (and small enough for the cache's bound); its header, id and report are filled by the caller.
-std::optional<parse_mark> mark_of(std::string_view content, int lines, std::size_t count);
+// `whole_hash` is transcript_hash(content) where take_parsed has computed it already.
+std::optional<parse_mark> mark_of(std::string_view content, int lines, std::size_t count,
+                                  std::optional<std::uint64_t> whole_hash = std::nullopt);
 // The entries kept for `p` when `content` starts with the bytes they were parsed from; taken
-// out of the cache either way.
+// out of the cache either way. When they are, and `content` is small enough to keep,
+// `whole_hash` is set to its hash, computed in the same pass as the check of the kept prefix.
 std::optional<std::pair<parse_mark, std::vector<session_entry>>> take_parsed(
-    const std::filesystem::path& p, std::string_view content);
+    const std::filesystem::path& p, std::string_view content,
+    std::optional<std::uint64_t>& whole_hash);
+// The hash a mark keeps of a transcript's bytes.
+std::uint64_t transcript_hash(std::string_view bytes);
 // Keeps a closing session's entries (its first mark.count: the ones parsed) for the next
 // parse of `p`, evicting the least recently closed beyond the cache's bound.
 void keep_parsed(const std::filesystem::path& p, parse_mark mark,

@@ -110,17 +110,20 @@ result<transcript_file> transcript_file::open(const std::filesystem::path& p, bo
 result<std::string> transcript_file::read_all() {
   struct stat st {};
   if (::fstat(fd_, &st) != 0) return fail(errc::unavailable, os_error("cannot stat", path_, errno));
-  std::string out(static_cast<std::size_t>(st.st_size), '\0');
-  std::size_t done = 0;
-  while (done < out.size()) {
-    ssize_t n = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(done));
+  std::string out;
+  auto want = static_cast<std::size_t>(st.st_size);
+  out.reserve(want);
+  // Read through a small buffer and appended: std::string(n, '\0') would first write every
+  // byte of a fresh buffer the size of the file only for the read to write it again.
+  char chunk[64 * 1024];
+  for (;;) {
+    ssize_t n = ::pread(fd_, chunk, sizeof chunk, static_cast<off_t>(out.size()));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return fail(errc::unavailable, os_error("cannot read", path_, errno));
     if (n == 0) break;
-    done += static_cast<std::size_t>(n);
+    out.append(chunk, static_cast<std::size_t>(n));
   }
-  out.resize(done);
-  size_ = done;
+  size_ = out.size();
   return out;
 }
 

@@ -5,7 +5,6 @@
 #include "session/session_internal.hpp"
 
 #include <algorithm>
-#include <unordered_set>
 
 namespace durar::detail {
 
@@ -38,7 +37,8 @@ result<parsed_transcript> parse_transcript(std::string_view content,
   bool header_seen = false;
   std::size_t pos = 0;
   int line_no = 0;
-  if (auto kept = take_parsed(p, content)) {  // parsed before: resume after those bytes
+  std::optional<std::uint64_t> whole_hash;  // of all of content, when a kept prefix was checked
+  if (auto kept = take_parsed(p, content, whole_hash)) {  // parsed before: resume after them
     auto& [mark, entries] = *kept;
     header_seen = true;
     pos = mark.bytes;
@@ -126,7 +126,7 @@ result<parsed_transcript> parse_transcript(std::string_view content,
   // Kept only when every byte was read as whole lines, so the next parse resumes on a line.
   if (header_seen && !out.torn_tail && !out.missing_newline &&
       out.complete_bytes == content.size()) {
-    out.mark = mark_of(content, line_no, out.entries.size());
+    out.mark = mark_of(content, line_no, out.entries.size(), whole_hash);
     if (out.mark) {
       out.mark->header = out.header;
       out.mark->session_id = out.session_id;
@@ -138,21 +138,24 @@ result<parsed_transcript> parse_transcript(std::string_view content,
 
 std::vector<orphan> find_orphans(const std::vector<const message*>& ms) {
   std::vector<orphan> out;
+  // Run on every open and every context(): the results after a call are looked through in
+  // place (a turn has a handful), and a message without calls costs one look at its blocks.
   for (std::size_t i = 0; i < ms.size(); ++i) {
     const auto* a = std::get_if<assistant_message>(ms[i]);
     if (a == nullptr || !ran(*a)) continue;
-    auto calls = tool_calls_of(*a);
-    if (calls.empty()) continue;
-    std::unordered_set<std::string_view> answered;
+    if (std::none_of(a->content.begin(), a->content.end(), [](const content_block& b) {
+          return std::holds_alternative<tool_call_block>(b);
+        }))
+      continue;
     std::size_t j = i + 1;
-    for (; j < ms.size(); ++j) {
-      const auto* r = std::get_if<tool_result_message>(ms[j]);
-      if (r == nullptr) break;
-      answered.insert(r->tool_call_id);
-    }
-    for (const auto* c : calls) {
-      if (answered.count(c->id) != 0) continue;
-      out.push_back(orphan{j - 1, c->id, c->name, a->timestamp, j == ms.size()});
+    while (j < ms.size() && std::holds_alternative<tool_result_message>(*ms[j])) ++j;
+    for (const auto& b : a->content) {
+      const auto* c = std::get_if<tool_call_block>(&b);
+      if (c == nullptr) continue;
+      bool answered = false;
+      for (std::size_t k = i + 1; k < j && !answered; ++k)
+        answered = std::get<tool_result_message>(*ms[k]).tool_call_id == c->id;
+      if (!answered) out.push_back(orphan{j - 1, c->id, c->name, a->timestamp, j == ms.size()});
     }
   }
   return out;
@@ -164,10 +167,18 @@ std::vector<const session_entry*> branch_of(
   std::vector<const session_entry*> path;
   if (entries.empty()) return path;
   const session_entry* cur = &entries.back();
+  // Most entries follow their parent in the file: that is checked before hashing the id.
+  // by_id keeps the last entry of an id, so the shortcut holds only while ids are unique.
+  const bool unique_ids = by_id.size() == entries.size();
   // Bounded: a parent cycle in a hand-edited file must not loop forever.
   for (std::size_t steps = 0; cur != nullptr && steps <= entries.size(); ++steps) {
     path.push_back(cur);
     if (cur->parent_id.empty() || cur->parent_id == cur->id) break;
+    auto at = static_cast<std::size_t>(cur - entries.data());
+    if (unique_ids && at > 0 && entries[at - 1].id == cur->parent_id) {
+      cur = &entries[at - 1];
+      continue;
+    }
     auto it = by_id.find(cur->parent_id);
     cur = it == by_id.end() ? nullptr : &entries[it->second];
   }

@@ -104,28 +104,36 @@ json user_content(builder_context& ctx, const std::vector<content_block>& conten
 
 // Text only: one string, as the original sends; with images: blocks.
 json tool_result_content(const builder_context& ctx, const tool_result_message& r) {
-  std::string text;
+  bool has_image = ctx.vision && std::any_of(r.content.begin(), r.content.end(), [](const auto& b) {
+                     return std::holds_alternative<image_block>(b);
+                   });
+  if (!has_image) {  // the common case: the text alone, without building the blocks too
+    std::string text;
+    bool has_text = false;
+    for (const auto& block : r.content) {
+      std::string_view part;
+      if (const auto* t = std::get_if<text_block>(&block))
+        part = t->text;
+      else if (std::holds_alternative<image_block>(block))
+        part = tool_image_placeholder;
+      else
+        continue;
+      if (has_text) text += "\n";
+      text += part;
+      has_text = true;
+    }
+    return json(std::move(text));
+  }
   json blocks = json::array();
-  bool has_text = false, has_image = false;
+  bool has_text = false;
   for (const auto& block : r.content) {
     if (const auto* t = std::get_if<text_block>(&block)) {
-      if (has_text) text += "\n";
-      text += t->text;
       has_text = true;
       blocks.push_back(json::object({{"type", "text"}, {"text", t->text}}));
     } else if (const auto* img = std::get_if<image_block>(&block)) {
-      if (ctx.vision) {
-        blocks.push_back(image_json(*img));
-        has_image = true;
-      } else {
-        if (has_text) text += "\n";
-        text += tool_image_placeholder;
-        has_text = true;
-        blocks.push_back(json::object({{"type", "text"}, {"text", tool_image_placeholder}}));
-      }
+      blocks.push_back(image_json(*img));
     }
   }
-  if (!has_image) return json(text);
   if (!has_text) {
     json with_text =
         json::array({json::object({{"type", "text"}, {"text", "(see attached image)"}})});
@@ -173,18 +181,64 @@ json assistant_content(builder_context& ctx, const assistant_message& m,
   return blocks;
 }
 
-json convert_messages(builder_context& ctx, const std::vector<message>& history) {
-  json out = json::array();
+// The last block of the last message, when a user message, carries the cache breakpoint.
+void mark_last_user_block(json& last, const json& cc) {
+  if (cc.is_null()) return;
+  if (last.string_or("role") != "user") return;
+  json* content = last.find("content");
+  if (content == nullptr || !content->is_array() || content->empty()) return;
+  json& block = content->as_array().back();
+  std::string type = block.string_or("type");
+  if (type == "text" || type == "image" || type == "tool_result") block.set("cache_control", cc);
+}
+
+// Writes the `messages` array into the body a message at a time, so a long session's history
+// is never held as a second, whole JSON tree. The newest message waits as a tree until the
+// next one comes (tool results still join it; the last one gets the cache breakpoint). The
+// bytes are those json::dump() gave for the whole array.
+class message_writer {
+ public:
+  explicit message_writer(std::string& out) : out_(out) { out_ += '['; }
+
+  void push(json message) {
+    flush();
+    held_ = std::move(message);
+    holding_ = true;
+  }
+  [[nodiscard]] json& back() { return held_; }
+  void finish(const json& cc) {
+    if (holding_) mark_last_user_block(held_, cc);
+    flush();
+    out_ += ']';
+  }
+
+ private:
+  void flush() {
+    if (!holding_) return;
+    if (written_++ > 0) out_ += ',';
+    held_.dump_to(out_);
+    holding_ = false;
+  }
+
+  std::string& out_;
+  json held_;
+  bool holding_ = false;
+  std::size_t written_ = 0;
+};
+
+void write_messages(builder_context& ctx, const std::vector<message>& history, const json& cc,
+                    std::string& body) {
+  message_writer out(body);
   std::vector<pending_call> pending;  // tool calls of the last assistant message
   std::set<std::string> answered;
-  bool results_open = false;  // the last message in `out` is collecting tool results
+  bool results_open = false;  // the last message written is collecting tool results
 
   auto add_result = [&](json block) {
     if (!results_open) {
-      out.push_back(json::object({{"role", "user"}, {"content", json::array()}}));
+      out.push(json::object({{"role", "user"}, {"content", json::array()}}));
       results_open = true;
     }
-    out.as_array().back()["content"].push_back(std::move(block));
+    out.back()["content"].push_back(std::move(block));
   };
   // Every tool_use needs a tool_result in the next message, or the API rejects the request.
   auto close_tool_turn = [&] {
@@ -205,14 +259,14 @@ json convert_messages(builder_context& ctx, const std::vector<message>& history)
       close_tool_turn();
       json blocks = user_content(ctx, u->content);
       if (!blocks.empty())
-        out.push_back(json::object({{"role", "user"}, {"content", std::move(blocks)}}));
+        out.push(json::object({{"role", "user"}, {"content", std::move(blocks)}}));
     } else if (const auto* a = std::get_if<assistant_message>(&msg)) {
       close_tool_turn();
       // A failed or aborted turn is incomplete; the model retries from the last good state.
       if (a->stop == stop_reason::error || a->stop == stop_reason::aborted) continue;
       json blocks = assistant_content(ctx, *a, pending);
       if (!blocks.empty())
-        out.push_back(json::object({{"role", "assistant"}, {"content", std::move(blocks)}}));
+        out.push(json::object({{"role", "assistant"}, {"content", std::move(blocks)}}));
     } else if (const auto* r = std::get_if<tool_result_message>(&msg)) {
       std::string id = ctx.ids.find(r->tool_call_id);
       if (id.empty()) continue;  // its call was dropped: nothing to answer
@@ -227,7 +281,27 @@ json convert_messages(builder_context& ctx, const std::vector<message>& history)
     }
   }
   close_tool_turn();
-  return out;
+  out.finish(cc);
+}
+
+// Room for the body, so a long history is not copied again each time the buffer doubles.
+std::size_t estimated_size(const conversation& conv) {
+  std::size_t n = 256 + conv.system_prompt.size();
+  for (const auto& m : conv.messages) {
+    n += 48;
+    std::visit(
+        [&](const auto& msg) {
+          for (const auto& block : msg.content) {
+            n += 48;
+            if (const auto* t = std::get_if<text_block>(&block)) n += t->text.size();
+            if (const auto* th = std::get_if<thinking_block>(&block))
+              n += th->thinking.size() + th->signature.size();
+            if (const auto* img = std::get_if<image_block>(&block)) n += img->data.size();
+          }
+        },
+        m);
+  }
+  return n + n / 16;
 }
 
 // The original's cache breakpoints: system prompt, last tool, last user block.
@@ -238,17 +312,6 @@ json cache_control(const call_spec& call) {
   if (retention == "long" && compat_flag(call.model, "supportsLongCacheRetention", true))
     cc.set("ttl", "1h");
   return cc;
-}
-
-void mark_last_user_block(json& messages, const json& cc) {
-  if (cc.is_null() || messages.empty()) return;
-  json& last = messages.as_array().back();
-  if (last.string_or("role") != "user") return;
-  json* content = last.find("content");
-  if (content == nullptr || !content->is_array() || content->empty()) return;
-  json& block = content->as_array().back();
-  std::string type = block.string_or("type");
-  if (type == "text" || type == "image" || type == "tool_result") block.set("cache_control", cc);
 }
 
 json convert_tools(const call_spec& call, const json& cc) {
@@ -347,10 +410,7 @@ result<http_request> build_anthropic_request(const call_spec& call) {
   builder_context ctx{model, wire::has_input(model, "image"), {}};
   json cc = cache_control(call);
 
-  json body = json::object({{"model", model.id}});
-  json messages = convert_messages(ctx, call.conv.messages);
-  mark_last_user_block(messages, cc);
-  body.set("messages", std::move(messages));
+  json body = json::object();  // after "model" and "messages", which are written first
 
   std::int64_t max_tokens = call.options.max_tokens.value_or(model.max_tokens);
   if (max_tokens <= 0) max_tokens = 4096;
@@ -413,7 +473,19 @@ result<http_request> build_anthropic_request(const call_spec& call) {
   if (budget_thinking) betas += (betas.empty() ? "" : ",") + std::string(interleaved_thinking_beta);
   if (!betas.empty()) wire::put_header(req, "anthropic-beta", betas);
   wire::put_extra_headers(req, call.provider, call.options);
-  req.body = body.dump();
+  std::string& out = req.body;
+  out.reserve(estimated_size(call.conv) + model.id.size());
+  out += R"({"model":)";
+  json_quote(out, model.id);
+  out += R"(,"messages":)";
+  write_messages(ctx, call.conv.messages, cc, out);
+  for (const auto& [key, value] : body.as_object()) {
+    out += ',';
+    json_quote(out, key);
+    out += ':';
+    value.dump_to(out);
+  }
+  out += '}';
   return req;
 }
 

@@ -106,12 +106,53 @@ struct pending_call {
   std::string name;
 };
 
+// Writes the `contents` array into the body a turn at a time, so a long session's history is
+// never held as a second, whole JSON tree. The newest turn waits as a tree until the next
+// one comes, because function responses still join it. The bytes are those json::dump()
+// gave for the whole array.
+class content_writer {
+ public:
+  explicit content_writer(std::string& out) : out_(out) { out_ += '['; }
+  void push_back(json turn) {
+    flush();
+    held_ = std::move(turn);
+    holding_ = true;
+  }
+  [[nodiscard]] bool empty() const { return !holding_; }
+  [[nodiscard]] json& back() { return held_; }
+  void finish() {
+    flush();
+    out_ += ']';
+  }
+
+ private:
+  void flush() {
+    if (!holding_) return;
+    if (written_++ > 0) out_ += ',';
+    held_.dump_to(out_);
+    holding_ = false;
+  }
+
+  std::string& out_;
+  json held_;
+  bool holding_ = false;
+  std::size_t written_ = 0;
+};
+
 struct converter {
-  converter(const model_info& m, bool v, bool i) : model(m), vision(v), ids(i) {}
+  converter(const model_info& m, bool v, bool i, std::string& out)
+      : model(m),
+        vision(v),
+        ids(i),
+        gemini3(lower(m.id).find("gemini-3") != std::string::npos),
+        nested(multimodal_function_response(m.id)),
+        contents(out) {}
   const model_info& model;
   bool vision;
   bool ids;  // send function call ids
-  json contents = json::array();
+  bool gemini3;
+  bool nested;  // tool result images inside the function response (Gemini 3 on)
+  content_writer contents;
   std::vector<pending_call> pending;
   std::set<std::string> answered;
 
@@ -139,7 +180,6 @@ struct converter {
   void assistant(const assistant_message& m) {
     bool same = wire::same_model(m, model);
     auto signature = [&](const std::string& s) { return same && valid_signature(s) ? s : ""; };
-    bool gemini3 = lower(model.id).find("gemini-3") != std::string::npos;
     json parts = json::array();
     for (const auto& block : m.content) {
       if (const auto* t = std::get_if<text_block>(&block)) {
@@ -180,14 +220,13 @@ struct converter {
                          bool is_error, json images) {
     json fr = json::object({{"name", name}});
     fr.set("response", json::object({{is_error ? "error" : "output", text}}));
-    bool nested = multimodal_function_response(model.id);
     if (!images.empty() && nested) fr.set("parts", images);
     if (ids) fr.set("id", normalize_id(id));
     json part = json::object({{"functionResponse", std::move(fr)}});
     // All responses to one model turn go in one user turn.
     bool merged = false;
     if (!contents.empty()) {
-      json& last = contents.as_array().back();
+      json& last = contents.back();
       json* parts = last.find("parts");
       if (last.string_or("role") == "user" && parts != nullptr && parts->is_array() &&
           std::any_of(parts->as_array().begin(), parts->as_array().end(),
@@ -255,6 +294,7 @@ struct converter {
       }
     }
     close_tool_turn();
+    contents.finish();
   }
 };
 
@@ -309,14 +349,33 @@ json thinking_config(const call_spec& call) {
   return cfg;
 }
 
+// Room for the body, so a long history is not copied again each time the buffer doubles.
+std::size_t estimated_size(const conversation& conv) {
+  std::size_t n = 256 + conv.system_prompt.size();
+  for (const auto& m : conv.messages) {
+    n += 48;
+    std::visit(
+        [&](const auto& msg) {
+          for (const auto& block : msg.content) {
+            n += 48;
+            if (const auto* t = std::get_if<text_block>(&block))
+              n += t->text.size() + t->signature.size();
+            if (const auto* th = std::get_if<thinking_block>(&block))
+              n += th->thinking.size() + th->signature.size();
+            if (const auto* img = std::get_if<image_block>(&block)) n += img->data.size();
+          }
+        },
+        m);
+  }
+  return n + n / 16;
+}
+
 }  // namespace
 
 result<http_request> build_google_request(const call_spec& call) {
   const model_info& model = call.model;
-  converter conv{model, wire::has_input(model, "image"), requires_tool_call_id(model.id)};
-  conv.run(call.conv.messages);
-
-  json body = json::object({{"contents", std::move(conv.contents)}});
+  // "contents" is written first, straight into the body; the rest follows it.
+  json body = json::object();
   if (!call.conv.system_prompt.empty()) {
     body.set("systemInstruction",
              json::object(
@@ -355,7 +414,18 @@ result<http_request> build_google_request(const call_spec& call) {
     wire::put_auth(req, call.provider, call.api_key);
   }
   wire::put_extra_headers(req, call.provider, call.options);
-  req.body = body.dump();
+  std::string& out = req.body;
+  out.reserve(estimated_size(call.conv));
+  out += R"({"contents":)";
+  converter conv{model, wire::has_input(model, "image"), requires_tool_call_id(model.id), out};
+  conv.run(call.conv.messages);
+  for (const auto& [key, value] : body.as_object()) {
+    out += ',';
+    json_quote(out, key);
+    out += ':';
+    value.dump_to(out);
+  }
+  out += '}';
   return req;
 }
 

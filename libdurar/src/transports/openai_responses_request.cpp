@@ -96,13 +96,14 @@ std::vector<content_block> without_images(const std::vector<content_block>& bloc
 // The history as this model may see it: failed turns dropped, other models' signatures
 // dropped or their thinking turned to text, foreign tool ids normalised (results follow),
 // and every tool call answered (a synthetic error result when the transcript has none).
-std::vector<message> prepare_history(const std::vector<message>& history, const model_info& model) {
+// Each message goes to `emit` as soon as it is ready, so the history is never copied whole.
+template <typename Emit>
+void prepare_history(const std::vector<message>& history, const model_info& model, Emit&& emit) {
   const bool vision = wire::has_input(model, "image");
   std::map<std::string, std::string, std::less<>> renamed;
   std::set<std::string, std::less<>> calls_sent;
   std::vector<std::pair<std::string, std::string>> pending;  // id, name
   std::set<std::string, std::less<>> answered;
-  std::vector<message> out;
   auto answer_orphans = [&] {
     for (const auto& [id, name] : pending) {
       if (answered.count(id) != 0) continue;
@@ -111,7 +112,7 @@ std::vector<message> prepare_history(const std::vector<message>& history, const 
       r.tool_name = name;
       r.content.emplace_back(text_block{"No result provided", {}});
       r.is_error = true;
-      out.emplace_back(std::move(r));
+      emit(message(std::move(r)));
     }
     pending.clear();
     answered.clear();
@@ -121,7 +122,7 @@ std::vector<message> prepare_history(const std::vector<message>& history, const 
       answer_orphans();
       user_message c = *u;
       if (!vision) c.content = without_images(c.content, user_image_placeholder);
-      out.emplace_back(std::move(c));
+      emit(message(std::move(c)));
     } else if (const auto* r = std::get_if<tool_result_message>(&m)) {
       tool_result_message c = *r;
       if (auto it = renamed.find(c.tool_call_id); it != renamed.end()) c.tool_call_id = it->second;
@@ -129,7 +130,7 @@ std::vector<message> prepare_history(const std::vector<message>& history, const 
       if (calls_sent.count(c.tool_call_id) == 0) continue;
       if (!vision) c.content = without_images(c.content, tool_image_placeholder);
       answered.insert(c.tool_call_id);
-      out.emplace_back(std::move(c));
+      emit(message(std::move(c)));
     } else {
       const auto& a = std::get<assistant_message>(m);
       answer_orphans();
@@ -168,11 +169,10 @@ std::vector<message> prepare_history(const std::vector<message>& history, const 
           c.content.push_back(b);
         }
       }
-      out.emplace_back(std::move(c));
+      emit(message(std::move(c)));
     }
   }
   answer_orphans();
-  return out;
 }
 
 json image_part(const image_block& img) {
@@ -194,7 +194,23 @@ std::pair<std::string, std::string> parse_text_signature(const std::string& sign
   return {signature, {}};
 }
 
-void add_assistant_items(json& input, const assistant_message& a, const model_info& model,
+// Writes the `input` array into the body an item at a time: a long session's history is not
+// built as a second JSON tree first. The bytes are those of json::dump() on the whole array.
+class item_writer {
+ public:
+  explicit item_writer(std::string& out) : out_(out) { out_ += '['; }
+  void push_back(const json& item) {
+    if (written_++ > 0) out_ += ',';
+    item.dump_to(out_);
+  }
+  void finish() { out_ += ']'; }
+
+ private:
+  std::string& out_;
+  std::size_t written_ = 0;
+};
+
+void add_assistant_items(item_writer& input, const assistant_message& a, const model_info& model,
                          std::size_t msg_index, bool& any) {
   const bool different_model =
       a.model != model.id && a.provider == model.provider && a.api == to_string(model.api);
@@ -260,8 +276,8 @@ json tool_output_item(const tool_result_message& r, bool vision) {
                        {"output", std::move(output)}});
 }
 
-json input_items(const conversation& conv, const model_info& model) {
-  json input = json::array();
+void write_input_items(const conversation& conv, const model_info& model, std::string& body) {
+  item_writer input(body);
   if (!conv.system_prompt.empty()) {
     bool developer = model.reasoning && model.compat["supportsDeveloperRole"] != json(false);
     input.push_back(json::object(
@@ -269,7 +285,7 @@ json input_items(const conversation& conv, const model_info& model) {
   }
   const bool vision = wire::has_input(model, "image");
   std::size_t msg_index = 0;  // names text items that have no id of their own
-  for (const auto& m : prepare_history(conv.messages, model)) {
+  prepare_history(conv.messages, model, [&](const message& m) {
     if (const auto* u = std::get_if<user_message>(&m)) {
       json content = json::array();
       for (const auto& b : u->content) {
@@ -278,18 +294,37 @@ json input_items(const conversation& conv, const model_info& model) {
         else if (const auto* img = std::get_if<image_block>(&b))
           content.push_back(image_part(*img));
       }
-      if (content.empty()) continue;
+      if (content.empty()) return;
       input.push_back(json::object({{"role", "user"}, {"content", std::move(content)}}));
     } else if (const auto* a = std::get_if<assistant_message>(&m)) {
       bool any = false;
       add_assistant_items(input, *a, model, msg_index, any);
-      if (!any) continue;
+      if (!any) return;
     } else {
       input.push_back(tool_output_item(std::get<tool_result_message>(m), vision));
     }
     ++msg_index;
+  });
+  input.finish();
+}
+
+// Room for the body, so a long history is not copied again each time the buffer doubles.
+std::size_t estimated_size(const conversation& conv) {
+  std::size_t n = 256 + conv.system_prompt.size();
+  for (const auto& m : conv.messages) {
+    n += 64;
+    std::visit(
+        [&](const auto& msg) {
+          for (const auto& block : msg.content) {
+            n += 96;
+            if (const auto* t = std::get_if<text_block>(&block)) n += t->text.size();
+            if (const auto* th = std::get_if<thinking_block>(&block)) n += th->signature.size();
+            if (const auto* img = std::get_if<image_block>(&block)) n += img->data.size();
+          }
+        },
+        m);
   }
-  return input;
+  return n + n / 16;
 }
 
 // ---- reasoning effort: what each model family accepts (the original's table) -----------
@@ -411,8 +446,8 @@ result<http_request> build_openai_responses_request(const call_spec& call) {
   if (base.empty())
     return fail(errc::invalid_argument, "provider \"" + provider.id + "\" has no baseUrl");
 
-  json body = json::object(
-      {{"model", model.id}, {"input", input_items(call.conv, model)}, {"stream", true}});
+  // "model" and "input" are written first, straight into the body; the rest follows them.
+  json body = json::object({{"stream", true}});
   // Prompt-cache hints go to OpenAI itself; proxies get them only when compat says so.
   if (!options.session_id.empty() &&
       model.compat.bool_or("supportsPromptCacheKey", native_openai(provider)))
@@ -457,7 +492,19 @@ result<http_request> build_openai_responses_request(const call_spec& call) {
   wire::put_header(req, "Accept", "text/event-stream");
   wire::put_auth(req, provider, call.api_key);
   wire::put_extra_headers(req, provider, options);
-  req.body = body.dump();
+  std::string& out = req.body;
+  out.reserve(estimated_size(call.conv) + model.id.size());
+  out += R"({"model":)";
+  json_quote(out, model.id);
+  out += R"(,"input":)";
+  write_input_items(call.conv, model, out);
+  for (const auto& [key, value] : body.as_object()) {
+    out += ',';
+    json_quote(out, key);
+    out += ':';
+    value.dump_to(out);
+  }
+  out += '}';
   return req;
 }
 
