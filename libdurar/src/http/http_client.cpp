@@ -11,7 +11,6 @@
 #include <cassert>
 #include <cstdlib>
 #include <mutex>
-#include <new>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -58,6 +57,7 @@ struct http_client::impl {
   impl(const impl&) = delete;
   impl& operator=(const impl&) = delete;
 
+  [[nodiscard]] bool ensure_multi();
   void start(http_request request, http_timeouts timeouts, http_callbacks callbacks,
              asio::cancellation_slot slot, http_connect_options connect);
   void add(std::uint64_t id);
@@ -93,14 +93,20 @@ struct http_client::impl {
   bool trace = trace_enabled();
 };
 
-http_client::impl::impl(asio::io_context& io_) : io(io_), curl_timer(io_) {
+http_client::impl::impl(asio::io_context& io_) : io(io_), curl_timer(io_) {}
+
+// libcurl and its TLS stack are set up on the first request, not with the client: a gateway
+// or host that has not called a vendor yet does not pay their ~2 MB of initialised state.
+bool http_client::impl::ensure_multi() {
+  if (multi != nullptr) return true;
   global_init();
   multi = curl_multi_init();
-  if (multi == nullptr) throw std::bad_alloc();
+  if (multi == nullptr) return false;
   curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &impl::on_socket);
   curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, static_cast<void*>(this));
   curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &impl::on_timer);
   curl_multi_setopt(multi, CURLMOPT_TIMERDATA, static_cast<void*>(this));
+  return true;
 }
 
 http_client::impl::~impl() {
@@ -112,7 +118,7 @@ http_client::impl::~impl() {
     t->added = false;
   }
   transfers.clear();
-  curl_multi_cleanup(multi);  // closes pooled connections through close_socket
+  if (multi != nullptr) curl_multi_cleanup(multi);  // closes pooled connections via close_socket
   for (auto& [fd, w] : watches) {
     w->active = false;
     (void)w->descriptor.release();
@@ -133,8 +139,10 @@ void http_client::impl::start(http_request request, http_timeouts timeouts,
   std::weak_ptr<int> token = alive;
 
   // Failures are reported from the io_context, never from inside start().
-  if (auto configured = t.configure(this, &impl::open_socket, &impl::close_socket, trace);
-      !configured) {
+  result<void> configured = ensure_multi()
+                                ? t.configure(this, &impl::open_socket, &impl::close_socket, trace)
+                                : fail(errc::internal, "curl_multi_init failed");
+  if (!configured) {
     asio::post(io, [this, token, id, e = configured.error()] {
       if (!token.expired()) abort(id, e);
     });
