@@ -577,6 +577,9 @@ def table(res):
     row("gateway start → /health 200, median (ms)", lambda r: f"{r['start_to_health_ms']:.1f}",
         original=get(o, lambda r: f"{r['start_to_health_ms']:.0f}"), target="< 50",
         rat=ratio(o.get("start_to_health_ms"), d.get("start_to_health_ms"), "orig÷Durar"))
+    row("gateway idle RSS after start, no request yet (MB)",
+        lambda r: f"{r['rss_after_start_mb']:.1f}", original=o.get("rss_after_start_mb"),
+        target="< 15")
     row("gateway idle RSS after the latency run (MB)", lambda r: f"{r['idle_rss_mb']:.1f}",
         original=o.get("idle_rss_mb"), target="< 15",
         rat=ratio(o.get("idle_rss_mb"), d.get("idle_rss_mb"), "orig÷Durar"))

@@ -569,7 +569,8 @@ def print_table(results):
     row("start → ready line (ms)", lambda r: f"{r['start_to_line_ms']:.1f}")
     row("start → /health 200 (ms)", lambda r: f"{r['start_to_health_ms']:.1f}", "< 50")
     row("first answer after start (ms)", lambda r: f"{r['first_answer_ms']:.0f}")
-    row("idle RSS (MB)", lambda r: f"{r['idle_rss_mb']:.1f}", "< 15")
+    row("idle RSS after start (MB)", lambda r: f"{r['rss_after_start_mb']:.1f}", "< 15")
+    row("idle RSS after the latency run (MB)", lambda r: f"{r['idle_rss_mb']:.1f}", "< 15")
     row("sequential p50 / p99 (µs)",
         lambda r: "{p50:.0f} / {p99:.0f}".format(**r["latency"]["latency_us"]))
     row("added p50 / p99 (µs)",
