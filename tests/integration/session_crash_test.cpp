@@ -284,3 +284,50 @@ TEST_CASE("a full disk fails the append clearly and keeps earlier entries", "[se
   CHECK((*back)->report().warnings.empty());
   CHECK((*back)->entries().size() == 5);
 }
+
+TEST_CASE("a full disk part-way through a journal line leaves no half record", "[session][crash]") {
+  temp_dir tmp;
+  test_clock clock;
+  const std::string other = "agent:main:other";
+  fs::path journal = tmp.path / "agents" / "main" / "sessions" / "sessions.json.wal";
+  child_pipe out;
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    std::signal(SIGXFSZ, SIG_IGN);                // a write past the limit is then cut short
+    auto never = std::make_shared<child_pipe>();  // holds the batched index write back
+    detail::post_background([never] {
+      char c = 0;
+      (void)::read(never->read_end(), &c, 1);
+    });
+    session_store store(tmp.path, "main", options(clock));
+    auto first = store.open(key);
+    std::error_code ec;
+    auto size = fs::file_size(journal, ec);
+    if (!first || ec) ::_exit(3);
+    rlimit lim{};
+    lim.rlim_cur = lim.rlim_max = size + 20;  // room for the start of the next line only
+    if (::setrlimit(RLIMIT_FSIZE, &lim) != 0) ::_exit(4);
+    auto second = store.open(other);
+    send(out.write_end(), (second ? std::string("opened") : second.error().message) + "|" +
+                              std::to_string(size) + "|" +
+                              std::to_string(fs::file_size(journal, ec)));
+    ::_exit(0);
+  }
+  out.close_write();
+  std::string said = read_all(out.read_end());
+  wait_for(pid);
+  CHECK_THAT(said, Contains("cannot write " + journal.string()));
+  auto parts = said.substr(said.find('|') + 1);
+  auto before = parts.substr(0, parts.find('|'));
+  CHECK(parts.substr(parts.find('|') + 1) == before);  // cut back to the last whole line
+  CHECK(std::to_string(fs::file_size(journal)) == before);
+
+  session_store store(tmp.path, "main", options(clock));
+  auto known = store.find(key);
+  REQUIRE(known);
+  CHECK(known->has_value());  // the whole line still reads
+  auto missing = store.find(other);
+  REQUIRE(missing);
+  CHECK_FALSE(missing->has_value());
+}

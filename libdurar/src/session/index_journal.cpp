@@ -18,6 +18,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <unordered_map>
 
@@ -72,14 +73,17 @@ result<void> append_journal(const std::filesystem::path& file, const journal_rec
   if (fd < 0)
     return fail(errc::permission_denied,
                 fmt::format("cannot open {}: {}", file.string(), std::strerror(errno)));
-  off_t before = ::lseek(fd, 0, SEEK_END);
   ssize_t n = 0;
   do {
     n = ::write(fd, bytes.data(), bytes.size());
   } while (n < 0 && errno == EINTR);
   int err = n < 0 ? errno : ENOSPC;
   bool ok = n == static_cast<ssize_t>(bytes.size());
-  if (!ok && n >= 0 && before >= 0) (void)::ftruncate(fd, before);  // no half record stays
+  // No half record stays: a short append is cut off again (the index lock keeps other
+  // writers out, so the file's end is this write's end).
+  struct stat st {};
+  if (!ok && n > 0 && ::fstat(fd, &st) == 0 && st.st_size >= n)
+    (void)::ftruncate(fd, st.st_size - n);
   ::close(fd);
   if (!ok)
     return fail(errc::unavailable,

@@ -231,7 +231,10 @@ result<std::unique_ptr<session>> session_store::open(std::string_view key) {
   }
   auto p = transcript_path(st, current);
   if (!p) return fail(p.error());
-  if (auto d = ensure_dir(st.dir); !d) return fail(d.error());
+  // A decided session's folder was made with the index lock; a continued one is made again
+  // only if something removed it, so its transcript starts afresh where the index says.
+  if (!decide)
+    if (auto d = ensure_dir(st.dir); !d) return fail(d.error());
   auto f = detail::transcript_file::open(*p, true, key);
   if (!f) return fail(f.error());
   auto content = f->read_all();
