@@ -192,50 +192,17 @@ void mark_last_user_block(json& last, const json& cc) {
   if (type == "text" || type == "image" || type == "tool_result") block.set("cache_control", cc);
 }
 
-// Writes the `messages` array into the body a message at a time, so a long session's history
-// is never held as a second, whole JSON tree. The newest message waits as a tree until the
-// next one comes (tool results still join it; the last one gets the cache breakpoint). The
-// bytes are those json::dump() gave for the whole array.
-class message_writer {
- public:
-  explicit message_writer(std::string& out) : out_(out) { out_ += '['; }
-
-  void push(json message) {
-    flush();
-    held_ = std::move(message);
-    holding_ = true;
-  }
-  [[nodiscard]] json& back() { return held_; }
-  void finish(const json& cc) {
-    if (holding_) mark_last_user_block(held_, cc);
-    flush();
-    out_ += ']';
-  }
-
- private:
-  void flush() {
-    if (!holding_) return;
-    if (written_++ > 0) out_ += ',';
-    held_.dump_to(out_);
-    holding_ = false;
-  }
-
-  std::string& out_;
-  json held_;
-  bool holding_ = false;
-  std::size_t written_ = 0;
-};
-
 void write_messages(builder_context& ctx, const std::vector<message>& history, const json& cc,
                     std::string& body) {
-  message_writer out(body);
+  // Tool results still join the newest message; the last one gets the cache breakpoint.
+  wire::array_writer out(body);
   std::vector<pending_call> pending;  // tool calls of the last assistant message
   std::set<std::string> answered;
   bool results_open = false;  // the last message written is collecting tool results
 
   auto add_result = [&](json block) {
     if (!results_open) {
-      out.push(json::object({{"role", "user"}, {"content", json::array()}}));
+      out.push_back(json::object({{"role", "user"}, {"content", json::array()}}));
       results_open = true;
     }
     out.back()["content"].push_back(std::move(block));
@@ -259,14 +226,14 @@ void write_messages(builder_context& ctx, const std::vector<message>& history, c
       close_tool_turn();
       json blocks = user_content(ctx, u->content);
       if (!blocks.empty())
-        out.push(json::object({{"role", "user"}, {"content", std::move(blocks)}}));
+        out.push_back(json::object({{"role", "user"}, {"content", std::move(blocks)}}));
     } else if (const auto* a = std::get_if<assistant_message>(&msg)) {
       close_tool_turn();
       // A failed or aborted turn is incomplete; the model retries from the last good state.
       if (a->stop == stop_reason::error || a->stop == stop_reason::aborted) continue;
       json blocks = assistant_content(ctx, *a, pending);
       if (!blocks.empty())
-        out.push(json::object({{"role", "assistant"}, {"content", std::move(blocks)}}));
+        out.push_back(json::object({{"role", "assistant"}, {"content", std::move(blocks)}}));
     } else if (const auto* r = std::get_if<tool_result_message>(&msg)) {
       std::string id = ctx.ids.find(r->tool_call_id);
       if (id.empty()) continue;  // its call was dropped: nothing to answer
@@ -281,27 +248,8 @@ void write_messages(builder_context& ctx, const std::vector<message>& history, c
     }
   }
   close_tool_turn();
-  out.finish(cc);
-}
-
-// Room for the body, so a long history is not copied again each time the buffer doubles.
-std::size_t estimated_size(const conversation& conv) {
-  std::size_t n = 256 + conv.system_prompt.size();
-  for (const auto& m : conv.messages) {
-    n += 48;
-    std::visit(
-        [&](const auto& msg) {
-          for (const auto& block : msg.content) {
-            n += 48;
-            if (const auto* t = std::get_if<text_block>(&block)) n += t->text.size();
-            if (const auto* th = std::get_if<thinking_block>(&block))
-              n += th->thinking.size() + th->signature.size();
-            if (const auto* img = std::get_if<image_block>(&block)) n += img->data.size();
-          }
-        },
-        m);
-  }
-  return n + n / 16;
+  if (!out.empty()) mark_last_user_block(out.back(), cc);
+  out.finish();
 }
 
 // The original's cache breakpoints: system prompt, last tool, last user block.
@@ -474,7 +422,7 @@ result<http_request> build_anthropic_request(const call_spec& call) {
   if (!betas.empty()) wire::put_header(req, "anthropic-beta", betas);
   wire::put_extra_headers(req, call.provider, call.options);
   std::string& out = req.body;
-  out.reserve(estimated_size(call.conv) + model.id.size());
+  out.reserve(wire::estimated_body_size(call.conv) + model.id.size());
   out += R"({"model":)";
   json_quote(out, model.id);
   out += R"(,"messages":)";

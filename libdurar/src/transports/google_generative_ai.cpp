@@ -106,39 +106,6 @@ struct pending_call {
   std::string name;
 };
 
-// Writes the `contents` array into the body a turn at a time, so a long session's history is
-// never held as a second, whole JSON tree. The newest turn waits as a tree until the next
-// one comes, because function responses still join it. The bytes are those json::dump()
-// gave for the whole array.
-class content_writer {
- public:
-  explicit content_writer(std::string& out) : out_(out) { out_ += '['; }
-  void push_back(json turn) {
-    flush();
-    held_ = std::move(turn);
-    holding_ = true;
-  }
-  [[nodiscard]] bool empty() const { return !holding_; }
-  [[nodiscard]] json& back() { return held_; }
-  void finish() {
-    flush();
-    out_ += ']';
-  }
-
- private:
-  void flush() {
-    if (!holding_) return;
-    if (written_++ > 0) out_ += ',';
-    held_.dump_to(out_);
-    holding_ = false;
-  }
-
-  std::string& out_;
-  json held_;
-  bool holding_ = false;
-  std::size_t written_ = 0;
-};
-
 struct converter {
   converter(const model_info& m, bool v, bool i, std::string& out)
       : model(m),
@@ -151,8 +118,8 @@ struct converter {
   bool vision;
   bool ids;  // send function call ids
   bool gemini3;
-  bool nested;  // tool result images inside the function response (Gemini 3 on)
-  content_writer contents;
+  bool nested;                  // tool result images inside the function response (Gemini 3 on)
+  wire::array_writer contents;  // function responses still join the newest turn
   std::vector<pending_call> pending;
   std::set<std::string> answered;
 
@@ -349,27 +316,6 @@ json thinking_config(const call_spec& call) {
   return cfg;
 }
 
-// Room for the body, so a long history is not copied again each time the buffer doubles.
-std::size_t estimated_size(const conversation& conv) {
-  std::size_t n = 256 + conv.system_prompt.size();
-  for (const auto& m : conv.messages) {
-    n += 48;
-    std::visit(
-        [&](const auto& msg) {
-          for (const auto& block : msg.content) {
-            n += 48;
-            if (const auto* t = std::get_if<text_block>(&block))
-              n += t->text.size() + t->signature.size();
-            if (const auto* th = std::get_if<thinking_block>(&block))
-              n += th->thinking.size() + th->signature.size();
-            if (const auto* img = std::get_if<image_block>(&block)) n += img->data.size();
-          }
-        },
-        m);
-  }
-  return n + n / 16;
-}
-
 }  // namespace
 
 result<http_request> build_google_request(const call_spec& call) {
@@ -415,7 +361,7 @@ result<http_request> build_google_request(const call_spec& call) {
   }
   wire::put_extra_headers(req, call.provider, call.options);
   std::string& out = req.body;
-  out.reserve(estimated_size(call.conv));
+  out.reserve(wire::estimated_body_size(call.conv));
   out += R"({"contents":)";
   converter conv{model, wire::has_input(model, "image"), requires_tool_call_id(model.id), out};
   conv.run(call.conv.messages);

@@ -377,31 +377,6 @@ std::string reasoning_effort(const call_spec& call, const openai_compat& compat)
   return effort == "xhigh" ? "high" : effort;
 }
 
-// About what the messages take on the wire, so the body is allocated once: text as it is plus
-// a little for escapes, and room for each message's and block's fixed parts.
-std::size_t estimated_size(const conversation& conv) {
-  std::size_t n = conv.system_prompt.size() + 64;
-  for (const auto& m : conv.messages) {
-    std::visit(
-        [&n](const auto& v) {
-          n += 96;
-          for (const auto& b : v.content) {
-            if (const auto* t = std::get_if<text_block>(&b)) {
-              n += t->text.size() + 16;
-            } else if (const auto* th = std::get_if<thinking_block>(&b)) {
-              n += th->thinking.size() + 16;
-            } else if (const auto* img = std::get_if<image_block>(&b)) {
-              n += img->data.size() + img->mime_type.size() + 64;
-            } else if (const auto* c = std::get_if<tool_call_block>(&b)) {
-              n += c->id.size() + c->name.size() + c->thought_signature.size() + 192;
-            }
-          }
-        },
-        m);
-  }
-  return n + n / 32;
-}
-
 json tools_json(const std::vector<tool_definition>& tools) {
   json_array out;
   for (const auto& t : tools) {
@@ -529,7 +504,7 @@ result<http_request> build_openai_completions_request(const call_spec& call) {
     value.dump_to(tail);
   }
   std::string& out = req.body;
-  out.reserve(estimated_size(call.conv) + call.model.id.size() + tail.size() + 32);
+  out.reserve(wire::estimated_body_size(call.conv) + call.model.id.size() + tail.size() + 32);
   out += R"({"model":)";
   json_quote(out, call.model.id);
   out += R"(,"messages":)";

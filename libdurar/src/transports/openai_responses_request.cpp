@@ -194,24 +194,8 @@ std::pair<std::string, std::string> parse_text_signature(const std::string& sign
   return {signature, {}};
 }
 
-// Writes the `input` array into the body an item at a time: a long session's history is not
-// built as a second JSON tree first. The bytes are those of json::dump() on the whole array.
-class item_writer {
- public:
-  explicit item_writer(std::string& out) : out_(out) { out_ += '['; }
-  void push_back(const json& item) {
-    if (written_++ > 0) out_ += ',';
-    item.dump_to(out_);
-  }
-  void finish() { out_ += ']'; }
-
- private:
-  std::string& out_;
-  std::size_t written_ = 0;
-};
-
-void add_assistant_items(item_writer& input, const assistant_message& a, const model_info& model,
-                         std::size_t msg_index, bool& any) {
+void add_assistant_items(wire::array_writer& input, const assistant_message& a,
+                         const model_info& model, std::size_t msg_index, bool& any) {
   const bool different_model =
       a.model != model.id && a.provider == model.provider && a.api == to_string(model.api);
   std::size_t unnamed = 0;  // item ids must not repeat within one input
@@ -277,7 +261,7 @@ json tool_output_item(const tool_result_message& r, bool vision) {
 }
 
 void write_input_items(const conversation& conv, const model_info& model, std::string& body) {
-  item_writer input(body);
+  wire::array_writer input(body);
   if (!conv.system_prompt.empty()) {
     bool developer = model.reasoning && model.compat["supportsDeveloperRole"] != json(false);
     input.push_back(json::object(
@@ -306,25 +290,6 @@ void write_input_items(const conversation& conv, const model_info& model, std::s
     ++msg_index;
   });
   input.finish();
-}
-
-// Room for the body, so a long history is not copied again each time the buffer doubles.
-std::size_t estimated_size(const conversation& conv) {
-  std::size_t n = 256 + conv.system_prompt.size();
-  for (const auto& m : conv.messages) {
-    n += 64;
-    std::visit(
-        [&](const auto& msg) {
-          for (const auto& block : msg.content) {
-            n += 96;
-            if (const auto* t = std::get_if<text_block>(&block)) n += t->text.size();
-            if (const auto* th = std::get_if<thinking_block>(&block)) n += th->signature.size();
-            if (const auto* img = std::get_if<image_block>(&block)) n += img->data.size();
-          }
-        },
-        m);
-  }
-  return n + n / 16;
 }
 
 // ---- reasoning effort: what each model family accepts (the original's table) -----------
@@ -493,7 +458,7 @@ result<http_request> build_openai_responses_request(const call_spec& call) {
   wire::put_auth(req, provider, call.api_key);
   wire::put_extra_headers(req, provider, options);
   std::string& out = req.body;
-  out.reserve(estimated_size(call.conv) + model.id.size());
+  out.reserve(wire::estimated_body_size(call.conv) + model.id.size());
   out += R"({"model":)";
   json_quote(out, model.id);
   out += R"(,"input":)";

@@ -84,4 +84,27 @@ std::string joined_text(const std::vector<content_block>& blocks, std::string_vi
   return out;
 }
 
+std::size_t estimated_body_size(const conversation& conv) {
+  std::size_t n = conv.system_prompt.size() + 64;
+  for (const auto& m : conv.messages) {
+    std::visit(
+        [&n](const auto& v) {
+          n += 96;
+          for (const auto& b : v.content) {
+            if (const auto* t = std::get_if<text_block>(&b)) {
+              n += t->text.size() + 16;
+            } else if (const auto* th = std::get_if<thinking_block>(&b)) {
+              n += th->thinking.size() + 16;
+            } else if (const auto* img = std::get_if<image_block>(&b)) {
+              n += img->data.size() + img->mime_type.size() + 64;
+            } else if (const auto* c = std::get_if<tool_call_block>(&b)) {
+              n += c->id.size() + c->name.size() + c->thought_signature.size() + 192;
+            }
+          }
+        },
+        m);
+  }
+  return n + n / 32;
+}
+
 }  // namespace durar::detail::wire

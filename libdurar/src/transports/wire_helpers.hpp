@@ -6,6 +6,7 @@
 #include <durar/message.hpp>
 #include <durar/provider.hpp>
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -35,5 +36,41 @@ bool has_input(const model_info& model, std::string_view kind);
 
 // Text blocks of a block list joined by `sep`.
 std::string joined_text(const std::vector<content_block>& blocks, std::string_view sep);
+
+// About what a conversation's messages take on the wire, so that a request body is allocated
+// once: text as it is plus a little for escapes, and room for each part's fixed keys.
+std::size_t estimated_body_size(const conversation& conv);
+
+// Writes a JSON array into a request body an element at a time, so that a long history is
+// never held as a second, whole tree. The newest element waits as a tree until the next one
+// comes (later parts may still join it); the bytes are those json::dump() gives the array.
+class array_writer {
+ public:
+  explicit array_writer(std::string& out) : out_(out) { out_ += '['; }
+  void push_back(json element) {
+    flush();
+    held_ = std::move(element);
+    holding_ = true;
+  }
+  [[nodiscard]] bool empty() const { return !holding_; }  // nothing pushed yet
+  [[nodiscard]] json& back() { return held_; }            // only when !empty()
+  void finish() {
+    flush();
+    out_ += ']';
+  }
+
+ private:
+  void flush() {
+    if (!holding_) return;
+    if (written_++ > 0) out_ += ',';
+    held_.dump_to(out_);
+    holding_ = false;
+  }
+
+  std::string& out_;
+  json held_;
+  bool holding_ = false;
+  std::size_t written_ = 0;
+};
 
 }  // namespace durar::detail::wire
