@@ -511,10 +511,24 @@ TEST_CASE("the body is written as json::dump writes it", "[openai-completions]")
   f.conv.messages.emplace_back(r);  // call_2 gets "No result provided"
   f.conv.messages.emplace_back(user_text("thanks"));
   f.options.temperature = 0.25;
+  f.conv.tools.push_back(tool_definition{
+      "read", "Reads a \"file\".\n\tTabbed.",
+      json::object({{"type", "object"},
+                    {"properties", json::object({{"path", json::object({{"type", "string"}})}})},
+                    {"required", json::array({"path"})}})});
+  f.conv.tools.push_back(tool_definition{"noop", "", json::object({{"type", "object"}})});
   const std::string text = request(f).body;
   auto parsed = json::parse(text);
   REQUIRE(parsed);
   CHECK(parsed->dump() == text);
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : parsed->as_object()) keys.push_back(k);
+  REQUIRE(keys.size() >= 3);
+  CHECK(keys[keys.size() - 2] == "tools");  // written straight in, between the members
+  CHECK(keys.back() == "tool_choice");
+  CHECK((*parsed)["tools"][0]["function"]["description"] == json("Reads a \"file\".\n\tTabbed."));
+  CHECK_FALSE((*parsed)["tools"][1]["function"].contains("description"));
+  CHECK((*parsed)["tools"][1]["function"]["parameters"] == json::object({{"type", "object"}}));
   const json& ms = (*parsed)["messages"];
   REQUIRE(ms.size() == 7);
   CHECK(ms[0]["content"] == json("Be \"brief\".\n"));

@@ -377,15 +377,34 @@ std::string reasoning_effort(const call_spec& call, const openai_compat& compat)
   return effort == "xhigh" ? "high" : effort;
 }
 
-json tools_json(const std::vector<tool_definition>& tools) {
-  json_array out;
-  for (const auto& t : tools) {
-    json fn = json::object({{"name", t.name}});
-    if (!t.description.empty()) fn.set("description", t.description);
-    fn.set("parameters", t.parameters);
-    out.push_back(json::object({{"type", "function"}, {"function", std::move(fn)}}));
+// The `tools` array, written straight into the body: the schemas are dumped where they are
+// instead of being copied into a tree first. The bytes are those of the tree's dump().
+void write_tools(std::string& out, const std::vector<tool_definition>& tools) {
+  out += '[';
+  for (std::size_t i = 0; i < tools.size(); ++i) {
+    const tool_definition& t = tools[i];
+    if (i > 0) out += ',';
+    out += R"({"type":"function","function":{"name":)";
+    json_quote(out, t.name);
+    if (!t.description.empty()) {
+      out += R"(,"description":)";
+      json_quote(out, t.description);
+    }
+    out += R"(,"parameters":)";
+    t.parameters.dump_to(out);
+    out += "}}";
   }
-  return json(std::move(out));
+  out += ']';
+}
+
+// Appends the members of `members` as `,"key":value` pairs.
+void write_members(std::string& out, const json& members) {
+  for (const auto& [key, value] : members.as_object()) {
+    out += ',';
+    json_quote(out, key);
+    out += ':';
+    value.dump_to(out);
+  }
 }
 
 }  // namespace
@@ -447,7 +466,8 @@ result<http_request> build_openai_completions_request(const call_spec& call) {
   const openai_compat compat = resolve_openai_compat(call.model, call.provider);
   const request_options& opt = call.options;
 
-  // The members after "messages", in order; the body is {"model", "messages", ...these}.
+  // The members after "messages" and before "tools", in order: the body is {"model",
+  // "messages", ...these, "tools", ...after_tools}.
   json body = json::object();
   body.set("stream", true);
   if (compat.supports_usage_in_streaming)
@@ -464,9 +484,9 @@ result<http_request> build_openai_completions_request(const call_spec& call) {
     body.set(compat.max_tokens_field ? "max_tokens" : "max_completion_tokens", max_tokens);
   if (opt.temperature) body.set("temperature", *opt.temperature);
   if (opt.top_p) body.set("top_p", *opt.top_p);
+  json after_tools = json::object();  // the members after "tools", when there are tools
   if (!call.conv.tools.empty()) {
-    body.set("tools", tools_json(call.conv.tools));
-    if (!compat.native) body.set("tool_choice", "auto");  // some proxies default to "none"
+    if (!compat.native) after_tools.set("tool_choice", "auto");  // some default to "none"
   } else if (!compat.native && conversation_has_tools(call.conv)) {
     body.set("tools", json::array());  // LiteLLM-style proxies refuse tool history without it
   }
@@ -474,9 +494,9 @@ result<http_request> build_openai_completions_request(const call_spec& call) {
       compat.supports_reasoning_effort) {
     std::string effort = reasoning_effort(call, compat);
     if (compat.openrouter_reasoning)
-      body.set("reasoning", json::object({{"effort", effort}}));
+      after_tools.set("reasoning", json::object({{"effort", effort}}));
     else
-      body.set("reasoning_effort", effort);
+      after_tools.set("reasoning_effort", effort);
   }
 
   http_request req;
@@ -497,12 +517,12 @@ result<http_request> build_openai_completions_request(const call_spec& call) {
   wire::put_extra_headers(req, call.provider, opt);
 
   std::string tail;
-  for (const auto& [key, value] : body.as_object()) {
-    tail += ',';
-    json_quote(tail, key);
-    tail += ':';
-    value.dump_to(tail);
+  write_members(tail, body);
+  if (!call.conv.tools.empty()) {
+    tail += R"(,"tools":)";
+    write_tools(tail, call.conv.tools);
   }
+  write_members(tail, after_tools);
   std::string& out = req.body;
   out.reserve(wire::estimated_body_size(call.conv) + call.model.id.size() + tail.size() + 32);
   out += R"({"model":)";
