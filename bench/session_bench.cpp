@@ -175,43 +175,12 @@ void BM_context_10k_messages(benchmark::State& state) {
 }
 BENCHMARK(BM_context_10k_messages)->Unit(benchmark::kMillisecond);
 
-// The openai-completions request body for the 10,000 messages (~4 MB), from the context.
-void BM_openai_request_10k_messages(benchmark::State& state) {
-  scratch_dir dir;
-  auto s = session_store::read_file(ten_thousand(dir));
-  model_info model;
-  model.provider = "fake";
-  model.id = "m1";
-  model.api = api_kind::openai_completions;
-  model.context_window = 50000000;
-  provider_info provider;
-  provider.id = "fake";
-  provider.api = api_kind::openai_completions;
-  provider.base_url = "http://127.0.0.1:9/v1";
-  secret key{"x"};
-  conversation conv;
-  conv.system_prompt = "You are a helpful assistant.";
-  conv.messages = (*s)->context();
-  request_options options;
-  auto wire = builtin_transport(api_kind::openai_completions);
-  std::size_t body = 0;
-  for (auto _ : state) {
-    auto req = wire->build_request(call_spec{model, provider, &key, conv, options});
-    body = req->body.size();
-    benchmark::DoNotOptimize(req);
-  }
-  state.counters["body_bytes"] = static_cast<double>(body);
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
-                          static_cast<std::int64_t>(body));
-}
-BENCHMARK(BM_openai_request_10k_messages)->Unit(benchmark::kMillisecond);
-
-// The request body for the 10,000 messages, from the context, for the transports that write
-// it message by message. Argument: 0 anthropic-messages, 1 openai-responses,
-// 2 google-generative-ai.
+// The request body for the 10,000 messages, from the context; each transport writes it
+// message by message. Argument: 0 openai-completions, 1 anthropic-messages,
+// 2 openai-responses, 3 google-generative-ai.
 void BM_request_10k_messages(benchmark::State& state) {
-  static constexpr api_kind apis[] = {api_kind::anthropic_messages, api_kind::openai_responses,
-                                      api_kind::google_generative_ai};
+  static constexpr api_kind apis[] = {api_kind::openai_completions, api_kind::anthropic_messages,
+                                      api_kind::openai_responses, api_kind::google_generative_ai};
   const api_kind api = apis[state.range(0)];
   state.SetLabel(std::string(to_string(api)));
   scratch_dir dir;
@@ -242,7 +211,7 @@ void BM_request_10k_messages(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
                           static_cast<std::int64_t>(body));
 }
-BENCHMARK(BM_request_10k_messages)->DenseRange(0, 2)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_request_10k_messages)->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
 
 // Argument: messages already in the session, to show the cost does not grow with it.
 void BM_append_no_fsync(benchmark::State& state) {

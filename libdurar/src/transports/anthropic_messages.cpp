@@ -427,12 +427,7 @@ result<http_request> build_anthropic_request(const call_spec& call) {
   json_quote(out, model.id);
   out += R"(,"messages":)";
   write_messages(ctx, call.conv.messages, cc, out);
-  for (const auto& [key, value] : body.as_object()) {
-    out += ',';
-    json_quote(out, key);
-    out += ':';
-    value.dump_to(out);
-  }
+  wire::append_members(out, body);
   out += '}';
   return req;
 }

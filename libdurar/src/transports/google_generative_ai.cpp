@@ -365,12 +365,7 @@ result<http_request> build_google_request(const call_spec& call) {
   out += R"({"contents":)";
   converter conv{model, wire::has_input(model, "image"), requires_tool_call_id(model.id), out};
   conv.run(call.conv.messages);
-  for (const auto& [key, value] : body.as_object()) {
-    out += ',';
-    json_quote(out, key);
-    out += ':';
-    value.dump_to(out);
-  }
+  wire::append_members(out, body);
   out += '}';
   return req;
 }

@@ -397,16 +397,6 @@ void write_tools(std::string& out, const std::vector<tool_definition>& tools) {
   out += ']';
 }
 
-// Appends the members of `members` as `,"key":value` pairs.
-void write_members(std::string& out, const json& members) {
-  for (const auto& [key, value] : members.as_object()) {
-    out += ',';
-    json_quote(out, key);
-    out += ':';
-    value.dump_to(out);
-  }
-}
-
 }  // namespace
 
 openai_compat resolve_openai_compat(const model_info& model, const provider_info& provider) {
@@ -517,12 +507,12 @@ result<http_request> build_openai_completions_request(const call_spec& call) {
   wire::put_extra_headers(req, call.provider, opt);
 
   std::string tail;
-  write_members(tail, body);
+  wire::append_members(tail, body);
   if (!call.conv.tools.empty()) {
     tail += R"(,"tools":)";
     write_tools(tail, call.conv.tools);
   }
-  write_members(tail, after_tools);
+  wire::append_members(tail, after_tools);
   std::string& out = req.body;
   out.reserve(wire::estimated_body_size(call.conv) + call.model.id.size() + tail.size() + 32);
   out += R"({"model":)";

@@ -463,12 +463,7 @@ result<http_request> build_openai_responses_request(const call_spec& call) {
   json_quote(out, model.id);
   out += R"(,"input":)";
   write_input_items(call.conv, model, out);
-  for (const auto& [key, value] : body.as_object()) {
-    out += ',';
-    json_quote(out, key);
-    out += ':';
-    value.dump_to(out);
-  }
+  wire::append_members(out, body);
   out += '}';
   return req;
 }

@@ -84,6 +84,15 @@ std::string joined_text(const std::vector<content_block>& blocks, std::string_vi
   return out;
 }
 
+void append_members(std::string& out, const json& members) {
+  for (const auto& [key, value] : members.as_object()) {
+    out += ',';
+    json_quote(out, key);
+    out += ':';
+    value.dump_to(out);
+  }
+}
+
 std::size_t estimated_body_size(const conversation& conv) {
   std::size_t n = conv.system_prompt.size() + 64;
   for (const auto& m : conv.messages) {

@@ -37,6 +37,10 @@ bool has_input(const model_info& model, std::string_view kind);
 // Text blocks of a block list joined by `sep`.
 std::string joined_text(const std::vector<content_block>& blocks, std::string_view sep);
 
+// Appends an object's members as `,"key":value`: the members a body has after the ones
+// written straight into it.
+void append_members(std::string& out, const json& members);
+
 // About what a conversation's messages take on the wire, so that a request body is allocated
 // once: text as it is plus a little for escapes, and room for each part's fixed keys.
 std::size_t estimated_body_size(const conversation& conv);
