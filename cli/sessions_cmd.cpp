@@ -1,4 +1,4 @@
-// durar sessions: list, show, reset, compact and export stored conversations.
+// durar sessions: list, show, reset, compact, export and clean up stored conversations.
 #include <durar/runtime.hpp>
 
 #include <fmt/format.h>
@@ -212,6 +212,94 @@ int export_session(context& ctx, const parsed_args& args) {
   return exit_ok;
 }
 
+json cleanup_json(const std::string& agent, const session_store& store, std::string_view mode,
+                  bool dry_run, const maintenance_report& r) {
+  auto n = [](std::size_t v) { return static_cast<std::int64_t>(v); };
+  json out = json::object({{"agentId", agent},
+                           {"storePath", (store.dir() / "sessions.json").string()},
+                           {"mode", std::string(mode)},
+                           {"dryRun", dry_run},
+                           {"beforeCount", n(r.before)},
+                           {"afterCount", n(r.after)},
+                           {"missing", n(r.missing)},
+                           {"pruned", n(r.pruned)},
+                           {"capped", n(r.capped)},
+                           {"archived", n(r.archived)},
+                           {"sweptArchives", n(r.swept)},
+                           {"wouldMutate", r.before != r.after}});
+  if (dry_run) {
+    json actions = json::array();
+    for (const auto& [info, action] : r.actions)
+      actions.push_back(
+          json::object({{"key", info.key}, {"updatedAt", info.updated_at}, {"action", action}}));
+    out.set("actions", std::move(actions));
+  }
+  return out;
+}
+
+// One agent's store: the plan (dry run, or mode warn without --enforce) or what was done.
+int cleanup_one(context& ctx, const parsed_args& args, opened_runtime& o, json* collected) {
+  const std::string& configured = o.rt->cfg().session.maintenance.mode;
+  const bool enforce = args.has("enforce") || configured != "warn";
+  const bool dry_run = args.has("dry-run") || !enforce;
+  maintenance_options opts;
+  opts.dry_run = dry_run;
+  opts.fix_missing = args.has("fix-missing");
+  auto r = o.store->maintain(opts);
+  if (!r) return fail_with(ctx, exit_failure, r.error().message);
+  std::string_view mode = args.has("enforce") ? "enforce" : std::string_view(configured);
+  if (collected != nullptr) {
+    collected->push_back(cleanup_json(o.profile.id, *o.store, mode, dry_run, *r));
+    return exit_ok;
+  }
+  std::string out = fmt::format("Agent {}: {}\nMaintenance mode: {}\n", o.profile.id,
+                                (o.store->dir() / "sessions.json").string(), mode);
+  out += fmt::format("Entries: {} -> {} (remove {})\n", r->before, r->after, r->before - r->after);
+  if (dry_run) {
+    if (opts.fix_missing) out += fmt::format("Would prune missing transcripts: {}\n", r->missing);
+    out += fmt::format("Would prune stale: {}\nWould cap overflow: {}\n", r->pruned, r->capped);
+  } else {
+    if (opts.fix_missing) out += fmt::format("Pruned missing transcripts: {}\n", r->missing);
+    out += fmt::format("Pruned stale: {}\nCapped overflow: {}\n", r->pruned, r->capped);
+    out +=
+        fmt::format("Archived transcripts: {}; old archives removed: {}\n", r->archived, r->swept);
+  }
+  if (dry_run && r->before != r->after) {
+    std::vector<std::vector<std::string>> rows{{"ACTION", "KEY", "UPDATED"}};
+    for (const auto& [info, action] : r->actions)
+      rows.push_back({action, info.key, age(info.updated_at)});
+    out += "\n" + format_table(rows);
+  }
+  if (!enforce) out += "Mode is warn: nothing was removed; --enforce applies it.\n";
+  print(stdout, out);
+  return exit_ok;
+}
+
+int cleanup(context& ctx, const parsed_args& args) {
+  std::vector<std::string> agents;
+  if (args.has("all-agents")) {
+    asio::io_context io;
+    auto rt = runtime::create(io, ctx.load());
+    if (!rt) return fail_with(ctx, exit_failure, rt.error().message);
+    for (const auto& a : (*rt)->agents()) agents.push_back(a.id);
+  } else {
+    agents.push_back(args.value("agent").value_or(""));
+  }
+  json collected = json::array();
+  int rc = exit_ok;
+  for (std::size_t i = 0; i < agents.size(); ++i) {
+    parsed_args one = args;
+    one.flags["agent"] = agents[i];
+    auto o = open_store(ctx, one);
+    if (!o) return fail_with(ctx, exit_failure, o.error().message);
+    if (i > 0 && !ctx.globals.json) print(stdout, "\n");
+    rc = std::max(rc, cleanup_one(ctx, args, **o, ctx.globals.json ? &collected : nullptr));
+  }
+  if (ctx.globals.json)
+    print_json(collected.size() == 1 ? collected[0] : json::object({{"stores", collected}}));
+  return rc;
+}
+
 const flag_spec agent_flag{"agent", "ID", "which agent's sessions (default: the default agent)"};
 
 }  // namespace
@@ -249,6 +337,17 @@ std::vector<command_spec> sessions_commands() {
        0,
        1,
        export_session},
+      {"sessions cleanup",
+       "",
+       "Apply session.maintenance now: drop stale entries, cap the index, archive transcripts",
+       {agent_flag,
+        {"all-agents", "", "every configured agent"},
+        {"dry-run", "", "show what would go; change nothing"},
+        {"enforce", "", "apply even when session.maintenance.mode is warn"},
+        {"fix-missing", "", "also drop entries whose transcript file is gone"}},
+       0,
+       0,
+       cleanup},
   };
 }
 

@@ -132,8 +132,14 @@ bool gateway_process::healthy() const {
 std::vector<json> gateway_process::transcript(const std::string& key) const {
   const fs::path dir = home_ / ".durar" / "agents" / "main" / "sessions";
   auto index = json::parse(slurp(dir / "sessions.json"));
-  if (!index || !index->is_object()) return {};
-  std::string id = (*index)[key].string_or("sessionId");
+  std::string id = index && index->is_object() ? (*index)[key].string_or("sessionId") : "";
+  // A new session is in the index's journal until the next batched write folds it in.
+  std::istringstream journal(slurp(dir / "sessions.json.wal"));
+  for (std::string line; std::getline(journal, line);) {
+    auto record = json::parse(line);
+    if (!record || record->string_or("key") != key) continue;
+    id = (*record)["entry"].string_or("sessionId");
+  }
   if (id.empty()) return {};
   std::vector<json> lines;
   std::istringstream in(slurp(dir / (id + ".jsonl")));

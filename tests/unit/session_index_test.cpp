@@ -126,7 +126,9 @@ TEST_CASE("a pending change is not written over a file that became unreadable",
   // this writer replaces the file in place rather than by rename.)
   detail::drain_background();
   json mended = json::object();
-  mended.set("agent:main:other", json::object({{"sessionId", "abc"}, {"updatedAt", 1}}));
+  // (updatedAt: the test clock's now; an older one would be pruned by session.maintenance)
+  mended.set("agent:main:other",
+             json::object({{"sessionId", "abc"}, {"updatedAt", 1776762840000}}));
   spit(index, mended.dump(2));
   REQUIRE(store.flush());
   CHECK(keys_in(index) == std::vector<std::string>{"agent:main:other", "agent:main:main"});
@@ -226,7 +228,7 @@ TEST_CASE("a journal left by a crash is read, and folded into the next index wri
   fs::path dir = tmp.path / "agents" / "main" / "sessions";
   fs::create_directories(dir);
   spit(dir / "sessions.json",
-       "{\n  \"agent:main:old\": {\"sessionId\": \"o1\", \"updatedAt\": 1}\n}\n");
+       "{\n  \"agent:main:old\": {\"sessionId\": \"o1\", \"updatedAt\": 1776762840000}\n}\n");
   spit(dir / "sessions.json.wal", line_of(created("agent:main:new", "n1")));
   session_store store(tmp.path, "main", quiet_options(clock));
   auto found = store.find("agent:main:new");

@@ -12,6 +12,7 @@
 #include <durar/result.hpp>
 #include <durar/secret.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -120,12 +121,25 @@ struct agents_config {
   std::vector<agent_config> list;
 };
 
+// session.maintenance.*: bounds on the session index, applied when it is written. Entries
+// not updated within `prune_after` are removed, then the most recently updated `max_entries`
+// are kept; a removed entry's transcript is archived as <file>.deleted.<time>. Archives
+// older than `prune_after` (deleted) and `reset_archive_retention` (reset) are removed.
+struct session_maintenance {
+  std::string mode = "enforce";  // enforce | warn (nothing is removed unless asked)
+  std::chrono::milliseconds prune_after = std::chrono::hours(24 * 30);  // pruneAfter / pruneDays
+  std::int64_t max_entries = 500;
+  // resetArchiveRetention; nullopt (`false` in the config) keeps reset archives for ever.
+  std::optional<std::chrono::milliseconds> reset_archive_retention = std::chrono::hours(24 * 30);
+};
+
 // session.*: keys and when a key's conversation starts afresh.
 struct session_config {
   std::string main_key = "main";
   std::string reset_mode = "daily";          // daily | idle
   int reset_at_hour = 4;                     // local hour, daily mode
   std::optional<std::int64_t> idle_minutes;  // idle mode, or both when set with daily
+  session_maintenance maintenance;
 };
 
 // tools.*: the global tool policy and the settings of built-in tools.

@@ -127,6 +127,24 @@ struct session_store_options {
 
 class session;
 
+// session_store::maintain: session.maintenance run now, as `durar sessions cleanup` does.
+struct maintenance_options {
+  bool dry_run = false;      // report what would go; change nothing
+  bool fix_missing = false;  // also drop entries whose transcript file is gone
+};
+
+struct maintenance_report {
+  std::size_t before = 0, after = 0;  // index entries
+  std::size_t missing = 0;            // dropped: transcript gone (fix_missing)
+  std::size_t pruned = 0;             // dropped: not updated within pruneAfter
+  std::size_t capped = 0;             // dropped: beyond maxEntries
+  std::size_t archived = 0;           // transcripts renamed <file>.deleted.<time>
+  std::size_t swept = 0;              // old archives removed
+  // What happens to each entry, most recently updated first: "keep", "prune-missing",
+  // "prune-stale" or "cap-overflow" (the original's names).
+  std::vector<std::pair<session_info, std::string>> actions;
+};
+
 // The sessions of one agent: <state_dir>/agents/<agent_id>/sessions/.
 class DURAR_API session_store {
  public:
@@ -166,6 +184,13 @@ class DURAR_API session_store {
   // Drops the index entry; the transcript is archived as <id>.jsonl.deleted.<timestamp>,
   // the original's name. not_found when absent; unavailable while it is open for writing.
   result<void> remove(std::string_view key);
+
+  // Applies the policy's maintenance (session.maintenance) now, whatever its mode: drops
+  // stale entries and caps the index at maxEntries, archives their transcripts and removes
+  // archives past their retention. Sessions open for writing (in any process) are kept.
+  // Without it, each index write does the same in mode "enforce" (capping only once the
+  // index is a batch past maxEntries) and nothing in mode "warn".
+  result<maintenance_report> maintain(const maintenance_options& options = {});
 
  private:
   struct DURAR_LOCAL impl;

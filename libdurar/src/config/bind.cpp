@@ -1,5 +1,6 @@
 // From the validated document to the typed structs of config.hpp. Types were checked by
 // validate(), so reads here are lenient and never throw on shape.
+#include "config/duration.hpp"
 #include "config/loading.hpp"
 
 #include <cmath>
@@ -159,6 +160,26 @@ class binder {
     if (auto h = int_of(reset["atHour"])) out.reset_at_hour = static_cast<int>(*h);
     out.idle_minutes = int_of(reset["idleMinutes"]);
     if (!out.idle_minutes) out.idle_minutes = int_of(s["idleMinutes"]);  // the legacy key
+    maintenance(s["maintenance"], out.maintenance);
+  }
+
+  static std::optional<std::chrono::milliseconds> days(const json& v) {
+    if (v.is_number()) return duration_of(v.as_double(), "d");
+    if (v.is_string()) return parse_duration(v.as_string(), "d");
+    return std::nullopt;
+  }
+
+  static void maintenance(const json& m, session_maintenance& out) {
+    out.mode = str(m, "mode", "enforce");
+    auto prune = days(m["pruneAfter"]);
+    if (!prune) prune = days(m["pruneDays"]);  // the older name
+    if (prune) out.prune_after = *prune;
+    if (auto n = int_of(m["maxEntries"]); n && *n > 0) out.max_entries = *n;
+    const json& retention = m["resetArchiveRetention"];
+    if (retention.is_bool() && !retention.as_bool())
+      out.reset_archive_retention.reset();
+    else
+      out.reset_archive_retention = days(retention).value_or(out.prune_after);
   }
 
   void tools(const json& t) {

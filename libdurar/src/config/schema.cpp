@@ -3,6 +3,7 @@
 #include <durar/suggest.hpp>
 
 #include "config/compat_keys.hpp"
+#include "config/duration.hpp"
 #include "config/schema_rules.hpp"
 
 #include <algorithm>
@@ -173,11 +174,30 @@ class validator {
         if (v.is_string())
           return error(path, in_quotes(v.as_string()) + " is not one of: true, false, off, tools");
         return wrong_type(path, "true, false, \"off\" or \"tools\"", v);
+      case value_kind::duration_or_false:
+        if (v.is_bool() && !v.as_bool()) return;
+        [[fallthrough]];
+      case value_kind::duration_days:
+        return duration(v, path, r.kind == value_kind::duration_or_false);
       case value_kind::passthrough:
         return compat_only(v, path, compat, false);
       case value_kind::passthrough_warn:
         return compat_only(v, path, compat, true);
     }
+  }
+
+  void duration(const json& v, const std::string& path, bool or_false) {
+    std::string_view what = or_false ? "a duration (\"30d\", \"12h\", \"1h30m\"), days or false"
+                                     : "a duration (\"30d\", \"12h\", \"1h30m\") or days";
+    if (v.is_number()) {
+      if (!duration_of(v.as_double(), "d"))
+        error(path, "expected " + std::string(what) + ", got " + number_text(v));
+      return;
+    }
+    if (!v.is_string()) return wrong_type(path, what, v);
+    if (!parse_duration(v.as_string(), "d"))
+      error(path, in_quotes(v.as_string()) +
+                      " is not a duration: use e.g. \"30d\", \"12h\" or \"1h30m\"");
   }
 
   // Lookup order for a member: Durar's rule for the name, the original's key of that name

@@ -70,6 +70,12 @@ const std::vector<rule>& schema_rules() {
       {"session.reset.mode", k::enumeration, {"daily", "idle"}},
       {"session.reset.atHour", k::non_negative_number},
       {"session.reset.idleMinutes", k::positive_int},
+      {"session.maintenance", k::object},
+      {"session.maintenance.mode", k::enumeration, {"enforce", "warn"}},
+      {"session.maintenance.pruneAfter", k::duration_days},
+      {"session.maintenance.pruneDays", k::duration_days},
+      {"session.maintenance.maxEntries", k::positive_int},
+      {"session.maintenance.resetArchiveRetention", k::duration_or_false},
       // tools
       {"tools", k::object},
       {"tools.allow", k::array},

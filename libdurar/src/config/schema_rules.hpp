@@ -16,14 +16,16 @@ enum class value_kind {
   non_negative_number,
   positive_number,
   port,
-  enumeration,       // one of `values`; `compat_values` are warnings
-  model_choice,      // "provider/model" string or {primary, fallbacks}
-  model_ref,         // "provider/model" or an alias
-  secret,            // string or {source, provider, id}
-  string_or_bool,    // models.providers.*.authHeader
-  redact_mode,       // boolean, or the original's "off" | "tools"
-  passthrough,       // any value; keys checked against the original's, silently
-  passthrough_warn,  // any value; the original's keys are warnings
+  enumeration,        // one of `values`; `compat_values` are warnings
+  model_choice,       // "provider/model" string or {primary, fallbacks}
+  model_ref,          // "provider/model" or an alias
+  secret,             // string or {source, provider, id}
+  string_or_bool,     // models.providers.*.authHeader
+  redact_mode,        // boolean, or the original's "off" | "tools"
+  duration_days,      // "30d", "12h", "1h30m" (config/duration.hpp), or a number of days
+  duration_or_false,  // the same, or false (for ever)
+  passthrough,        // any value; keys checked against the original's, silently
+  passthrough_warn,   // any value; the original's keys are warnings
 };
 
 struct rule {

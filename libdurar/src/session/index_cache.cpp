@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace durar::detail {
 
@@ -183,6 +184,64 @@ result<void> index_cache::write_pending() {
   l.lock();
   if (!lock) return record_failure(lock.error());
   if (auto r = refresh_locked(); !r) return record_failure(r.error());
+  removed_entries removed;
+  if (trimmer_) removed = trim_locked(trimmer_, false);
+  if (auto written = write_locked(l); !written) return written;
+  l.unlock();
+  if (!removed.empty() && trimmed_) trimmed_(std::move(removed));  // still under the index lock
+  return {};
+}
+
+void index_cache::set_trimmer(trimmer choose, std::function<void(removed_entries)> done) {
+  std::lock_guard w(write_mu_);
+  std::lock_guard l(mu_);
+  trimmer_ = std::move(choose);
+  trimmed_ = std::move(done);
+}
+
+index_cache::removed_entries index_cache::trim_locked(const trimmer& choose, bool dry_run) {
+  std::vector<const session_info*> view;
+  view.reserve(entries_.size());
+  for (const auto& e : entries_) view.push_back(&e.info);
+  auto changed = [this](std::string_view key) { return dirty_.count(std::string(key)) != 0; };
+  auto picks = choose(view, changed);
+  removed_entries out;
+  out.reserve(picks.size());
+  std::vector<bool> drop(entries_.size(), false);
+  for (const auto& p : picks) {
+    if (p.index >= entries_.size() || drop[p.index]) continue;
+    drop[p.index] = true;
+    out.push_back({entries_[p.index].info, p.why, false});
+  }
+  if (out.empty()) return out;
+  std::unordered_set<std::string_view> named;
+  for (std::size_t i = 0; i < entries_.size(); ++i)
+    if (!drop[i]) named.insert(entries_[i].info.session_id);
+  for (auto& r : out) r.still_named = named.count(r.info.session_id) != 0;
+  if (dry_run) return out;
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < entries_.size(); ++i)
+    if (!drop[i]) entries_[kept++] = std::move(entries_[i]);
+  entries_.resize(kept);
+  reindex_locked();
+  return out;
+}
+
+result<index_cache::removed_entries> index_cache::trim_now(const trimmer& choose, bool dry_run,
+                                                           std::size_t& before) {
+  std::lock_guard w(write_mu_);
+  auto lock = index_lock::acquire(file_);
+  std::unique_lock l(mu_);
+  if (!lock) return fail(lock.error());
+  if (auto r = refresh_locked(); !r) return fail(r.error());
+  before = entries_.size();
+  auto removed = trim_locked(choose, dry_run);
+  if (dry_run || removed.empty()) return removed;
+  if (auto written = write_locked(l); !written) return fail(written.error());
+  return removed;
+}
+
+result<void> index_cache::write_locked(std::unique_lock<std::mutex>& l) {
   writing_ = true;
   std::vector<std::shared_ptr<const std::string>> members;
   members.reserve(entries_.size());

@@ -181,6 +181,13 @@ result<void> append_journal(const std::filesystem::path& file, const journal_rec
 // index already names that record's session (it was written since).
 void apply_journal(std::vector<session_info>& index, const std::vector<journal_record>& records);
 
+// Why session.maintenance removes an entry.
+enum class removal { stale, overflow, missing };
+struct planned_removal {
+  std::size_t index = 0;  // into the entries planned over
+  removal why = removal::stale;
+};
+
 // ---- index_cache.cpp -----------------------------------------------------------------
 
 // What stat(2) says about a file: every index write renames a new file into place, so a
@@ -218,6 +225,24 @@ class index_cache : public std::enable_shared_from_this<index_cache> {
   // Writes pending changes now; the error of the last failed write when it still fails.
   result<void> flush();
 
+  // Picks entries to remove from the whole index (under the index lock, on what every
+  // process has written); `changed(key)` says the key has changes of this process not yet
+  // written. Set by the store: session.maintenance on every write.
+  using trimmer = std::function<std::vector<planned_removal>(
+      const std::vector<const session_info*>& entries,
+      const std::function<bool(std::string_view key)>& changed)>;
+  struct removed_entry {
+    session_info info;
+    removal why = removal::stale;
+    bool still_named = false;  // another entry left names the same session
+  };
+  using removed_entries = std::vector<removed_entry>;
+  // `choose` runs on each index write; `done` gets what it removed, after the write.
+  void set_trimmer(trimmer choose, std::function<void(removed_entries)> done);
+  // Runs `choose` now and writes the index at once without what it picks (unless
+  // `dry_run`); returns the picks. `before` gets the entry count it planned over.
+  result<removed_entries> trim_now(const trimmer& choose, bool dry_run, std::size_t& before);
+
   static constexpr std::chrono::milliseconds write_interval{50};
 
  private:
@@ -229,6 +254,9 @@ class index_cache : public std::enable_shared_from_this<index_cache> {
   entry* find_locked(std::string_view key);
   void reindex_locked();
   result<void> write_pending();
+  // Under write_mu_, mu_ (held by `l`) and the index lock: writes entries_ as they are.
+  result<void> write_locked(std::unique_lock<std::mutex>& l);
+  removed_entries trim_locked(const trimmer& choose, bool dry_run);
   result<void> record_failure(const error& e);
 
   const std::filesystem::path file_;
@@ -248,13 +276,59 @@ class index_cache : public std::enable_shared_from_this<index_cache> {
   std::chrono::steady_clock::time_point last_write_{};
   std::chrono::steady_clock::duration last_write_cost_{};  // capped: spacing stays <= 1 s
   std::optional<error> failure_;
+  trimmer trimmer_;
+  std::function<void(removed_entries)> trimmed_;
 };
+
+// ---- maintenance.cpp -----------------------------------------------------------------
+
+// The original's "cap-overflow", "prune-stale", "prune-missing".
+std::string_view removal_name(removal why);
+// The entry count at which an index write caps the index (the original's high-water mark:
+// a little above max_entries, so that each cap removes a batch rather than one entry).
+std::int64_t maintenance_high_water(std::int64_t max_entries);
+// The entries session.maintenance removes: not updated within prune_after, then beyond the
+// max_entries most recently updated (when the count reaches the high-water mark, or always
+// when `force`). An entry without updatedAt is never stale and goes first when capping.
+// `pinned` entries (in use, or changed since the last write) stay; it is asked only about
+// entries that would otherwise go.
+std::vector<planned_removal> plan_maintenance(
+    const std::vector<const session_info*>& entries, const session_maintenance& m,
+    std::int64_t now_ms, bool force, const std::function<bool(const session_info&)>& pinned);
+// Removes the archives in `dir` older than the policy keeps them (<file>.deleted.<time> after
+// prune_after, <file>.reset.<time> after reset_archive_retention); returns how many.
+std::size_t sweep_archives(const std::filesystem::path& dir, const session_maintenance& m,
+                           sys_time now);
+// Whether a writer (of any process) holds the transcript's lock now.
+bool transcript_in_use(const std::filesystem::path& p);
 
 // ---- session_store.cpp ---------------------------------------------------------------
 
 // Whether the key's current session has expired under the reset policy at `now` (local
 // time for the daily hour), the original's evaluateSessionFreshness.
 bool session_expired(const session_info& info, const session_config& policy, sys_time now);
+
+// The keys of this store's sessions open for writing, so that maintenance keeps them
+// without asking the file system.
+class open_keys {
+ public:
+  void hold(const std::string& key) {
+    std::lock_guard l(mu_);
+    ++count_[key];
+  }
+  void release(const std::string& key) {
+    std::lock_guard l(mu_);
+    if (auto it = count_.find(key); it != count_.end() && --it->second <= 0) count_.erase(it);
+  }
+  [[nodiscard]] bool contains(const std::string& key) const {
+    std::lock_guard l(mu_);
+    return count_.count(key) != 0;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, int> count_;
+};
 
 // What the store and its sessions share; outlives the store while sessions are open.
 struct store_state {
@@ -266,6 +340,7 @@ struct store_state {
   }
   [[nodiscard]] std::filesystem::path index_file() const { return dir / "sessions.json"; }
   std::shared_ptr<index_cache> index;  // of index_file()
+  std::shared_ptr<open_keys> open = std::make_shared<open_keys>();
 };
 
 }  // namespace durar::detail
@@ -310,6 +385,7 @@ struct session::impl {
   std::chrono::milliseconds fsync_interval{1000};
   std::chrono::steady_clock::time_point last_sync{};
   bool unsynced = false;
+  bool holds_key = false;  // counted in store->open
 
   void adopt(detail::parsed_transcript&& t);
   void add(session_entry e);

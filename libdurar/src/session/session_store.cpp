@@ -68,20 +68,25 @@ std::string who(std::string_view key, const std::filesystem::path& p) {
   return key.empty() ? p.string() : std::string(key);
 }
 
-result<std::filesystem::path> transcript_path(const store_state& st, const session_info& info) {
+result<std::filesystem::path> transcript_path(const std::filesystem::path& dir,
+                                              const session_info& info) {
   std::string file = info.raw.string_or("sessionFile");
   if (!file.empty()) {
     std::filesystem::path p(file);
-    return p.is_absolute() ? p : st.dir / p;
+    return p.is_absolute() ? p : dir / p;
   }
   const std::string& id = info.session_id;
   if (id.empty() || id == "." || id == ".." || id.find('/') != std::string::npos ||
       id.find('\0') != std::string::npos) {
     return fail(errc::invalid_argument,
                 fmt::format("{}: session {} has an unusable sessionId \"{}\"",
-                            st.index_file().string(), info.key, id));
+                            (dir / "sessions.json").string(), info.key, id));
   }
-  return st.dir / (id + ".jsonl");
+  return dir / (id + ".jsonl");
+}
+
+result<std::filesystem::path> transcript_path(const store_state& st, const session_info& info) {
+  return transcript_path(st.dir, info);
 }
 
 // The original derives a missing sessionStartedAt from the transcript header.
@@ -142,6 +147,72 @@ result<void> archive(const std::filesystem::path& p, std::string_view reason, st
   return {};
 }
 
+// What session.maintenance needs, copied: the index's background writes may outlive the store.
+struct maintainer {
+  std::filesystem::path dir;
+  session_maintenance policy;
+  std::function<detail::sys_time()> clock;
+  std::shared_ptr<const detail::open_keys> open;
+
+  [[nodiscard]] detail::sys_time now() const {
+    return clock ? clock() : std::chrono::system_clock::now();
+  }
+
+  // An entry in use stays: changed here since the last write, or its transcript open for
+  // writing, here or in another process (asked only of entries that would otherwise go).
+  [[nodiscard]] bool pinned(const session_info& e,
+                            const std::function<bool(std::string_view)>& changed) const {
+    if (changed(e.key) || open->contains(e.key)) return true;
+    auto p = transcript_path(dir, e);
+    return p && detail::transcript_in_use(*p);
+  }
+
+  [[nodiscard]] detail::index_cache::trimmer choose(bool force, bool fix_missing) const {
+    return [self = *this, force, fix_missing](
+               const std::vector<const session_info*>& entries,
+               const std::function<bool(std::string_view)>& changed) {
+      std::vector<detail::planned_removal> missing;
+      std::vector<const session_info*> rest;
+      std::vector<std::size_t> rest_index;
+      for (std::size_t i = 0; i < entries.size(); ++i) {
+        if (fix_missing) {
+          auto p = transcript_path(self.dir, *entries[i]);
+          std::error_code ec;
+          if (p && !std::filesystem::exists(*p, ec) && !changed(entries[i]->key)) {
+            missing.push_back({i, detail::removal::missing});
+            continue;
+          }
+        }
+        rest.push_back(entries[i]);
+        rest_index.push_back(i);
+      }
+      auto planned =
+          detail::plan_maintenance(rest, self.policy, detail::to_ms(self.now()), force,
+                                   [&](const session_info& e) { return self.pinned(e, changed); });
+      for (auto& p : planned) p.index = rest_index[p.index];
+      missing.insert(missing.end(), planned.begin(), planned.end());
+      return missing;
+    };
+  }
+
+  // Archives the transcripts of removed entries no entry names any more, then sweeps old
+  // archives; returns how many it archived and removed.
+  std::pair<std::size_t, std::size_t> archive(
+      const detail::index_cache::removed_entries& removed) const {
+    std::size_t archived = 0;
+    auto t = now();
+    for (const auto& r : removed) {
+      if (r.still_named || r.why == detail::removal::missing) continue;
+      auto p = transcript_path(dir, r.info);
+      std::error_code ec;
+      if (!p || !std::filesystem::exists(*p, ec)) continue;
+      // A transcript opened since the plan stays where it is: its writer keeps it.
+      if (auto a = durar::archive(*p, "deleted", r.info.key, t); a) ++archived;
+    }
+    return {archived, detail::sweep_archives(dir, policy, t)};
+  }
+};
+
 }  // namespace
 
 session_store::session_store(std::filesystem::path state_dir, std::string agent_id,
@@ -157,6 +228,12 @@ session_store::session_store(std::filesystem::path state_dir, std::string agent_
   st->options = std::move(options);
   st->index = std::make_shared<detail::index_cache>(st->index_file(),
                                                     st->options.index_fsync != fsync_policy::never);
+  if (st->options.policy.maintenance.mode != "warn") {
+    maintainer m{st->dir, st->options.policy.maintenance, st->options.clock, st->open};
+    st->index->set_trimmer(
+        m.choose(false, false),
+        [m](detail::index_cache::removed_entries removed) { (void)m.archive(removed); });
+  }
   impl_->state = std::move(st);
 }
 
@@ -272,6 +349,8 @@ result<std::unique_ptr<session>> session_store::open(std::string_view key) {
     }
   }
   si.file = std::move(*f);
+  st.open->hold(si.key);
+  si.holds_key = true;
   si.adopt(std::move(*parsed));
   si.id = current.session_id;  // the index names the session, whatever the header says
   if (auto r = si.repair_tail(); !r) return fail(r.error());
@@ -358,6 +437,45 @@ result<void> session_store::remove(std::string_view key) {
         return true;
       },
       detail::index_cache::durability::now);
+}
+
+result<maintenance_report> session_store::maintain(const maintenance_options& options) {
+  const store_state& st = *impl_->state;
+  maintenance_report report;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(st.dir, ec)) return report;  // no sessions yet
+  maintainer m{st.dir, st.options.policy.maintenance, st.options.clock, st.open};
+  std::size_t before = 0;
+  auto removed = st.index->trim_now(m.choose(true, options.fix_missing), options.dry_run, before);
+  if (!removed) return fail(removed.error());
+  auto all = st.index->all();
+  if (!all) return fail(all.error());
+  report.before = before;
+  report.after = before - removed->size();
+  std::unordered_map<std::string, std::string_view> fate;
+  for (const auto& r : *removed) {
+    fate[r.info.key] = detail::removal_name(r.why);
+    (r.why == detail::removal::missing ? report.missing
+     : r.why == detail::removal::stale ? report.pruned
+                                       : report.capped) += 1;
+  }
+  std::vector<session_info> rows = options.dry_run ? std::move(*all) : std::vector<session_info>{};
+  if (!options.dry_run) {
+    for (auto& info : *all) rows.push_back(std::move(info));
+    for (const auto& r : *removed) rows.push_back(r.info);
+    auto counts = m.archive(*removed);
+    report.archived = counts.first;
+    report.swept = counts.second;
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const session_info& a, const session_info& b) {
+    return a.updated_at > b.updated_at;
+  });
+  for (auto& info : rows) {
+    auto it = fate.find(info.key);
+    std::string action(it == fate.end() ? std::string_view("keep") : it->second);
+    report.actions.emplace_back(std::move(info), std::move(action));
+  }
+  return report;
 }
 
 }  // namespace durar

@@ -27,6 +27,7 @@ void sync_later(const std::filesystem::path& p) {
 
 session::~session() {
   if (!impl_) return;
+  if (impl_->holds_key) impl_->store->open->release(impl_->key);
   if (impl_->mark)
     detail::keep_parsed(impl_->path, std::move(*impl_->mark), std::move(impl_->entries));
   if (!impl_->file.is_open()) return;

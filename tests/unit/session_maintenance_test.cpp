@@ -1,0 +1,307 @@
+// session.maintenance: the plan (stale entries, the cap and its high-water mark, entries in
+// use), the index writes that apply it, session_store::maintain, archive sweeping, and the
+// config keys that set it.
+#include <durar/config.hpp>
+
+#include <catch2/catch.hpp>
+
+#include "config/duration.hpp"
+#include "session/session_internal.hpp"
+#include "session_fixtures.hpp"
+
+#include <algorithm>
+
+using namespace session_test;
+using namespace durar;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::int64_t day_ms = 86400000;
+
+session_info entry(std::string key, std::int64_t updated) {
+  session_info i;
+  i.key = std::move(key);
+  i.session_id = i.key + "-id";
+  i.updated_at = updated;
+  return i;
+}
+
+std::vector<std::string> planned_keys(
+    const std::vector<session_info>& entries, const session_maintenance& m, std::int64_t now,
+    bool force, const std::function<bool(const session_info&)>& pinned = [](const session_info&) {
+      return false;
+    }) {
+  std::vector<const session_info*> view;
+  for (const auto& e : entries) view.push_back(&e);
+  std::vector<std::string> out;
+  for (const auto& p : detail::plan_maintenance(view, m, now, force, pinned))
+    out.push_back(entries[p.index].key + ":" + std::string(detail::removal_name(p.why)));
+  return out;
+}
+
+std::vector<std::string> keys_of(session_store& store) {
+  auto all = store.list();
+  REQUIRE(all);
+  std::vector<std::string> out;
+  for (const auto& i : *all) out.push_back(i.key);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::size_t count_files(const fs::path& dir, std::string_view part) {
+  std::size_t n = 0;
+  for (const auto& e : fs::directory_iterator(dir))
+    n += e.path().filename().string().find(part) != std::string::npos;
+  return n;
+}
+
+// Opens and closes a new session for `key` one second after the last, then writes the index.
+void touch(session_store& store, const test_clock& clock, const std::string& key) {
+  clock.advance(1s);
+  {
+    auto s = store.open(key);
+    REQUIRE(s);
+  }
+  REQUIRE(store.flush());
+}
+
+}  // namespace
+
+TEST_CASE("the high-water mark leaves room for a batch above the cap", "[session][maintenance]") {
+  CHECK(detail::maintenance_high_water(500) == 550);
+  CHECK(detail::maintenance_high_water(100) == 125);
+  CHECK(detail::maintenance_high_water(49) == 50);
+  CHECK(detail::maintenance_high_water(3) == 4);
+  CHECK(detail::maintenance_high_water(0) == 1);
+}
+
+TEST_CASE("stale entries go, then the oldest beyond the cap", "[session][maintenance]") {
+  session_maintenance m;
+  m.prune_after = std::chrono::milliseconds(30 * day_ms);
+  m.max_entries = 3;
+  const std::int64_t now = 100 * day_ms;
+  std::vector<session_info> entries = {
+      entry("old", now - 31 * day_ms),
+      entry("a", now - 5),
+      entry("b", now - 4),
+      entry("no-time", 0),
+      entry("c", now - 3),
+      entry("d", now - 2),
+      entry("edge", now - 30 * day_ms),  // exactly at the cutoff: not older than it
+  };
+  SECTION("at the high-water mark the cap applies") {
+    // 6 left after pruning >= 4: the newest 3 stay (d, c, b), no updatedAt counts as oldest.
+    CHECK(planned_keys(entries, m, now, false) ==
+          std::vector<std::string>{"old:prune-stale", "a:cap-overflow", "no-time:cap-overflow",
+                                   "edge:cap-overflow"});
+  }
+  SECTION("below it only stale entries go, unless forced") {
+    m.max_entries = 10;
+    CHECK(planned_keys(entries, m, now, false) == std::vector<std::string>{"old:prune-stale"});
+    m.max_entries = 6;  // 6 left, high water 7: no cap on a write, a forced run caps exactly
+    CHECK(planned_keys(entries, m, now, false) == std::vector<std::string>{"old:prune-stale"});
+    m.max_entries = 5;
+    CHECK(planned_keys(entries, m, now, true) ==
+          std::vector<std::string>{"old:prune-stale", "no-time:cap-overflow"});
+  }
+  SECTION("pinned entries stay whatever their age") {
+    auto pinned = [](const session_info& e) { return e.key == "old" || e.key == "a"; };
+    CHECK(planned_keys(entries, m, now, false, pinned) ==
+          std::vector<std::string>{"no-time:cap-overflow", "edge:cap-overflow"});
+  }
+}
+
+TEST_CASE("an index write caps the index and archives what it drops", "[session][maintenance]") {
+  temp_dir tmp;
+  test_clock clock;
+  auto options = quiet_options(clock);
+  options.policy.maintenance.max_entries = 3;  // high water 4
+  session_store store(tmp.path, "main", options);
+  for (const char* key : {"k0", "k1", "k2"}) touch(store, clock, key);
+  CHECK(keys_of(store) == std::vector<std::string>{"k0", "k1", "k2"});
+  touch(store, clock, "k3");  // 4 entries: the oldest goes
+  CHECK(keys_of(store) == std::vector<std::string>{"k1", "k2", "k3"});
+  CHECK(count_files(store.dir(), ".jsonl.deleted.") == 1);
+  CHECK(count_files(store.dir(), ".jsonl") == 4);  // three live, one archive
+  // Another process reading the file sees the same.
+  session_store other(tmp.path, "main", options);
+  CHECK(keys_of(other) == std::vector<std::string>{"k1", "k2", "k3"});
+}
+
+TEST_CASE("a session open for writing is not capped away", "[session][maintenance]") {
+  temp_dir tmp;
+  test_clock clock;
+  auto options = quiet_options(clock);
+  options.policy.maintenance.max_entries = 3;
+  session_store store(tmp.path, "main", options);
+  clock.advance(1s);
+  auto held = store.open("k0");  // the oldest, and in use
+  REQUIRE(held);
+  REQUIRE(store.flush());
+  for (const char* key : {"k1", "k2", "k3"}) touch(store, clock, key);
+  CHECK(keys_of(store) == std::vector<std::string>{"k0", "k1", "k2", "k3"});
+  REQUIRE((*held)->append(user("still here")));
+  held->reset();
+  touch(store, clock, "k4");  // 5 entries, none open: the two oldest go
+  CHECK(keys_of(store) == std::vector<std::string>{"k2", "k3", "k4"});
+  CHECK(count_files(store.dir(), ".jsonl.deleted.") == 2);
+}
+
+TEST_CASE("mode warn changes nothing until maintain() is asked", "[session][maintenance]") {
+  temp_dir tmp;
+  test_clock clock;
+  auto options = quiet_options(clock);
+  options.policy.maintenance.mode = "warn";
+  options.policy.maintenance.max_entries = 2;
+  session_store store(tmp.path, "main", options);
+  for (const char* key : {"k0", "k1", "k2", "k3", "k4"}) touch(store, clock, key);
+  CHECK(keys_of(store).size() == 5);
+
+  maintenance_options dry;
+  dry.dry_run = true;
+  auto plan = store.maintain(dry);
+  REQUIRE(plan);
+  CHECK(plan->before == 5);
+  CHECK(plan->after == 2);
+  CHECK(plan->capped == 3);
+  CHECK(plan->archived == 0);
+  REQUIRE(plan->actions.size() == 5);
+  CHECK(plan->actions[0].first.key == "k4");  // most recent first
+  CHECK(plan->actions[0].second == "keep");
+  CHECK(plan->actions[4].second == "cap-overflow");
+  CHECK(keys_of(store).size() == 5);
+  CHECK(count_files(store.dir(), ".deleted.") == 0);
+
+  auto done = store.maintain();
+  REQUIRE(done);
+  CHECK(done->capped == 3);
+  CHECK(done->archived == 3);
+  CHECK(keys_of(store) == std::vector<std::string>{"k3", "k4"});
+  CHECK(count_files(store.dir(), ".jsonl.deleted.") == 3);
+}
+
+TEST_CASE("stale entries are pruned and old archives swept", "[session][maintenance]") {
+  temp_dir tmp;
+  test_clock clock;
+  auto options = quiet_options(clock);
+  options.policy.maintenance.prune_after = std::chrono::hours(24);
+  options.policy.maintenance.reset_archive_retention = std::chrono::hours(48);
+  session_store store(tmp.path, "main", options);
+  touch(store, clock, "old");
+  clock.advance(std::chrono::hours(30));
+  // Archives named as archive() names them: 20 hours and four days old.
+  const auto then = clock.fn()();
+  auto name = [&](const char* reason, std::chrono::hours age) {
+    return "x.jsonl." + std::string(reason) + "." + detail::archive_timestamp(then - age);
+  };
+  for (auto age : {std::chrono::hours(20), std::chrono::hours(96)}) {
+    spit(store.dir() / name("deleted", age), "{}\n");
+    spit(store.dir() / name("reset", age), "{}\n");
+  }
+  spit(store.dir() / "notes.jsonl.deleted.not-a-time", "{}\n");
+  touch(store, clock, "new");  // "old" is 30 h old: pruned, archived, and the sweep runs
+  CHECK(keys_of(store) == std::vector<std::string>{"new"});
+  CHECK(fs::exists(store.dir() / name("deleted", std::chrono::hours(20))));
+  CHECK_FALSE(fs::exists(store.dir() / name("deleted", std::chrono::hours(96))));
+  CHECK(fs::exists(store.dir() / name("reset", std::chrono::hours(20))));
+  CHECK_FALSE(fs::exists(store.dir() / name("reset", std::chrono::hours(96))));
+  CHECK(fs::exists(store.dir() / "notes.jsonl.deleted.not-a-time"));
+  // "old"'s own archive is new: kept.
+  CHECK(count_files(store.dir(), ".jsonl.deleted.") == 3);
+
+  SECTION("resetArchiveRetention false keeps reset archives") {
+    options.policy.maintenance.reset_archive_retention.reset();
+    spit(store.dir() / name("reset", std::chrono::hours(1000)), "{}\n");
+    CHECK(detail::sweep_archives(store.dir(), options.policy.maintenance, clock.fn()()) == 0);
+    CHECK(fs::exists(store.dir() / name("reset", std::chrono::hours(1000))));
+  }
+}
+
+TEST_CASE("fix_missing drops entries whose transcript is gone", "[session][maintenance]") {
+  temp_dir tmp;
+  test_clock clock;
+  session_store store(tmp.path, "main", quiet_options(clock));
+  for (const char* key : {"k0", "k1"}) touch(store, clock, key);
+  auto info = store.find("k0");
+  REQUIRE(info);
+  REQUIRE(*info);
+  fs::remove(store.dir() / ((*info)->session_id + ".jsonl"));
+  auto plain = store.maintain();
+  REQUIRE(plain);
+  CHECK(plain->missing == 0);
+  CHECK(keys_of(store).size() == 2);
+  maintenance_options fix;
+  fix.fix_missing = true;
+  auto fixed = store.maintain(fix);
+  REQUIRE(fixed);
+  CHECK(fixed->missing == 1);
+  CHECK(keys_of(store) == std::vector<std::string>{"k1"});
+}
+
+TEST_CASE("maintain() on an agent without sessions touches nothing", "[session][maintenance]") {
+  temp_dir tmp;
+  test_clock clock;
+  session_store store(tmp.path, "main", quiet_options(clock));
+  auto r = store.maintain();
+  REQUIRE(r);
+  CHECK(r->before == 0);
+  CHECK_FALSE(fs::exists(store.dir()));
+}
+
+TEST_CASE("durations read as the original writes them", "[config][maintenance]") {
+  using detail::parse_duration;
+  CHECK(parse_duration("30d", "d") == std::chrono::milliseconds(30 * day_ms));
+  CHECK(parse_duration("12h", "d") == std::chrono::hours(12));
+  CHECK(parse_duration("1h30m", "d") == std::chrono::minutes(90));
+  CHECK(parse_duration(" 1.5 S ", "d") == std::chrono::milliseconds(1500));
+  CHECK(parse_duration("500ms", "d") == std::chrono::milliseconds(500));
+  CHECK(parse_duration("7", "d") == std::chrono::milliseconds(7 * day_ms));
+  CHECK(parse_duration("7", "ms") == std::chrono::milliseconds(7));
+  for (const char* bad : {"", "d", "-1d", "1w", "1d2", "1..5h", "1h 30", "99999999999999999d"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_duration(bad, "d"));
+  }
+}
+
+TEST_CASE("session.maintenance loads, and a bad value names its line", "[config][maintenance]") {
+  environment env;
+  auto good = check_config_text(
+      "session:\n  maintenance:\n    mode: warn\n    pruneAfter: 7d\n    maxEntries: 50\n",
+      "a.yaml", env);
+  REQUIRE(good.ok());
+  const auto& m = good.value->session.maintenance;
+  CHECK(m.mode == "warn");
+  CHECK(m.prune_after == std::chrono::milliseconds(7 * day_ms));
+  CHECK(m.max_entries == 50);
+  CHECK(m.reset_archive_retention == m.prune_after);  // defaults to pruneAfter
+
+  auto legacy = check_config_text(
+      "session:\n  maintenance:\n    pruneDays: 3\n    resetArchiveRetention: false\n", "b.yaml",
+      env);
+  REQUIRE(legacy.ok());
+  CHECK(legacy.value->session.maintenance.prune_after == std::chrono::milliseconds(3 * day_ms));
+  CHECK_FALSE(legacy.value->session.maintenance.reset_archive_retention);
+
+  auto defaults = check_config_text("{}", "c.json", env);
+  REQUIRE(defaults.ok());
+  CHECK(defaults.value->session.maintenance.mode == "enforce");
+  CHECK(defaults.value->session.maintenance.max_entries == 500);
+  CHECK(defaults.value->session.maintenance.prune_after == std::chrono::hours(24 * 30));
+
+  auto bad = check_config_text(
+      "session:\n  maintenance:\n    pruneAfter: 3 weeks\n    maxEntries: 0\n"
+      "    mode: sometimes\n    resetArchiveRetention: true\n",
+      "d.yaml", env);
+  REQUIRE_FALSE(bad.ok());
+  std::vector<std::string> lines;
+  for (const auto& i : bad.issues) lines.push_back(i.describe());
+  INFO(Catch::rangeToString(lines));
+  REQUIRE(bad.issues.size() == 4);
+  CHECK_THAT(bad.issues[0].describe(),
+             Catch::Contains("d.yaml:3") && Catch::Contains("'3 weeks' is not a duration"));
+  CHECK(bad.issues[1].line == 4);
+  CHECK(bad.issues[2].line == 5);
+  CHECK_THAT(bad.issues[3].describe(),
+             Catch::Contains("d.yaml:6") && Catch::Contains("a duration"));
+}
