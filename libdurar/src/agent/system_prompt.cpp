@@ -129,6 +129,9 @@ std::string build_system_prompt(const system_prompt_inputs& in) {
       p += "\nSome files above were shortened to fit; read them with your tools for the full "
            "text.\n";
   }
+  // Every agent keeps its prompt for its lifetime (1,000 open streams: 1,000 copies); the
+  // appends above leave up to half of the capacity unused.
+  p.shrink_to_fit();
   return p;
 }
 

@@ -59,7 +59,16 @@ void http_connection::do_read() {
   if (closed_ || reading_) return;
   if (phase_ != phase::websocket && phase_ != phase::closing && inbox_size() >= max_inbox) return;
   reading_ = true;
-  socket_.async_read_some(asio::buffer(rbuf_),
+  asio::mutable_buffer into;
+  if (phase_ == phase::handling) {
+    rbuf_.reset();  // no read is in flight (reading_ was false): nobody points into it
+    into = asio::buffer(small_rbuf_);
+  } else {
+    if (!rbuf_) rbuf_ = std::make_unique_for_overwrite<char[]>(read_size);
+    into = asio::buffer(rbuf_.get(), read_size);
+  }
+  read_into_ = static_cast<const char*>(into.data());
+  socket_.async_read_some(into,
                           [self = shared_from_this()](const std::error_code& ec, std::size_t n) {
                             self->on_read(ec, n);
                           });
@@ -76,7 +85,7 @@ void http_connection::on_read(const std::error_code& ec, std::size_t n) {
       abort();
     return;
   }
-  std::string_view bytes(rbuf_.data(), n);
+  std::string_view bytes(read_into_, n);
   switch (phase_) {
     case phase::closing:
       break;  // drained and dropped

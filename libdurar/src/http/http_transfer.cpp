@@ -103,6 +103,7 @@ std::size_t on_body_bytes(char* data, std::size_t size, std::size_t count, void*
   if (t->failure) return CURL_WRITEFUNC_ERROR;
   t->last_byte = now();
   t->deliver_head();
+  if (!t->request.body.empty()) t->release_body();
   if (!t->failure && len > 0 && t->callbacks.on_body)
     t->guarded("on_body", [&] { t->callbacks.on_body(std::string_view(data, len)); });
   return t->failure ? CURL_WRITEFUNC_ERROR : len;
@@ -172,6 +173,20 @@ void transfer::deliver_head() {
   if (callbacks.on_head) guarded("on_head", [&] { callbacks.on_head(head); });
 }
 
+// A streamed answer can stay open for minutes while its request body (system prompt, tool
+// schemas, history: ~12 KB for a bare agent turn) is dead weight. libcurl reads the body
+// (CURLOPT_POSTFIELDS points into it) while sending it, and again only to re-send the
+// request on a fresh connection when nothing at all came back (a reused connection found
+// dead, a refused HTTP/2 stream); we set no redirects or authentication that would replay
+// it. So once response bytes have arrived and curl counts every body byte as sent, the
+// body is freed. Until curl counts them all it stays, whatever the protocol.
+void transfer::release_body() {
+  curl_off_t sent = 0;
+  if (curl_easy_getinfo(easy, CURLINFO_SIZE_UPLOAD_T, &sent) != CURLE_OK) return;
+  if (sent < 0 || static_cast<std::size_t>(sent) < request.body.size()) return;
+  std::string().swap(request.body);
+}
+
 result<void> transfer::configure(void* sockets_owner, curl_opensocket_callback open_socket,
                                  curl_closesocket_callback close_socket, bool trace) {
   if (!valid_method(request.method)) return fail(errc::invalid_argument, "invalid HTTP method");
@@ -210,6 +225,10 @@ result<void> transfer::configure(void* sockets_owner, curl_opensocket_callback o
   // libcurl's smallest upload buffer (its default is 64 KB): a gateway holding 1,000 streams
   // holds 1,000 transfers, and request bodies are sent from memory anyway.
   curl_easy_setopt(easy, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
+  // The receive buffer likewise (libcurl's default is 16 KB, allocated at connect and kept
+  // for the transfer's life): a streamed answer arrives in events of a few hundred bytes,
+  // and a larger body only takes a few more reads.
+  curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 4096L);
   if (timeouts.connect.count() > 0)
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeouts.connect.count()));
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, header_list);

@@ -36,6 +36,8 @@ struct transfer {
 
   // Delivers on_head once (from the header block, or from the first body byte).
   void deliver_head();
+  // Frees the request body once libcurl can no longer need it (see the definition).
+  void release_body();
   // Runs a user callback; an exception becomes this transfer's failure, never escapes.
   template <class F>
   void guarded(const char* what, F&& f) noexcept {
