@@ -134,6 +134,7 @@ int serve_gateway(context& ctx, const parsed_args& args, std::string& restart_fo
   if (auto b = args.value("bind")) opts.bind = *b;
   opts.verbose = args.has("verbose");
 
+  raise_open_file_limit();  // each held-open stream takes three descriptors
   asio::io_context io;
   auto rt = runtime::create(io, ctx.load(), terminal_runtime_options());
   if (!rt) return fail_with(ctx, exit_failure, rt.error().message);

@@ -39,6 +39,7 @@ bool serve(int& exit_code) {
     return false;
   }
   (*log)->add_config_secrets((*rt)->cfg());
+  durar::raise_open_file_limit();  // a stream takes three descriptors; 1,024 is too few
   durar::gateway_options options;
   options.log_to = log->get();
   auto gw = durar::gateway::create(io, **rt, options);

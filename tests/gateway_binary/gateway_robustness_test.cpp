@@ -7,6 +7,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <sys/resource.h>
 
 using namespace durar;
 using namespace durar::test;
@@ -171,4 +173,37 @@ TEST_CASE("gateway binary: invalid WebSocket frames are closed 1002",
   // And a well-behaved client still gets in.
   ws_client ok(gw.port());
   CHECK(ok.handshake(gateway_token));
+}
+
+TEST_CASE("gateway binary: the open-file limit is raised for many held-open streams",
+          "[gateway][binary][robustness]") {
+  rlimit mine{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &mine) == 0);
+  if (mine.rlim_max <= 256) SUCCEED("hard limit too low to tell a raise apart");
+  if (mine.rlim_max <= 256) return;
+  // The gateway inherits a soft limit of 256, as a systemd service inherits 1,024.
+  rlimit low = mine;
+  low.rlim_cur = 256;
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+  struct restore {
+    rlimit lim;
+    ~restore() { ::setrlimit(RLIMIT_NOFILE, &lim); }
+  } restore_after{mine};
+  fake_vendor_process vendor({recording("text.response.sse")});
+  gateway_process gw(vendor.url());
+  std::ifstream limits("/proc/" + std::to_string(gw.proc().pid()) + "/limits");
+  std::string line, soft;
+  while (std::getline(limits, line))
+    if (line.rfind("Max open files", 0) == 0) soft = line;
+  INFO(soft);
+  const std::string hard =
+      mine.rlim_max == RLIM_INFINITY ? "unlimited" : std::to_string(mine.rlim_max);
+  // "Max open files   <soft>   <hard>   files": soft now equals hard.
+  std::istringstream fields(soft.substr(std::string("Max open files").size()));
+  std::string soft_value, hard_value;
+  fields >> soft_value >> hard_value;
+  CHECK(hard_value == hard);
+  if (mine.rlim_max != RLIM_INFINITY) CHECK(soft_value == hard);
+  CHECK(soft_value != "256");
+  CHECK(gw.healthy());
 }

@@ -116,6 +116,12 @@ class DURAR_API gateway {
   std::unique_ptr<impl> impl_;
 };
 
+// Raises this process's soft limit on open files to its hard limit, as servers do: each
+// held-open stream takes three descriptors (client, upstream, transcript), and the usual
+// soft limit of 1,024 would refuse connections past ~300 streams. The gateway programs call
+// it before starting; a host decides for itself. Returns the soft limit now in force.
+DURAR_API std::uint64_t raise_open_file_limit();
+
 // A client of the control protocol (what `durar gateway call`, `durar health` and the CLI's
 // agent turns use): connects, answers the challenge with the token or password, then
 // sends requests and waits for their answers. Blocking; one thread; owns its own loop.

@@ -13,12 +13,13 @@
 #include "gateway_reload.hpp"
 #include "gateway_state.hpp"
 #include "http_routes.hpp"
-#include "tailnet.hpp"
 #include "http_server.hpp"
+#include "tailnet.hpp"
 
 #include <array>
 #include <charconv>
 #include <openssl/rand.h>
+#include <sys/resource.h>
 
 namespace durar {
 
@@ -355,5 +356,18 @@ std::string gateway::http_url() const {
 }
 
 std::string gateway::ws_url() const { return "ws" + http_url().substr(4); }
+
+std::uint64_t raise_open_file_limit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
+  if (lim.rlim_cur < lim.rlim_max) {
+    rlimit raised = lim;
+    // An unlimited hard limit still needs a number: a million descriptors is plenty.
+    raised.rlim_cur =
+        lim.rlim_max == RLIM_INFINITY ? std::max<rlim_t>(lim.rlim_cur, 1 << 20) : lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  return lim.rlim_cur == RLIM_INFINITY ? UINT64_MAX : static_cast<std::uint64_t>(lim.rlim_cur);
+}
 
 }  // namespace durar
