@@ -310,6 +310,10 @@ struct call : std::enable_shared_from_this<call> {
     if (e.kind != event_kind::error) {
       if (!content_forwarded) {
         content_forwarded = true;
+        // Committed to this attempt: no fallback will send the conversation again, and a
+        // stream can stay open for minutes (the history, prompt and tool schemas: ~20 KB
+        // for a bare turn, megabytes for a long session). Decoders keep what they need.
+        request.conv = conversation{};
         stream_event s = e;
         s.kind = event_kind::start;
         s.delta = {};
