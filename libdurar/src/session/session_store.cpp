@@ -6,6 +6,7 @@
 #include "session/session_internal.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -153,6 +154,11 @@ struct maintainer {
   session_maintenance policy;
   std::function<detail::sys_time()> clock;
   std::shared_ptr<const detail::open_keys> open;
+  // When index writes last swept old archives: a folder of many archives is read at most
+  // once per sweep_interval by them (durar sessions cleanup always sweeps).
+  std::shared_ptr<std::atomic<std::int64_t>> last_sweep_ms =
+      std::make_shared<std::atomic<std::int64_t>>(0);
+  static constexpr std::int64_t sweep_interval_ms = 3600 * 1000;
 
   [[nodiscard]] detail::sys_time now() const {
     return clock ? clock() : std::chrono::system_clock::now();
@@ -197,8 +203,8 @@ struct maintainer {
 
   // Archives the transcripts of removed entries no entry names any more, then sweeps old
   // archives; returns how many it archived and removed.
-  std::pair<std::size_t, std::size_t> archive(
-      const detail::index_cache::removed_entries& removed) const {
+  std::pair<std::size_t, std::size_t> archive(const detail::index_cache::removed_entries& removed,
+                                              bool always_sweep) const {
     std::size_t archived = 0;
     auto t = now();
     for (const auto& r : removed) {
@@ -209,6 +215,10 @@ struct maintainer {
       // A transcript opened since the plan stays where it is: its writer keeps it.
       if (auto a = durar::archive(*p, "deleted", r.info.key, t); a) ++archived;
     }
+    const std::int64_t now_ms = detail::to_ms(t);
+    std::int64_t last = last_sweep_ms->load();
+    if (!always_sweep && last != 0 && now_ms - last < sweep_interval_ms) return {archived, 0};
+    last_sweep_ms->store(now_ms);
     return {archived, detail::sweep_archives(dir, policy, t)};
   }
 };
@@ -232,7 +242,7 @@ session_store::session_store(std::filesystem::path state_dir, std::string agent_
     maintainer m{st->dir, st->options.policy.maintenance, st->options.clock, st->open};
     st->index->set_trimmer(
         m.choose(false, false),
-        [m](detail::index_cache::removed_entries removed) { (void)m.archive(removed); });
+        [m](detail::index_cache::removed_entries removed) { (void)m.archive(removed, false); });
   }
   impl_->state = std::move(st);
 }
@@ -463,7 +473,7 @@ result<maintenance_report> session_store::maintain(const maintenance_options& op
   if (!options.dry_run) {
     for (auto& info : *all) rows.push_back(std::move(info));
     for (const auto& r : *removed) rows.push_back(r.info);
-    auto counts = m.archive(*removed);
+    auto counts = m.archive(*removed, true);
     report.archived = counts.first;
     report.swept = counts.second;
   }
