@@ -5,10 +5,13 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
+#include <fcntl.h>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 namespace durar::detail {
 
@@ -94,13 +97,55 @@ bool post_background(std::function<void()> task, std::chrono::steady_clock::time
 
 void drain_background() { the_worker().drain(); }
 
-void sync_and_close_in_background(int fd) {
-  if (fd < 0) return;
-  auto work = [fd] {
-    (void)::fsync(fd);
-    ::close(fd);
-  };
-  if (!post_background(work)) work();
+namespace {
+
+struct sync_requests {
+  std::mutex mu;
+  std::vector<std::filesystem::path> paths;
+  bool posted = false;  // a task that will take `paths` is queued
+};
+
+sync_requests& pending_syncs() {
+  static auto* q = new sync_requests;  // never destroyed, as the worker
+  return *q;
+}
+
+void sync_file(const std::filesystem::path& p, bool whole_fs) {
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | (whole_fs ? O_DIRECTORY : 0));
+  if (fd < 0) return;  // renamed or removed since: nothing of ours to flush there
+  (void)(whole_fs ? ::syncfs(fd) : ::fsync(fd));
+  ::close(fd);
+}
+
+void run_pending_syncs() {
+  std::vector<std::filesystem::path> batch;
+  {
+    auto& q = pending_syncs();
+    std::lock_guard l(q.mu);
+    batch.swap(q.paths);
+    q.posted = false;
+  }
+  if (batch.size() <= max_separate_syncs) {
+    for (const auto& p : batch) sync_file(p, false);
+    return;
+  }
+  std::set<std::filesystem::path> folders;  // one syncfs per file system would do; per
+  for (const auto& p : batch) folders.insert(p.parent_path());  // folder is simpler, as cheap
+  for (const auto& f : folders) sync_file(f, true);
+}
+
+}  // namespace
+
+void sync_in_background(std::filesystem::path p) {
+  auto& q = pending_syncs();
+  bool post = false;
+  {
+    std::lock_guard l(q.mu);
+    q.paths.push_back(std::move(p));
+    post = !q.posted;
+    q.posted = true;
+  }
+  if (post && !post_background(run_pending_syncs)) run_pending_syncs();
 }
 
 }  // namespace durar::detail

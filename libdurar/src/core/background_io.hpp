@@ -5,6 +5,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <filesystem>
 #include <functional>
 
 namespace durar::detail {
@@ -17,9 +19,13 @@ bool post_background(std::function<void()> task, std::chrono::steady_clock::time
 // Waits until every task posted before the call has run (tasks for later included).
 void drain_background();
 
-// fsyncs the file at `fd` on the background thread and closes `fd` (or does both here when
-// the thread is gone). `fd` must be a descriptor of its own: a lock on another descriptor of
-// the file is released when that one closes, whatever happens to this one.
-void sync_and_close_in_background(int fd);
+// fsyncs the file at `p` on the background thread (or here when the thread is gone). The
+// request holds no descriptor while it waits: under load, sessions close faster than a disk
+// fsyncs, and a backlog of open descriptors would run the process out of them. The thread
+// takes the requests waiting in one batch; a batch larger than max_separate_syncs gets one
+// syncfs(2) per folder instead of an fsync per file. A file renamed or removed meanwhile is
+// skipped.
+void sync_in_background(std::filesystem::path p);
+inline constexpr std::size_t max_separate_syncs = 64;
 
 }  // namespace durar::detail

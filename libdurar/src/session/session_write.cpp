@@ -6,7 +6,6 @@
 #include "session/session_internal.hpp"
 
 #include <algorithm>
-#include <fcntl.h>
 #include <unistd.h>
 
 namespace durar {
@@ -15,13 +14,10 @@ session::session() : impl_(std::make_unique<impl>()) {}
 
 namespace {
 
-// The batched policy's fsync, on the background thread through a descriptor of its own
-// (fsync flushes the file whichever descriptor asks), so the writer's lock goes with its
-// own descriptor when the session closes.
-void sync_later(const std::filesystem::path& p) {
-  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) detail::sync_and_close_in_background(fd);
-}
+// The batched policy's fsync, on the background thread, which opens the file for it (fsync
+// flushes the file whichever descriptor asks): the writer's lock goes with its own
+// descriptor when the session closes, and a backlog of syncs holds no descriptors.
+void sync_later(const std::filesystem::path& p) { detail::sync_in_background(p); }
 
 }  // namespace
 
