@@ -7,6 +7,8 @@
 
 #include <cstdlib>
 #include <ctime>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 using namespace session_test;
@@ -373,4 +375,27 @@ TEST_CASE("an index sessionId cannot name a file outside the sessions dir", "[se
   auto s = store.open("agent:main:main");
   REQUIRE_FALSE(s);
   CHECK(s.error().code == errc::invalid_argument);
+}
+
+TEST_CASE("out of descriptors is unavailable, not a permission problem", "[session][store]") {
+  temp_dir tmp;
+  test_clock clock;
+  session_store store(tmp.path, "main", quiet_options(clock));
+  REQUIRE(store.open("agent:main:first"));  // the folder, index and journal exist
+  rlimit old{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &old) == 0);
+  std::vector<int> held;
+  {
+    rlimit low = old;
+    low.rlim_cur = 64;
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+    for (int fd; (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;) held.push_back(fd);
+  }
+  auto s = store.open("agent:main:second");
+  for (int fd : held) ::close(fd);
+  ::setrlimit(RLIMIT_NOFILE, &old);
+  REQUIRE_FALSE(s);
+  CHECK(s.error().code == errc::unavailable);
+  CHECK_THAT(s.error().message, Contains("Too many open files"));
+  CHECK(store.open("agent:main:second"));  // and it passes
 }

@@ -15,12 +15,28 @@ std::string os_error(const std::string& what, const std::filesystem::path& p) {
 }
 }  // namespace
 
+errc open_errc(int err) {
+  switch (err) {
+    case EMFILE:
+    case ENFILE:
+    case ENOMEM:
+      return errc::unavailable;
+    case ENOSPC:
+    case EDQUOT:
+      return errc::resource_exhausted;
+    case ENOENT:
+      return errc::not_found;
+    default:
+      return errc::permission_denied;
+  }
+}
+
 result<std::string> read_file(const std::filesystem::path& file, bool& exists) {
   std::error_code ec;
   exists = std::filesystem::exists(file, ec);
   if (!exists) return std::string();
   int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail(errc::permission_denied, os_error("cannot read", file));
+  if (fd < 0) return fail(open_errc(errno), os_error("cannot read", file));
   // Sized once from fstat and filled through a small buffer: no stream copies, and no
   // zero-filling of a buffer the read then overwrites.
   std::string text;
@@ -67,7 +83,7 @@ result<void> write_file_atomic(const std::filesystem::path& requested, const std
   std::filesystem::path tmp = dir / ("." + file.filename().string() + ".tmp-" +
                                      std::to_string(::getpid()) + "-" + std::to_string(counter++));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return fail(errc::permission_denied, os_error("cannot create", tmp));
+  if (fd < 0) return fail(open_errc(errno), os_error("cannot create", tmp));
   auto give_up = [&](const std::string& what) {
     std::string message = os_error(what, tmp);
     ::close(fd);

@@ -8,6 +8,11 @@
 
 namespace durar::detail {
 
+// The error code for a failed open(2) or creat: out of descriptors or memory is
+// unavailable (it passes), a full disk resource_exhausted, a missing file not_found, and
+// anything else permission_denied.
+errc open_errc(int err);
+
 // The whole file; "" with exists = false when there is no such file.
 result<std::string> read_file(const std::filesystem::path& file, bool& exists);
 

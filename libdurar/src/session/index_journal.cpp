@@ -71,7 +71,7 @@ result<void> append_journal(const std::filesystem::path& file, const journal_rec
   std::string bytes = line.dump() + "\n";
   int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0)
-    return fail(errc::permission_denied,
+    return fail(open_errc(errno),
                 fmt::format("cannot open {}: {}", file.string(), std::strerror(errno)));
   ssize_t n = 0;
   do {

@@ -127,7 +127,7 @@ result<index_lock> index_lock::acquire(const std::filesystem::path& index_file) 
   p += ".lock";
   int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0)
-    return fail(errc::permission_denied,
+    return fail(open_errc(errno),
                 fmt::format("cannot open {}: {}", p.string(), std::strerror(errno)));
   while (::flock(fd, LOCK_EX) != 0) {
     if (errno == EINTR) continue;

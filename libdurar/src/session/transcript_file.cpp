@@ -4,6 +4,7 @@
 // holder in /proc/locks for the error a second writer gets: no pid file to write per open.
 #include <fmt/format.h>
 
+#include "core/file_io.hpp"
 #include "session/session_internal.hpp"
 
 #include <cerrno>
@@ -82,8 +83,7 @@ result<transcript_file> transcript_file::open(const std::filesystem::path& p, bo
   int fd = ::open(p.c_str(), flags, 0600);
   if (fd < 0) {
     int err = errno;
-    return fail(err == ENOENT ? errc::not_found : errc::permission_denied,
-                os_error("cannot open", p, err));
+    return fail(open_errc(err), os_error("cannot open", p, err));
   }
   transcript_file f;
   f.fd_ = fd;
