@@ -2,6 +2,8 @@
 
 #include "session/session_internal.hpp"
 
+#include <cmath>
+
 namespace durar::gateway_detail {
 
 json error_json(const control_error& e) {
@@ -153,8 +155,8 @@ std::optional<std::int64_t> param_reader::integer(std::string_view key, std::int
     n = static_cast<std::int64_t>(v->as_uint());
   } else if (v->type() == json_type::real) {
     double d = v->as_double();
-    if (d == static_cast<double>(static_cast<std::int64_t>(d)) && d > -9e18 && d < 9e18)
-      n = static_cast<std::int64_t>(d);
+    // The range first: casting a real beyond int64 (or NaN) is undefined behaviour.
+    if (d > -9e18 && d < 9e18 && d == std::trunc(d)) n = static_cast<std::int64_t>(d);
   }
   if (!n) {
     problem(key, "must be an integer");

@@ -24,7 +24,9 @@ std::int64_t number_of(const json& j, std::string_view key) {
   if (v->is_integer())
     return v->type() == json_type::integer ? v->as_int() : static_cast<std::int64_t>(v->as_uint());
   double d = v->as_double();
-  return std::isfinite(d) ? static_cast<std::int64_t>(d) : 0;
+  // Finite is not enough: a real beyond int64 (1e300) would make the cast undefined.
+  return d >= -9223372036854775808.0 && d < 9223372036854775808.0 ? static_cast<std::int64_t>(d)
+                                                                  : 0;
 }
 
 // A field Durar models is written when it has a value or the entry already had it, so an

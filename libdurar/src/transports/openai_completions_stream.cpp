@@ -17,7 +17,8 @@ std::int64_t tokens(const json& obj, std::string_view key) {
   const json* v = obj.find(key);
   if (v == nullptr || !v->is_number()) return 0;
   double d = v->as_double();
-  return d > 0 ? static_cast<std::int64_t>(d) : 0;
+  // Beyond int64 (1e300 from a broken or hostile upstream) the cast would be undefined.
+  return d > 0 && d < 9223372036854775808.0 ? static_cast<std::int64_t>(d) : 0;
 }
 
 const json* non_empty_string(const json& obj, std::string_view key) {
