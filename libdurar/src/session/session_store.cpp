@@ -132,11 +132,12 @@ result<void> ensure_dir(const std::filesystem::path& dir) {
   return {};
 }
 
-// Renames a transcript to <file>.<reason>.<timestamp>, refusing while another writer has it.
-result<void> archive(const std::filesystem::path& p, std::string_view reason, std::string_view key,
+// Renames a transcript to <file>.<reason>.<timestamp>, refusing while another writer has it;
+// false when there is no such file.
+result<bool> archive(const std::filesystem::path& p, std::string_view reason, std::string_view key,
                      detail::sys_time now) {
   std::error_code ec;
-  if (!std::filesystem::exists(p, ec)) return {};
+  if (!std::filesystem::exists(p, ec)) return false;
   auto f = detail::transcript_file::open(p, false, who(key, p));
   if (!f) return fail(f.error());
   std::filesystem::path to = p;
@@ -145,7 +146,7 @@ result<void> archive(const std::filesystem::path& p, std::string_view reason, st
     return fail(errc::unavailable,
                 fmt::format("cannot archive {}: {}", p.string(), std::strerror(errno)));
   }
-  return {};
+  return true;
 }
 
 // What session.maintenance needs, copied: the index's background writes may outlive the store.
@@ -210,10 +211,9 @@ struct maintainer {
     for (const auto& r : removed) {
       if (r.still_named || r.why == detail::removal::missing) continue;
       auto p = transcript_path(dir, r.info);
-      std::error_code ec;
-      if (!p || !std::filesystem::exists(*p, ec)) continue;
+      if (!p) continue;
       // A transcript opened since the plan stays where it is: its writer keeps it.
-      if (auto a = durar::archive(*p, "deleted", r.info.key, t); a) ++archived;
+      if (auto a = durar::archive(*p, "deleted", r.info.key, t); a && *a) ++archived;
     }
     const std::int64_t now_ms = detail::to_ms(t);
     std::int64_t last = last_sweep_ms->load();
