@@ -469,9 +469,8 @@ result<maintenance_report> session_store::maintain(const maintenance_options& op
      : r.why == detail::removal::stale ? report.pruned
                                        : report.capped) += 1;
   }
-  std::vector<session_info> rows = options.dry_run ? std::move(*all) : std::vector<session_info>{};
+  std::vector<session_info> rows = std::move(*all);  // a dry run removed nothing from it
   if (!options.dry_run) {
-    for (auto& info : *all) rows.push_back(std::move(info));
     for (const auto& r : *removed) rows.push_back(r.info);
     auto counts = m.archive(*removed, true);
     report.archived = counts.first;
