@@ -6,6 +6,7 @@
 
 #include "../support/temp_dir.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -45,5 +46,36 @@ TEST_CASE("a backlog of fsyncs holds no descriptors", "[background]") {
     for (int i = 0; i < 3; ++i) durar::detail::sync_in_background(files[i]);
     durar::detail::drain_background();
     CHECK(open_descriptors() <= before + 1);
+  }
+}
+
+TEST_CASE("syncs due later wait together and drain at once", "[background]") {
+  durar::test::temp_dir tmp;
+  auto a = tmp.path / "a.jsonl", b = tmp.path / "b.jsonl";
+  std::ofstream(a) << "{}\n";
+  std::ofstream(b) << "{}\n";
+  durar::detail::drain_background();
+  REQUIRE(durar::detail::pending_syncs() == 0);
+  auto later = std::chrono::steady_clock::now() + std::chrono::hours(1);
+  for (int i = 0; i < 3; ++i) durar::detail::sync_in_background(a, later);  // one file, once
+  durar::detail::sync_in_background(b, later + std::chrono::minutes(1));
+  CHECK(durar::detail::pending_syncs() == 2);
+
+  // A task due now runs; the flush due in an hour does not run with it.
+  std::promise<void> ran;
+  REQUIRE(durar::detail::post_background([&ran] { ran.set_value(); }));
+  ran.get_future().wait();
+  CHECK(durar::detail::pending_syncs() == 2);
+
+  SECTION("a file due now brings the flush forward for all") {
+    durar::detail::sync_in_background(a, {});
+    std::promise<void> after;  // due now too, so it runs after that flush
+    REQUIRE(durar::detail::post_background([&after] { after.set_value(); }));
+    after.get_future().wait();
+    CHECK(durar::detail::pending_syncs() == 0);
+  }
+  SECTION("draining does not wait for the hour") {
+    durar::detail::drain_background();
+    CHECK(durar::detail::pending_syncs() == 0);
   }
 }

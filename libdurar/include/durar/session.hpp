@@ -110,8 +110,8 @@ struct session_info {
 // Power-loss durability; a crash of the process alone loses nothing written either way.
 enum class fsync_policy {
   every_entry,  // transcripts: fsync after each append, before it returns
-  batched,      // transcripts: fsync at most every `fsync_interval`, and on close, on the
-                // background thread
+  batched,      // transcripts: each entry fsynced within `fsync_interval` of its append, on
+                // the background thread, in one pass with every file written meanwhile
   never,        // leave it to the OS (tests, benchmarks)
 };              // the index is fsynced on the background thread, before its rename, unless `never`
 
@@ -201,7 +201,7 @@ class DURAR_API session_store {
 // One conversation: the transcript in memory plus the file it appends to.
 class DURAR_API session {
  public:
-  ~session();  // flushes, fsyncs under the batched policy, releases the lock
+  ~session();  // releases the lock; a batched fsync of what it wrote is already queued
   session(const session&) = delete;
   session& operator=(const session&) = delete;
 

@@ -9,8 +9,10 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <string>
 #include <thread>
 #include <unistd.h>
+#include <unordered_set>
 #include <vector>
 
 namespace durar::detail {
@@ -44,7 +46,10 @@ class worker {
   void drain() {
     std::unique_lock l(mu_);
     std::uint64_t target = posted_;
+    ++draining_;  // tasks waiting for their time are due now
+    wake_.notify_all();
     done_cv_.wait(l, [&] { return done_ >= target || !thread_.joinable(); });
+    --draining_;
   }
 
  private:
@@ -54,8 +59,9 @@ class worker {
       wake_.wait(l, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and nothing left
       auto first = queue_.begin();
-      // A task for later waits for its time, unless the process is exiting: then now.
-      if (!stopping_ && first->first > clock::now()) {
+      // A task for later waits for its time, unless the process is exiting or someone
+      // drains the queue: then now.
+      if (!stopping_ && draining_ == 0 && first->first > clock::now()) {
         wake_.wait_until(l, first->first);
         continue;  // something earlier may have come meanwhile
       }
@@ -74,6 +80,7 @@ class worker {
   std::condition_variable wake_, done_cv_;
   std::multimap<clock::time_point, std::function<void()>> queue_;
   std::uint64_t posted_ = 0, done_ = 0;
+  int draining_ = 0;
   bool stopping_ = false;
   std::thread thread_;
 };
@@ -99,13 +106,15 @@ void drain_background() { the_worker().drain(); }
 
 namespace {
 
+using clock = std::chrono::steady_clock;
+
 struct sync_requests {
   std::mutex mu;
-  std::vector<std::filesystem::path> paths;
-  bool posted = false;  // a task that will take `paths` is queued
+  std::unordered_set<std::string> paths;     // asked for, not yet taken by a flush
+  std::multiset<clock::time_point> flushes;  // when the queued flushes run; none has yet
 };
 
-sync_requests& pending_syncs() {
+sync_requests& sync_queue() {
   static auto* q = new sync_requests;  // never destroyed, as the worker
   return *q;
 }
@@ -117,13 +126,15 @@ void sync_file(const std::filesystem::path& p, bool whole_fs) {
   ::close(fd);
 }
 
-void run_pending_syncs() {
+// The flush queued for `at`: it takes every file asked for so far.
+void flush_syncs(clock::time_point at) {
   std::vector<std::filesystem::path> batch;
   {
-    auto& q = pending_syncs();
+    auto& q = sync_queue();
     std::lock_guard l(q.mu);
-    batch.swap(q.paths);
-    q.posted = false;
+    q.flushes.erase(q.flushes.find(at));
+    batch.assign(q.paths.begin(), q.paths.end());
+    q.paths.clear();
   }
   if (batch.size() <= max_separate_syncs) {
     for (const auto& p : batch) sync_file(p, false);
@@ -136,16 +147,24 @@ void run_pending_syncs() {
 
 }  // namespace
 
-void sync_in_background(std::filesystem::path p) {
-  auto& q = pending_syncs();
+void sync_in_background(std::filesystem::path p, clock::time_point due) {
+  auto& q = sync_queue();
   bool post = false;
   {
     std::lock_guard l(q.mu);
-    q.paths.push_back(std::move(p));
-    post = !q.posted;
-    q.posted = true;
+    q.paths.insert(p.string());
+    // Every file waiting needs a flush queued no later than its `due`; a queued flush is
+    // still in `flushes` until it takes the files, under this lock.
+    post = q.flushes.empty() || *q.flushes.begin() > due;
+    if (post) q.flushes.insert(due);
   }
-  if (post && !post_background(run_pending_syncs)) run_pending_syncs();
+  if (post && !post_background([due] { flush_syncs(due); }, due)) flush_syncs(due);
+}
+
+std::size_t pending_syncs() {
+  auto& q = sync_queue();
+  std::lock_guard l(q.mu);
+  return q.paths.size();
 }
 
 }  // namespace durar::detail

@@ -16,16 +16,20 @@ namespace durar::detail {
 // exit, tasks still waiting for their time run at once.
 bool post_background(std::function<void()> task, std::chrono::steady_clock::time_point at = {});
 
-// Waits until every task posted before the call has run (tasks for later included).
+// Runs every task posted before the call, those waiting for their time at once, and waits
+// until they have run.
 void drain_background();
 
-// fsyncs the file at `p` on the background thread (or here when the thread is gone). The
-// request holds no descriptor while it waits: under load, sessions close faster than a disk
-// fsyncs, and a backlog of open descriptors would run the process out of them. The thread
-// takes the requests waiting in one batch; a batch larger than max_separate_syncs gets one
-// syncfs(2) per folder instead of an fsync per file. A file renamed or removed meanwhile is
-// skipped.
-void sync_in_background(std::filesystem::path p);
+// fsyncs the file at `p` on the background thread by `due` (or here when the thread is
+// gone). Requests wait together: each flush takes every file asked for so far, so files
+// written within one `due` window share one pass, and a file asked for twice is synced once.
+// A request holds no descriptor while it waits: under load, sessions close faster than a
+// disk fsyncs, and a backlog of open descriptors would run the process out of them. A batch
+// larger than max_separate_syncs gets one syncfs(2) per folder instead of an fsync per file.
+// A file renamed or removed meanwhile is skipped.
+void sync_in_background(std::filesystem::path p, std::chrono::steady_clock::time_point due = {});
+// Files asked for and not yet taken by a flush (tests).
+std::size_t pending_syncs();
 inline constexpr std::size_t max_separate_syncs = 64;
 
 }  // namespace durar::detail

@@ -383,8 +383,6 @@ struct session::impl {
   std::optional<detail::parse_mark> mark;              // entries came whole from a keepable parse
   fsync_policy policy = fsync_policy::never;
   std::chrono::milliseconds fsync_interval{1000};
-  std::chrono::steady_clock::time_point last_sync{};
-  bool unsynced = false;
   bool holds_key = false;  // counted in store->open
 
   void adopt(detail::parsed_transcript&& t);

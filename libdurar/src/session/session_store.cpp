@@ -337,7 +337,6 @@ result<std::unique_ptr<session>> session_store::open(std::string_view key) {
   si.path = *p;
   si.policy = st.options.transcript_fsync;
   si.fsync_interval = st.options.fsync_interval;
-  si.last_sync = std::chrono::steady_clock::now();
   if (parsed->header.is_null()) {
     // New, empty, or only a torn header: start the file with a header of our own.
     if (f->size() > 0) {

@@ -16,8 +16,11 @@ namespace {
 
 // The batched policy's fsync, on the background thread, which opens the file for it (fsync
 // flushes the file whichever descriptor asks): the writer's lock goes with its own
-// descriptor when the session closes, and a backlog of syncs holds no descriptors.
-void sync_later(const std::filesystem::path& p) { detail::sync_in_background(p); }
+// descriptor when the session closes, and a backlog of syncs holds no descriptors. Syncs
+// asked for within one interval share a flush, however many files and entries they cover.
+void sync_later(const std::filesystem::path& p, std::chrono::milliseconds interval) {
+  detail::sync_in_background(p, std::chrono::steady_clock::now() + interval);
+}
 
 }  // namespace
 
@@ -26,9 +29,6 @@ session::~session() {
   if (impl_->holds_key) impl_->store->open->release(impl_->key);
   if (impl_->mark)
     detail::keep_parsed(impl_->path, std::move(*impl_->mark), std::move(impl_->entries));
-  if (!impl_->file.is_open()) return;
-  if (impl_->policy == fsync_policy::batched && impl_->unsynced) sync_later(impl_->path);
-  impl_->file.close();
 }
 
 detail::sys_time session::impl::now() const {
@@ -50,14 +50,7 @@ result<std::string> session::impl::write(session_entry e) {
       return fail(y.error());
     }
   } else if (policy == fsync_policy::batched) {
-    auto t = std::chrono::steady_clock::now();
-    if (t - last_sync >= fsync_interval) {
-      sync_later(path);
-      last_sync = t;
-      unsynced = false;
-    } else {
-      unsynced = true;
-    }
+    sync_later(path, fsync_interval);
   }
   std::string new_id = e.id;
   add(std::move(e));
@@ -194,10 +187,7 @@ result<void> session::record_turn(const assistant_message& last, std::int64_t co
 
 result<void> session::flush() {
   if (!impl_->file.is_open()) return {};
-  if (auto y = impl_->file.sync(); !y) return y;
-  impl_->unsynced = false;
-  impl_->last_sync = std::chrono::steady_clock::now();
-  return {};
+  return impl_->file.sync();
 }
 
 }  // namespace durar
