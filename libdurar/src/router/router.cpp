@@ -306,7 +306,10 @@ struct call : std::enable_shared_from_this<call> {
     if (finished) return;
     if (e.kind == event_kind::start) return;
     const candidate& c = candidates[model_index];
-    const std::string cred = c.keys.empty() ? "" : detail::credential_id(c.keys[key_index]);
+    // Which key served the attempt, for its cooldown: asked at the end only, not per delta.
+    auto cred = [&] {
+      return c.keys.empty() ? std::string() : detail::credential_id(c.keys[key_index]);
+    };
     if (e.kind != event_kind::error) {
       if (!content_forwarded) {
         content_forwarded = true;
@@ -321,7 +324,7 @@ struct call : std::enable_shared_from_this<call> {
       }
       forward(e);
       if (e.kind == event_kind::done) {
-        router->cooldowns.clear(c.ref.provider, c.ref.model, cred);
+        router->cooldowns.clear(c.ref.provider, c.ref.model, cred());
         finish(*e.message);
       }
       return;
@@ -342,11 +345,12 @@ struct call : std::enable_shared_from_this<call> {
     }
 
     last_error = failure;
-    note_failure(c, cred, failure);
-    if (!cred.empty()) {
+    const std::string failed_key = cred();
+    note_failure(c, failed_key, failure);
+    if (!failed_key.empty()) {
       if (auto why = detail::cooldown_store::reason_for(failure)) {
-        auto wait =
-            router->cooldowns.record(c.ref.provider, c.ref.model, cred, *why, failure.retry_after);
+        auto wait = router->cooldowns.record(c.ref.provider, c.ref.model, failed_key, *why,
+                                             failure.retry_after);
         route_event ev;
         ev.what = route_event::kind::cooldown;
         ev.ref = c.ref;

@@ -280,7 +280,9 @@ result<std::unique_ptr<durar::agent>> runtime::make_agent(const agent_profile& a
   opts.tools = tools_for(a);
   system_prompt_inputs prompt;
   prompt.workspace = a.workspace;
-  for (const auto& t : opts.tools) prompt.tools.push_back(t->definition());
+  // The prompt lists names and summaries only: the schemas go to the model with each call.
+  for (const auto& t : opts.tools)
+    prompt.tools.push_back({t->definition().name, t->definition().description, json()});
   prompt.agent_id = a.id;
   prompt.model = opts.model.empty() ? cfg.agents.model.primary : opts.model;
   prompt.timezone = cfg.agents.user_timezone;
