@@ -250,6 +250,8 @@ def bench_gateway(args, build):
         argv += ["--requests", "30", "--warmup", "5", "--duration", "1", "--streams", "100",
                  "--starts", "2"]
     argv += ["--variants", args.variants, "--delay-ms", str(args.delay_ms)]
+    if args.disk_dir:
+        argv += ["--disk-dir", args.disk_dir]
     log("[gateway] " + " ".join(os.path.relpath(a, ROOT) if a.startswith(ROOT) else a
                                 for a in argv[1:]))
     # Its table and JSON go to our stderr: this script prints the one combined table.
@@ -670,6 +672,8 @@ def main():
     p.add_argument("--delay-ms", type=int, default=50,
                    help="answer delay of the upstream for the second 64-client throughput "
                         "test (0: skip it)")
+    p.add_argument("--disk-dir", default=None,
+                   help="parent of the gateway's state dir in the disk variant (default /tmp)")
     p.add_argument("--keep-state", action="store_true", help="keep the session bench's HOME")
     p.add_argument("--original", dest="original", action="store_true", default=None,
                    help="also measure the original (default: when --original-dir exists)")

@@ -445,9 +445,24 @@ def measure_gateway(gw, args, fake, slow, model, model_header_name, out, timeout
     out["rss_hwm_mb"] = round(gw.rss_mb("VmHWM"), 1)
 
 
+def file_system_of(path):
+    """The mount holding `path`: its type and options (ext4 without a journal behaves
+    differently from ext4 with one: see docs/performance.md)."""
+    path, best = os.path.realpath(path), None
+    with open("/proc/self/mounts") as f:
+        for line in f:
+            dev, mnt, kind, opts = line.split()[:4]
+            mnt = mnt.replace("\\040", " ")
+            if (path == mnt or path.startswith(mnt.rstrip("/") + "/")) and (
+                    best is None or len(mnt) > len(best["mount"])):
+                best = {"mount": mnt, "type": kind, "device": dev, "options": opts}
+    return best
+
+
 def bench_durar(args, paths, fake, slow, delayed, name, parent):
     home = tempfile.mkdtemp(prefix="durar-gwbench-", dir=parent)
-    out = {"state_dir_fs": parent or tempfile.gettempdir()}
+    out = {"state_dir": parent or tempfile.gettempdir(),
+           "state_dir_fs": file_system_of(parent or tempfile.gettempdir())}
     try:
         os.makedirs(os.path.join(home, ".durar"))
         with open(os.path.join(home, ".durar", "durar.yaml"), "w") as f:
@@ -669,7 +684,9 @@ def main():
                    help="answer delay of the second upstream for the 64-client throughput "
                         "test against it (0: skip that test)")
     p.add_argument("--variants", default="disk,tmpfs",
-                   help="where Durar's state dir lives: disk (/tmp), tmpfs (/dev/shm)")
+                   help="where Durar's state dir lives: disk (--disk-dir), tmpfs (/dev/shm)")
+    p.add_argument("--disk-dir", default=None,
+                   help="parent of the disk variant's state dir (default: the temp dir, /tmp)")
     p.add_argument("--json-out")
     args = p.parse_args()
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
@@ -716,7 +733,7 @@ def main():
         for variant in args.variants.split(","):
             if variant == "disk":
                 results["durar"] = bench_durar(args, paths, fake, slow, delayed_url, "durar",
-                                               None)
+                                               args.disk_dir)
             elif variant == "tmpfs" and os.path.isdir("/dev/shm"):
                 results["durar (tmpfs)"] = bench_durar(args, paths, fake, slow, delayed_url,
                                                        "durar (tmpfs)", "/dev/shm")
