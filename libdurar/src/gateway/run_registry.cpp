@@ -30,6 +30,7 @@ std::string run_registry::start(turn_request request,
   r->cancel = std::make_shared<asio::cancellation_signal>();
   std::string key = r->request.session_key;
   lanes_[key].push_back(r);
+  trim_.activity();
   // Start on the loop, never inside the caller's stack.
   asio::post(io_, [this, key] { pump(key); });
   return r->id;

@@ -8,6 +8,8 @@
 #include <asio/cancellation_signal.hpp>
 #include <asio/io_context.hpp>
 
+#include "idle_trim.hpp"
+
 #include <deque>
 #include <functional>
 #include <map>
@@ -63,6 +65,8 @@ class run_registry {
   std::map<std::string, std::deque<std::shared_ptr<run>>> lanes_;  // key -> runs, head runs
   bool closed_ = false;
   std::function<void()> on_idle_;
+  // A burst of runs leaves the heap at its peak: given back once they are over.
+  idle_trim trim_{io_, [this] { return active() != 0; }};
 };
 
 }  // namespace durar::gateway_detail
