@@ -123,16 +123,21 @@ def binaries(build):
 
 
 def ensure_build(build):
-    """Configures and builds a Release tree when the binaries this script runs are missing."""
+    """Configures a Release tree with the benchmarks and test programs when `build` lacks
+    them, then builds the binaries this script runs, so that they are never older than the
+    sources (a no-op when they are up to date)."""
     paths = binaries(build)
-    if all(os.access(p, os.X_OK) for p in paths.values()):
-        return paths
-    log(f"[build] {build} lacks the binaries: configuring Release with the benchmarks")
-    subprocess.run(["cmake", "-S", ROOT, "-B", build, "-DCMAKE_BUILD_TYPE=Release",
-                    "-DDURAR_BUILD_BENCH=ON"], check=True, stdout=sys.stderr)
+    cache = os.path.join(build, "CMakeCache.txt")
+    text = open(cache).read() if os.path.exists(cache) else ""
+    if "DURAR_BUILD_BENCH:BOOL=ON" not in text or "DURAR_BUILD_TESTS:BOOL=ON" not in text:
+        log(f"[build] configuring {build} (Release unless already set) with the benchmarks "
+            "and the fake vendor")
+        kind = [] if "CMAKE_BUILD_TYPE:STRING=" in text else ["-DCMAKE_BUILD_TYPE=Release"]
+        subprocess.run(["cmake", "-S", ROOT, "-B", build, "-DDURAR_BUILD_BENCH=ON",
+                        "-DDURAR_BUILD_TESTS=ON"] + kind, check=True, stdout=sys.stderr)
     subprocess.run(["cmake", "--build", build, f"-j{os.cpu_count() or 1}", "--target",
                     "durar_cli", "durar_fake_vendor", "gateway_load"], check=True,
-                   stdout=sys.stderr)
+                   stdout=subprocess.DEVNULL)
     missing = [p for p in paths.values() if not os.access(p, os.X_OK)]
     if missing:
         sys.exit(f"figures: still missing after the build: {', '.join(missing)}")
@@ -586,6 +591,9 @@ def table(res):
     row("gateway idle RSS after the latency run (MB)", lambda r: f"{r['idle_rss_mb']:.1f}",
         original=o.get("idle_rss_mb"), target="< 15",
         rat=ratio(o.get("idle_rss_mb"), d.get("idle_rss_mb"), "orig÷Durar"))
+    row("  of which anonymous / mapped files (MB)",
+        lambda r: f"{r['idle_rss_anon_mb']:.1f} / {r['idle_rss_file_mb']:.1f}",
+        original=get(o, lambda r: f"{r['idle_rss_anon_mb']:.1f} / {r['idle_rss_file_mb']:.1f}"))
     def lat(r):
         return (f"{fmt_ms(r['latency']['latency_us']['p50'] / 1000)} / "
                 f"{fmt_ms(r['latency']['latency_us']['p99'] / 1000)}")

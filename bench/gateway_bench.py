@@ -422,6 +422,11 @@ def measure_gateway(gw, args, fake, slow, model, model_header_name, out, timeout
                               warmup=warmup, expect='"chat.completion"', timeout=timeout)
     time.sleep(1.0)
     out["idle_rss_mb"] = round(gw.rss_mb(), 1)
+    # What of it is the process's own memory (heap, stacks) and what is mapped files (its
+    # code and shared libraries' pages, touched once: libcurl's global init alone pages in
+    # 1.7 MB of libcrypto at the first request), which the kernel can drop and re-read.
+    out["idle_rss_anon_mb"] = round(gw.rss_mb("RssAnon"), 1)
+    out["idle_rss_file_mb"] = round(gw.rss_mb("RssFile"), 1)
     if not full:
         return
     out["throughput"] = {}
