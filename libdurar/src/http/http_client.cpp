@@ -24,6 +24,10 @@ void global_init() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+// Idle connections kept for reuse, over every host: enough for hundreds of concurrent runs
+// against a few vendors.
+constexpr long max_idle_connections = 256;
+
 bool trace_enabled() {
   const char* v = std::getenv("DURAR_HTTP_TRACE");
   return v != nullptr && std::string_view(v) == "1";
@@ -106,6 +110,10 @@ bool http_client::impl::ensure_multi() {
   curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, static_cast<void*>(this));
   curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &impl::on_timer);
   curl_multi_setopt(multi, CURLMOPT_TIMERDATA, static_cast<void*>(this));
+  // libcurl's default keeps four idle connections per transfer in flight, so the end of a
+  // burst closes connections the next burst opens again (a TLS handshake each, with a real
+  // vendor). A fixed pool keeps them; idle ones still close after libcurl's maximum age.
+  curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, max_idle_connections);
   return true;
 }
 
