@@ -305,3 +305,24 @@ TEST_CASE("session.maintenance loads, and a bad value names its line", "[config]
   CHECK_THAT(bad.issues[3].describe(),
              Catch::Contains("d.yaml:6") && Catch::Contains("a duration"));
 }
+
+TEST_CASE("entries before a removed one keep their keys", "[session][maintenance]") {
+  temp_dir tmp;
+  test_clock clock;
+  session_store store(tmp.path, "main", quiet_options(clock));
+  const std::int64_t now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock.fn()().time_since_epoch())
+          .count();
+  fs::create_directories(store.dir());
+  spit(store.dir() / "sessions.json",
+       fmt::format("{{\"a\": {{\"sessionId\": \"a1\", \"updatedAt\": {}}},\n"
+                   " \"b\": {{\"sessionId\": \"b1\", \"updatedAt\": {}}},\n"
+                   " \"c\": {{\"sessionId\": \"c1\", \"updatedAt\": {}}}}}\n",
+                   now, now - 40 * day_ms, now));
+  auto r = store.maintain();
+  REQUIRE(r);
+  CHECK(r->pruned == 1);
+  CHECK(keys_of(store) == std::vector<std::string>{"a", "c"});
+  session_store other(tmp.path, "main", quiet_options(clock));
+  CHECK(keys_of(other) == std::vector<std::string>{"a", "c"});
+}

@@ -220,8 +220,11 @@ index_cache::removed_entries index_cache::trim_locked(const trimmer& choose, boo
   for (auto& r : out) r.still_named = named.count(r.info.session_id) != 0;
   if (dry_run) return out;
   std::size_t kept = 0;
-  for (std::size_t i = 0; i < entries_.size(); ++i)
-    if (!drop[i]) entries_[kept++] = std::move(entries_[i]);
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    if (drop[i]) continue;
+    if (kept != i) entries_[kept] = std::move(entries_[i]);  // a self-move would empty it
+    ++kept;
+  }
   entries_.resize(kept);
   reindex_locked();
   return out;
