@@ -224,9 +224,25 @@ json cleanup_json(const std::string& agent, const session_store& store, std::str
                            {"missing", n(r.missing)},
                            {"pruned", n(r.pruned)},
                            {"capped", n(r.capped)},
+                           {"evicted", n(r.evicted)},
                            {"archived", n(r.archived)},
-                           {"sweptArchives", n(r.swept)},
-                           {"wouldMutate", r.before != r.after}});
+                           {"sweptArchives", n(r.swept)}});
+  json disk;  // null without session.maintenance.maxDiskBytes, as the original's
+  if (r.disk) {
+    json removed = json::array();
+    for (const auto& name : r.disk->removed) removed.push_back(name);
+    disk = json::object({{"totalBytesBefore", r.disk->bytes_before},
+                         {"totalBytesAfter", r.disk->bytes_after},
+                         {"removedFiles", n(r.disk->removed_files)},
+                         {"removedEntries", n(r.disk->removed_entries)},
+                         {"freedBytes", r.disk->freed_bytes},
+                         {"maxBytes", r.disk->max_bytes},
+                         {"highWaterBytes", r.disk->high_water_bytes},
+                         {"overBudget", r.disk->over_budget},
+                         {"removed", std::move(removed)}});
+  }
+  out.set("diskBudget", std::move(disk));
+  out.set("wouldMutate", r.before != r.after || (r.disk && r.disk->removed_files > 0));
   if (dry_run) {
     json actions = json::array();
     for (const auto& [info, action] : r.actions)
@@ -258,13 +274,28 @@ int cleanup_one(context& ctx, const parsed_args& args, opened_runtime& o, json* 
   if (dry_run) {
     if (opts.fix_missing) out += fmt::format("Would prune missing transcripts: {}\n", r->missing);
     out += fmt::format("Would prune stale: {}\nWould cap overflow: {}\n", r->pruned, r->capped);
+    if (r->disk)
+      out += fmt::format("Would enforce disk budget: {} -> {} bytes (files {}, entries {})\n",
+                         r->disk->bytes_before, r->disk->bytes_after, r->disk->removed_files,
+                         r->disk->removed_entries);
   } else {
     if (opts.fix_missing) out += fmt::format("Pruned missing transcripts: {}\n", r->missing);
     out += fmt::format("Pruned stale: {}\nCapped overflow: {}\n", r->pruned, r->capped);
     out +=
         fmt::format("Archived transcripts: {}; old archives removed: {}\n", r->archived, r->swept);
+    if (r->disk)
+      out += fmt::format(
+          "Disk budget: {} -> {} bytes (max {}, target {}); removed files {}, "
+          "entries {}\n",
+          r->disk->bytes_before, r->disk->bytes_after, r->disk->max_bytes,
+          r->disk->high_water_bytes, r->disk->removed_files, r->disk->removed_entries);
   }
-  if (dry_run && r->before != r->after) {
+  if (r->disk && !r->disk->removed.empty()) {
+    out +=
+        dry_run ? "Files the disk budget would remove:\n" : "Files removed by the disk budget:\n";
+    for (const auto& name : r->disk->removed) out += "  " + name + "\n";
+  }
+  if (dry_run && r->before != r->after) {  // evict-budget rows among them
     std::vector<std::vector<std::string>> rows{{"ACTION", "KEY", "UPDATED"}};
     for (const auto& [info, action] : r->actions)
       rows.push_back({action, info.key, age(info.updated_at)});
@@ -339,7 +370,8 @@ std::vector<command_spec> sessions_commands() {
        export_session},
       {"sessions cleanup",
        "",
-       "Apply session.maintenance now: drop stale entries, cap the index, archive transcripts",
+       "Apply session.maintenance now: drop stale entries, cap the index, archive transcripts, "
+       "keep the folder within maxDiskBytes",
        {agent_flag,
         {"all-agents", "", "every configured agent"},
         {"dry-run", "", "show what would go; change nothing"},

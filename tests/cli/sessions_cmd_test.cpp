@@ -1,4 +1,5 @@
-// durar sessions cleanup: the plan, its JSON, mode warn, and what an applied run leaves.
+// durar sessions cleanup: the plan, its JSON, mode warn, the disk budget, and what an
+// applied run leaves.
 #include <durar/json.hpp>
 
 #include <catch2/catch.hpp>
@@ -113,4 +114,42 @@ TEST_CASE("sessions cleanup names a bad maintenance setting and its line", "[cli
   auto r = run_durar({"sessions", "cleanup", "--dry-run"}, {{"HOME", home.path()}});
   CHECK(r.exit_code != 0);
   CHECK_THAT(r.err, Catch::Contains("durar.yaml:3") && Catch::Contains("'soon' is not a duration"));
+}
+
+TEST_CASE("sessions cleanup keeps the folder within maxDiskBytes", "[cli][sessions]") {
+  temp_home home;
+  home.write(".durar/durar.yaml", "session:\n  maintenance:\n    maxDiskBytes: 40kb\n");
+  write_sessions(home, 3, 0);
+  const std::string archive = "s0009.jsonl.deleted.2026-01-01T00-00-00.000Z";
+  home.write(fmt::format("{}/{}", sessions_dir, archive), std::string(50000, 'x'));
+  const fs::path archive_path = fs::path(home.path()) / sessions_dir / archive;
+  const std::map<std::string, std::string> env{{"HOME", home.path()}};
+
+  auto plan = run_durar({"sessions", "cleanup", "--dry-run", "--json"}, env);
+  INFO(plan.err);
+  REQUIRE(plan.exit_code == 0);
+  auto j = durar::json::parse(plan.out);
+  REQUIRE(j);
+  const auto& disk = (*j)["diskBudget"];
+  CHECK(disk["maxBytes"].as_int() == 40960);
+  CHECK(disk["highWaterBytes"].as_int() == 32768);
+  CHECK(disk["overBudget"].as_bool());
+  CHECK(disk["totalBytesBefore"].as_int() > 50000);
+  CHECK(disk["totalBytesAfter"].as_int() < 32768);
+  CHECK(disk["removedFiles"].as_int() == 1);
+  CHECK(disk["removedEntries"].as_int() == 0);
+  CHECK(disk["removed"][0].as_string() == archive);
+  CHECK((*j)["wouldMutate"].as_bool());
+  CHECK(fs::exists(archive_path));  // a dry run changes nothing
+
+  auto done = run_durar({"sessions", "cleanup"}, env);
+  INFO(done.err);
+  REQUIRE(done.exit_code == 0);
+  CHECK_THAT(done.out, Catch::Contains("Disk budget: ") && Catch::Contains("removed files 1") &&
+                           Catch::Contains(archive));
+  CHECK_FALSE(fs::exists(archive_path));
+  auto list = run_durar({"sessions", "list", "--json"}, env);
+  auto listed = durar::json::parse(list.out);
+  REQUIRE(listed);
+  CHECK((*listed)["count"].as_int() == 3);
 }

@@ -1,9 +1,10 @@
 // session.maintenance: the plan (stale entries, the cap and its high-water mark, entries in
-// use), the index writes that apply it, session_store::maintain, archive sweeping, and the
-// config keys that set it.
+// use), the index writes that apply it, session_store::maintain, archive sweeping, the disk
+// budget, and the config keys that set it.
 #include <durar/config.hpp>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "config/duration.hpp"
 #include "session/session_internal.hpp"
@@ -304,6 +305,234 @@ TEST_CASE("session.maintenance loads, and a bad value names its line", "[config]
   CHECK(bad.issues[2].line == 5);
   CHECK_THAT(bad.issues[3].describe(),
              Catch::Contains("d.yaml:6") && Catch::Contains("a duration"));
+}
+
+TEST_CASE("byte sizes read as the original's parseByteSize reads them", "[config][maintenance]") {
+  using detail::parse_byte_size;
+  constexpr std::int64_t k = 1024;
+  CHECK(parse_byte_size("500mb") == 500 * k * k);
+  CHECK(parse_byte_size("1gb") == k * k * k);
+  CHECK(parse_byte_size("1G") == k * k * k);
+  CHECK(parse_byte_size("10k") == 10 * k);
+  CHECK(parse_byte_size(" 10KB ") == 10 * k);
+  CHECK(parse_byte_size("1.5k") == 1536);
+  CHECK(parse_byte_size("2tb") == 2 * k * k * k * k);
+  CHECK(parse_byte_size("12345") == 12345);  // a bare number is bytes
+  CHECK(parse_byte_size("7b") == 7);
+  CHECK(parse_byte_size("0") == 0);
+  for (const char* bad :
+       {"", "mb", "-1", "10 kb", "1.5.5k", "10pb", "1e6", ".5k", "5k ib", "99999999999tb", "1k1"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_byte_size(bad));
+  }
+  CHECK(detail::byte_size_of(1.5) == 2);
+  CHECK(detail::byte_size_of(4096) == 4096);
+  CHECK_FALSE(detail::byte_size_of(-1));
+  // highWaterBytes: 80% of the budget by default, never above it.
+  CHECK(detail::disk_budget_high_water(1000, std::nullopt) == 800);
+  CHECK(detail::disk_budget_high_water(1000, 2000) == 1000);
+  CHECK(detail::disk_budget_high_water(1000, 300) == 300);
+  CHECK(detail::disk_budget_high_water(1, std::nullopt) == 1);
+  CHECK(detail::disk_budget_high_water(0, std::nullopt) == 0);
+}
+
+TEST_CASE("maxDiskBytes and highWaterBytes load, and a bad size names its line",
+          "[config][maintenance]") {
+  environment env;
+  auto good =
+      check_config_text("session:\n  maintenance:\n    maxDiskBytes: 10mb\n", "a.yaml", env);
+  REQUIRE(good.ok());
+  CHECK(good.issues.empty());  // no "not implemented" warning any more
+  CHECK(good.value->session.maintenance.max_disk_bytes == 10 * 1024 * 1024);
+  CHECK(good.value->session.maintenance.high_water_bytes == 8 * 1024 * 1024);
+
+  auto both = check_config_text(
+      "{\"session\": {\"maintenance\": {\"maxDiskBytes\": 1000, \"highWaterBytes\": \"1gb\"}}}",
+      "b.json", env);
+  REQUIRE(both.ok());
+  CHECK(both.issues.empty());
+  CHECK(both.value->session.maintenance.max_disk_bytes == 1000);
+  CHECK(both.value->session.maintenance.high_water_bytes == 1000);  // capped at the budget
+
+  auto alone =
+      check_config_text("session:\n  maintenance:\n    highWaterBytes: 5k\n", "c.yaml", env);
+  REQUIRE(alone.ok());
+  CHECK_FALSE(alone.value->session.maintenance.max_disk_bytes);
+  CHECK_FALSE(alone.value->session.maintenance.high_water_bytes);  // no budget, no mark
+
+  auto bad = check_config_text(
+      "session:\n  maintenance:\n    maxDiskBytes: lots\n    highWaterBytes: -5\n", "d.yaml", env);
+  REQUIRE_FALSE(bad.ok());
+  std::vector<std::string> lines;
+  for (const auto& i : bad.issues) lines.push_back(i.describe());
+  INFO(Catch::rangeToString(lines));
+  REQUIRE(bad.issues.size() == 2);
+  CHECK_THAT(bad.issues[0].describe(), Catch::Contains("d.yaml:3") &&
+                                           Catch::Contains("'lots' is not a size") &&
+                                           Catch::Contains("\"500mb\""));
+  CHECK_THAT(bad.issues[1].describe(), Catch::Contains("d.yaml:4") && Catch::Contains("a size"));
+}
+
+namespace {
+
+// Three sessions of about 20 kB each (k0 the least recently updated), two archives and a
+// transcript no entry names, 30 kB each, oldest first: the archive .deleted., the .reset.
+// one, then the orphan. About 152 kB in all.
+struct budget_folder {
+  temp_dir tmp;
+  test_clock clock;
+  session_store_options options = quiet_options(clock);
+  fs::path dir;
+  std::string deleted, reset;
+
+  explicit budget_folder(const std::string& mode = "enforce") {
+    options.policy.maintenance.mode = mode;
+    session_store store(tmp.path, "main", options);
+    for (const char* key : {"k0", "k1", "k2"}) {
+      clock.advance(1s);
+      auto s = store.open(key);
+      REQUIRE(s);
+      REQUIRE((*s)->append(user(std::string(20000, 'x'))));
+    }
+    REQUIRE(store.flush());
+    dir = store.dir();
+    const auto then = clock.fn()();
+    deleted = "gone.jsonl.deleted." + detail::archive_timestamp(then - 10h);
+    reset = "old.jsonl.reset." + detail::archive_timestamp(then - 5h);
+    const auto now = fs::file_time_type::clock::now();
+    auto put = [&](const std::string& name, std::chrono::hours age) {
+      spit(dir / name, std::string(30000, 'a'));
+      fs::last_write_time(dir / name, now - age);
+    };
+    put(deleted, 3h);
+    put(reset, 2h);
+    put("orphan.jsonl", 1h);
+  }
+
+  std::string id_of(session_store& store, const std::string& key) const {
+    auto info = store.find(key);
+    REQUIRE(info);
+    REQUIRE(*info);
+    return (*info)->session_id;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the disk budget removes archives and stray files first, oldest first",
+          "[session][maintenance]") {
+  budget_folder f;
+  f.options.policy.maintenance.max_disk_bytes = 130000;
+  f.options.policy.maintenance.high_water_bytes = 100000;
+  session_store store(f.tmp.path, "main", f.options);
+
+  maintenance_options dry;
+  dry.dry_run = true;
+  auto plan = store.maintain(dry);
+  REQUIRE(plan);
+  REQUIRE(plan->disk);
+  CHECK(plan->disk->over_budget);
+  CHECK(plan->disk->bytes_before > 150000);
+  CHECK(plan->disk->bytes_before < 155000);
+  CHECK(plan->disk->removed == std::vector<std::string>{f.deleted, f.reset});
+  CHECK(plan->disk->freed_bytes == 60000);
+  CHECK(plan->disk->bytes_after == plan->disk->bytes_before - 60000);
+  CHECK(plan->disk->removed_entries == 0);
+  CHECK(fs::exists(f.dir / f.deleted));  // a dry run removes nothing
+  CHECK(fs::exists(f.dir / f.reset));
+
+  auto done = store.maintain();
+  REQUIRE(done);
+  REQUIRE(done->disk);
+  CHECK(done->disk->removed == std::vector<std::string>{f.deleted, f.reset});
+  CHECK(done->disk->bytes_after <= 100000);
+  CHECK_FALSE(fs::exists(f.dir / f.deleted));
+  CHECK_FALSE(fs::exists(f.dir / f.reset));
+  CHECK(fs::exists(f.dir / "orphan.jsonl"));  // under the high-water mark once those went
+  CHECK(keys_of(store) == std::vector<std::string>{"k0", "k1", "k2"});
+
+  auto again = store.maintain();  // within the budget now: nothing to do
+  REQUIRE(again);
+  REQUIRE(again->disk);
+  CHECK_FALSE(again->disk->over_budget);
+  CHECK(again->disk->removed.empty());
+}
+
+TEST_CASE("past the stray files the disk budget evicts the oldest entries, not one in use",
+          "[session][maintenance]") {
+  budget_folder f;
+  f.options.policy.maintenance.max_disk_bytes = 60000;  // high water 48000
+  session_store store(f.tmp.path, "main", f.options);
+  const std::string k0 = f.id_of(store, "k0") + ".jsonl";
+  const std::string k1 = f.id_of(store, "k1") + ".jsonl";
+
+  SECTION("the least recently updated entry goes, its transcript deleted") {
+    maintenance_options dry;
+    dry.dry_run = true;
+    auto plan = store.maintain(dry);
+    REQUIRE(plan);
+    REQUIRE(plan->disk);
+    CHECK(plan->disk->removed == std::vector<std::string>{f.deleted, f.reset, "orphan.jsonl", k0});
+    CHECK(plan->disk->removed_entries == 1);
+    CHECK(plan->evicted == 1);
+    CHECK(plan->after == 2);
+    REQUIRE(plan->actions.size() == 3);
+    CHECK(plan->actions[2].first.key == "k0");
+    CHECK(plan->actions[2].second == "evict-budget");
+    CHECK(keys_of(store).size() == 3);
+    CHECK(fs::exists(f.dir / k0));
+
+    auto done = store.maintain();
+    REQUIRE(done);
+    CHECK(done->evicted == 1);
+    CHECK(done->archived == 0);  // deleted, not archived: an archive would keep the bytes
+    CHECK(keys_of(store) == std::vector<std::string>{"k1", "k2"});
+    CHECK_FALSE(fs::exists(f.dir / k0));
+    CHECK(count_files(f.dir, ".deleted.") == 0);
+    REQUIRE(done->disk);
+    CHECK(done->disk->bytes_after <= 48000);
+  }
+  SECTION("a session open for writing stays, the next oldest goes") {
+    auto held = store.open("k0");
+    REQUIRE(held);
+    auto done = store.maintain();
+    REQUIRE(done);
+    CHECK(keys_of(store) == std::vector<std::string>{"k0", "k2"});
+    CHECK(fs::exists(f.dir / k0));
+    CHECK_FALSE(fs::exists(f.dir / k1));
+  }
+}
+
+TEST_CASE(
+    "index writes apply the disk budget in mode enforce, and only warn mode's report "
+    "shows it",
+    "[session][maintenance]") {
+  SECTION("enforce") {
+    budget_folder f;
+    f.options.policy.maintenance.max_disk_bytes = 130000;
+    session_store store(f.tmp.path, "main", f.options);
+    touch(store, f.clock, "k3");  // an index write: the folder is measured, over budget
+    CHECK_FALSE(fs::exists(f.dir / f.deleted));
+    CHECK_FALSE(fs::exists(f.dir / f.reset));
+    CHECK(keys_of(store) == std::vector<std::string>{"k0", "k1", "k2", "k3"});
+  }
+  SECTION("warn") {
+    budget_folder f("warn");
+    f.options.policy.maintenance.max_disk_bytes = 60000;
+    session_store store(f.tmp.path, "main", f.options);
+    touch(store, f.clock, "k3");
+    CHECK(fs::exists(f.dir / f.deleted));
+    CHECK(keys_of(store).size() == 4);
+    maintenance_options dry;
+    dry.dry_run = true;
+    auto plan = store.maintain(dry);
+    REQUIRE(plan);
+    REQUIRE(plan->disk);
+    CHECK(plan->disk->over_budget);
+    CHECK(plan->disk->removed_entries >= 1);
+    CHECK(fs::exists(f.dir / f.deleted));
+    CHECK(keys_of(store).size() == 4);
+  }
 }
 
 TEST_CASE("entries before a removed one keep their keys", "[session][maintenance]") {

@@ -125,12 +125,18 @@ struct agents_config {
 // not updated within `prune_after` are removed, then the most recently updated `max_entries`
 // are kept; a removed entry's transcript is archived as <file>.deleted.<time>. Archives
 // older than `prune_after` (deleted) and `reset_archive_retention` (reset) are removed.
+// With `max_disk_bytes`, a sessions folder grown past it is brought back under
+// `high_water_bytes`: archives and unreferenced files first, then the oldest entries.
 struct session_maintenance {
   std::string mode = "enforce";  // enforce | warn (nothing is removed unless asked)
   std::chrono::milliseconds prune_after = std::chrono::hours(24 * 30);  // pruneAfter / pruneDays
   std::int64_t max_entries = 500;
   // resetArchiveRetention; nullopt (`false` in the config) keeps reset archives for ever.
   std::optional<std::chrono::milliseconds> reset_archive_retention = std::chrono::hours(24 * 30);
+  // maxDiskBytes; nullopt: no disk budget.
+  std::optional<std::int64_t> max_disk_bytes;
+  // highWaterBytes, capped at max_disk_bytes; nullopt: 80% of max_disk_bytes.
+  std::optional<std::int64_t> high_water_bytes;
 };
 
 // session.*: keys and when a key's conversation starts afresh.

@@ -133,15 +133,30 @@ struct maintenance_options {
   bool fix_missing = false;  // also drop entries whose transcript file is gone
 };
 
+// The disk budget (session.maintenance.maxDiskBytes) as maintain() found and applied it. The
+// sessions folder's bytes are its files', with sessions.json counted as it is written after
+// the entry pass. In a dry run, what would be removed.
+struct disk_budget_report {
+  std::int64_t max_bytes = 0, high_water_bytes = 0;
+  std::int64_t bytes_before = 0, bytes_after = 0;
+  std::int64_t freed_bytes = 0;      // by the files removed
+  std::size_t removed_files = 0;     // archives, unreferenced files, evicted entries' files
+  std::size_t removed_entries = 0;   // index entries evicted
+  bool over_budget = false;          // bytes_before > max_bytes: anything was to be removed
+  std::vector<std::string> removed;  // the files' names, in the order removed
+};
+
 struct maintenance_report {
-  std::size_t before = 0, after = 0;  // index entries
-  std::size_t missing = 0;            // dropped: transcript gone (fix_missing)
-  std::size_t pruned = 0;             // dropped: not updated within pruneAfter
-  std::size_t capped = 0;             // dropped: beyond maxEntries
-  std::size_t archived = 0;           // transcripts renamed <file>.deleted.<time>
-  std::size_t swept = 0;              // old archives removed
+  std::size_t before = 0, after = 0;       // index entries
+  std::size_t missing = 0;                 // dropped: transcript gone (fix_missing)
+  std::size_t pruned = 0;                  // dropped: not updated within pruneAfter
+  std::size_t capped = 0;                  // dropped: beyond maxEntries
+  std::size_t evicted = 0;                 // dropped: the disk budget (maxDiskBytes)
+  std::size_t archived = 0;                // transcripts renamed <file>.deleted.<time>
+  std::size_t swept = 0;                   // old archives removed
+  std::optional<disk_budget_report> disk;  // set when the policy has a maxDiskBytes
   // What happens to each entry, most recently updated first: "keep", "prune-missing",
-  // "prune-stale" or "cap-overflow" (the original's names).
+  // "prune-stale", "cap-overflow" or "evict-budget" (the original's names).
   std::vector<std::pair<session_info, std::string>> actions;
 };
 
@@ -187,9 +202,11 @@ class DURAR_API session_store {
 
   // Applies the policy's maintenance (session.maintenance) now, whatever its mode: drops
   // stale entries and caps the index at maxEntries, archives their transcripts and removes
-  // archives past their retention. Sessions open for writing (in any process) are kept.
-  // Without it, each index write does the same in mode "enforce" (capping only once the
-  // index is a batch past maxEntries) and nothing in mode "warn".
+  // archives past their retention; then, with maxDiskBytes, brings a folder over it down to
+  // highWaterBytes (see disk_budget_report). Sessions open for writing (in any process) are
+  // kept. Without it, each index write does the same in mode "enforce" (capping only once
+  // the index is a batch past maxEntries, measuring the folder at most once a minute) and
+  // nothing in mode "warn".
   result<maintenance_report> maintain(const maintenance_options& options = {});
 
  private:

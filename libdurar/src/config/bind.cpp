@@ -180,6 +180,17 @@ class binder {
       out.reset_archive_retention.reset();
     else
       out.reset_archive_retention = days(retention).value_or(out.prune_after);
+    out.max_disk_bytes = bytes(m["maxDiskBytes"]);
+    out.high_water_bytes.reset();
+    if (out.max_disk_bytes)  // without a budget the high-water mark means nothing
+      out.high_water_bytes =
+          disk_budget_high_water(*out.max_disk_bytes, bytes(m["highWaterBytes"]));
+  }
+
+  static std::optional<std::int64_t> bytes(const json& v) {
+    if (v.is_number()) return byte_size_of(v.as_double());
+    if (v.is_string()) return parse_byte_size(v.as_string());
+    return std::nullopt;
   }
 
   void tools(const json& t) {

@@ -179,6 +179,8 @@ class validator {
         [[fallthrough]];
       case value_kind::duration_days:
         return duration(v, path, r.kind == value_kind::duration_or_false);
+      case value_kind::byte_size:
+        return byte_size(v, path);
       case value_kind::passthrough:
         return compat_only(v, path, compat, false);
       case value_kind::passthrough_warn:
@@ -198,6 +200,20 @@ class validator {
     if (!parse_duration(v.as_string(), "d"))
       error(path, in_quotes(v.as_string()) +
                       " is not a duration: use e.g. \"30d\", \"12h\" or \"1h30m\"");
+  }
+
+  void byte_size(const json& v, const std::string& path) {
+    constexpr std::string_view what = "a size (\"500mb\", \"1gb\", \"10k\") or a number of bytes";
+    if (v.is_number()) {
+      if (!byte_size_of(v.as_double()))
+        error(path, "expected " + std::string(what) + ", got " + number_text(v));
+      return;
+    }
+    if (!v.is_string()) return wrong_type(path, what, v);
+    if (!parse_byte_size(v.as_string()))
+      error(path, in_quotes(v.as_string()) +
+                      " is not a size: use e.g. \"500mb\", \"1gb\", \"10k\" or a number of "
+                      "bytes (units b, kb, mb, gb, tb)");
   }
 
   // Lookup order for a member: Durar's rule for the name, the original's key of that name

@@ -76,6 +76,8 @@ const std::vector<rule>& schema_rules() {
       {"session.maintenance.pruneDays", k::duration_days},
       {"session.maintenance.maxEntries", k::positive_int},
       {"session.maintenance.resetArchiveRetention", k::duration_or_false},
+      {"session.maintenance.maxDiskBytes", k::byte_size},
+      {"session.maintenance.highWaterBytes", k::byte_size},
       // tools
       {"tools", k::object},
       {"tools.allow", k::array},

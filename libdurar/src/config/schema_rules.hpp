@@ -24,6 +24,7 @@ enum class value_kind {
   redact_mode,        // boolean, or the original's "off" | "tools"
   duration_days,      // "30d", "12h", "1h30m" (config/duration.hpp), or a number of days
   duration_or_false,  // the same, or false (for ever)
+  byte_size,          // "500mb", "1gb", "10k" (config/duration.hpp), or a number of bytes
   passthrough,        // any value; keys checked against the original's, silently
   passthrough_warn,   // any value; the original's keys are warnings
 };

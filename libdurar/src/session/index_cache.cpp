@@ -46,6 +46,8 @@ std::string render_member(const session_info& info) {
 
 }  // namespace
 
+std::size_t index_member_bytes(const session_info& info) { return render_member(info).size(); }
+
 index_cache::index_cache(std::filesystem::path file, bool sync)
     : file_(std::move(file)), journal_(journal_file_of(file_)), sync_(sync) {}
 
@@ -188,7 +190,9 @@ result<void> index_cache::write_pending() {
   if (trimmer_) removed = trim_locked(trimmer_, false);
   if (auto written = write_locked(l); !written) return written;
   l.unlock();
-  if (!removed.empty() && trimmed_) trimmed_(std::move(removed));  // still under the index lock
+  // Still under the index lock; called when nothing was removed too (the disk budget may
+  // have files to delete).
+  if (trimmed_) trimmed_(std::move(removed));
   return {};
 }
 
@@ -230,8 +234,9 @@ index_cache::removed_entries index_cache::trim_locked(const trimmer& choose, boo
   return out;
 }
 
-result<index_cache::removed_entries> index_cache::trim_now(const trimmer& choose, bool dry_run,
-                                                           std::size_t& before) {
+result<index_cache::removed_entries> index_cache::trim_now(
+    const trimmer& choose, bool dry_run, std::size_t& before,
+    const std::function<void(const removed_entries&)>& after) {
   std::lock_guard w(write_mu_);
   auto lock = index_lock::acquire(file_);
   std::unique_lock l(mu_);
@@ -239,8 +244,11 @@ result<index_cache::removed_entries> index_cache::trim_now(const trimmer& choose
   if (auto r = refresh_locked(); !r) return fail(r.error());
   before = entries_.size();
   auto removed = trim_locked(choose, dry_run);
-  if (dry_run || removed.empty()) return removed;
-  if (auto written = write_locked(l); !written) return fail(written.error());
+  if (dry_run) return removed;
+  if (!removed.empty())
+    if (auto written = write_locked(l); !written) return fail(written.error());
+  l.unlock();
+  if (after) after(removed);
   return removed;
 }
 

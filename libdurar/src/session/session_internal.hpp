@@ -181,8 +181,8 @@ result<void> append_journal(const std::filesystem::path& file, const journal_rec
 // index already names that record's session (it was written since).
 void apply_journal(std::vector<session_info>& index, const std::vector<journal_record>& records);
 
-// Why session.maintenance removes an entry.
-enum class removal { stale, overflow, missing };
+// Why session.maintenance removes an entry (budget: session.maintenance.maxDiskBytes).
+enum class removal { stale, overflow, missing, budget };
 struct planned_removal {
   std::size_t index = 0;  // into the entries planned over
   removal why = removal::stale;
@@ -240,8 +240,10 @@ class index_cache : public std::enable_shared_from_this<index_cache> {
   // `choose` runs on each index write; `done` gets what it removed, after the write.
   void set_trimmer(trimmer choose, std::function<void(removed_entries)> done);
   // Runs `choose` now and writes the index at once without what it picks (unless
-  // `dry_run`); returns the picks. `before` gets the entry count it planned over.
-  result<removed_entries> trim_now(const trimmer& choose, bool dry_run, std::size_t& before);
+  // `dry_run`); returns the picks. `before` gets the entry count it planned over. Unless
+  // `dry_run`, `after` runs once the index is written, still under the index lock.
+  result<removed_entries> trim_now(const trimmer& choose, bool dry_run, std::size_t& before,
+                                   const std::function<void(const removed_entries&)>& after = {});
 
   static constexpr std::chrono::milliseconds write_interval{50};
 
@@ -301,6 +303,41 @@ std::size_t sweep_archives(const std::filesystem::path& dir, const session_maint
                            sys_time now);
 // Whether a writer (of any process) holds the transcript's lock now.
 bool transcript_in_use(const std::filesystem::path& p);
+
+// The disk budget (maxDiskBytes / highWaterBytes), planned over the index as it will be
+// written. The folder's bytes are its regular files' (not its subfolders'), the index counted
+// at the size it will have. Over max_bytes, files go until it is at most high_water_bytes:
+// first archives and files no entry names (transcripts, the original's checkpoint and
+// trajectory files), oldest modified first; then entries, least recently updated first,
+// with the files of their session once no entry names it. Transcripts in use stay.
+struct disk_budget_plan {
+  std::int64_t max_bytes = 0, high_water_bytes = 0;
+  std::int64_t bytes_before = 0;  // the folder, the index as the entry pass leaves it
+  std::int64_t bytes_after = 0;   // planned: once `files` are gone and `evict` dropped
+  std::int64_t index_saved = 0;   // what dropping `evict` takes off the index
+  bool over = false;              // bytes_before > max_bytes
+  struct file {
+    std::filesystem::path path;
+    std::int64_t size = 0;
+  };
+  std::vector<file> files;         // to delete, in order
+  std::vector<std::size_t> evict;  // indices into the entries planned over
+};
+// `entries` are the index's, `kept[i]` false for those the entry pass removes; `path_of` is
+// an entry's transcript; `pinned` as for plan_maintenance.
+disk_budget_plan plan_disk_budget(
+    const std::filesystem::path& dir, const std::vector<const session_info*>& entries,
+    const std::vector<bool>& kept, std::int64_t max_bytes, std::int64_t high_water_bytes,
+    const std::function<std::optional<std::filesystem::path>(const session_info&)>& path_of,
+    const std::function<bool(const session_info&)>& pinned);
+struct disk_budget_applied {
+  std::int64_t freed = 0;
+  std::vector<std::string> removed;  // file names
+};
+// Deletes the plan's files, each unless a writer has locked it since (or it is gone).
+disk_budget_applied apply_disk_budget(const disk_budget_plan& plan);
+// The bytes an entry takes in sessions.json (index_cache.cpp), without the ",\n" between.
+std::size_t index_member_bytes(const session_info& info);
 
 // ---- session_store.cpp ---------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 // (daily hour, idle minutes), reset and removal with the original's archive names.
 #include <fmt/format.h>
 
+#include "config/duration.hpp"
 #include "core/file_io.hpp"
 #include "session/session_internal.hpp"
 
@@ -160,6 +161,14 @@ struct maintainer {
   std::shared_ptr<std::atomic<std::int64_t>> last_sweep_ms =
       std::make_shared<std::atomic<std::int64_t>>(0);
   static constexpr std::int64_t sweep_interval_ms = 3600 * 1000;
+  // The disk budget's plan, from the trimmer to what runs after the write (both under the
+  // index lock, one write at a time). Index writes measure the folder at most once per
+  // budget_interval (durar sessions cleanup always does).
+  std::shared_ptr<std::optional<detail::disk_budget_plan>> budget =
+      std::make_shared<std::optional<detail::disk_budget_plan>>();
+  std::shared_ptr<std::atomic<std::int64_t>> last_budget_ms =
+      std::make_shared<std::atomic<std::int64_t>>(0);
+  static constexpr std::int64_t budget_interval_ms = 60 * 1000;
 
   [[nodiscard]] detail::sys_time now() const {
     return clock ? clock() : std::chrono::system_clock::now();
@@ -198,8 +207,39 @@ struct maintainer {
                                    [&](const session_info& e) { return self.pinned(e, changed); });
       for (auto& p : planned) p.index = rest_index[p.index];
       missing.insert(missing.end(), planned.begin(), planned.end());
+      self.budget->reset();
+      if (self.policy.max_disk_bytes && self.budget_due(force)) {
+        std::vector<bool> kept(entries.size(), true);
+        for (const auto& p : missing) kept[p.index] = false;
+        auto plan = detail::plan_disk_budget(
+            self.dir, entries, kept, *self.policy.max_disk_bytes,
+            detail::disk_budget_high_water(*self.policy.max_disk_bytes,
+                                           self.policy.high_water_bytes),
+            [&](const session_info& e) -> std::optional<std::filesystem::path> {
+              auto p = transcript_path(self.dir, e);
+              return p ? std::optional<std::filesystem::path>(*p) : std::nullopt;
+            },
+            [&](const session_info& e) { return self.pinned(e, changed); });
+        for (std::size_t i : plan.evict) missing.push_back({i, detail::removal::budget});
+        *self.budget = std::move(plan);
+      }
       return missing;
     };
+  }
+
+  // Index writes measure the folder at most once per budget_interval.
+  [[nodiscard]] bool budget_due(bool force) const {
+    const std::int64_t now_ms = detail::to_ms(now());
+    std::int64_t last = last_budget_ms->load();
+    if (!force && last != 0 && now_ms - last < budget_interval_ms) return false;
+    last_budget_ms->store(now_ms);
+    return true;
+  }
+
+  // Deletes the files the last plan chose (none when the folder was within its budget).
+  [[nodiscard]] detail::disk_budget_applied apply_budget() const {
+    if (!*budget || (*budget)->files.empty()) return {};
+    return detail::apply_disk_budget(**budget);
   }
 
   // Archives the transcripts of removed entries no entry names any more, then sweeps old
@@ -209,7 +249,9 @@ struct maintainer {
     std::size_t archived = 0;
     auto t = now();
     for (const auto& r : removed) {
-      if (r.still_named || r.why == detail::removal::missing) continue;
+      // The budget deleted its evicted entries' files (apply_budget) rather than archive them.
+      if (r.still_named || r.why == detail::removal::missing || r.why == detail::removal::budget)
+        continue;
       auto p = transcript_path(dir, r.info);
       if (!p) continue;
       // A transcript opened since the plan stays where it is: its writer keeps it.
@@ -240,9 +282,11 @@ session_store::session_store(std::filesystem::path state_dir, std::string agent_
                                                     st->options.index_fsync != fsync_policy::never);
   if (st->options.policy.maintenance.mode != "warn") {
     maintainer m{st->dir, st->options.policy.maintenance, st->options.clock, st->open};
-    st->index->set_trimmer(
-        m.choose(false, false),
-        [m](detail::index_cache::removed_entries removed) { (void)m.archive(removed, false); });
+    st->index->set_trimmer(m.choose(false, false),
+                           [m](detail::index_cache::removed_entries removed) {
+                             (void)m.apply_budget();  // before archiving: it may take those files
+                             if (!removed.empty()) (void)m.archive(removed, false);
+                           });
   }
   impl_->state = std::move(st);
 }
@@ -455,7 +499,14 @@ result<maintenance_report> session_store::maintain(const maintenance_options& op
   if (!std::filesystem::is_directory(st.dir, ec)) return report;  // no sessions yet
   maintainer m{st.dir, st.options.policy.maintenance, st.options.clock, st.open};
   std::size_t before = 0;
-  auto removed = st.index->trim_now(m.choose(true, options.fix_missing), options.dry_run, before);
+  detail::disk_budget_applied applied;
+  auto removed = st.index->trim_now(m.choose(true, options.fix_missing), options.dry_run, before,
+                                    [&](const detail::index_cache::removed_entries& r) {
+                                      applied = m.apply_budget();
+                                      auto counts = m.archive(r, true);
+                                      report.archived = counts.first;
+                                      report.swept = counts.second;
+                                    });
   if (!removed) return fail(removed.error());
   auto all = st.index->all();
   if (!all) return fail(all.error());
@@ -464,17 +515,34 @@ result<maintenance_report> session_store::maintain(const maintenance_options& op
   std::unordered_map<std::string, std::string_view> fate;
   for (const auto& r : *removed) {
     fate[r.info.key] = detail::removal_name(r.why);
-    (r.why == detail::removal::missing ? report.missing
-     : r.why == detail::removal::stale ? report.pruned
-                                       : report.capped) += 1;
+    (r.why == detail::removal::missing  ? report.missing
+     : r.why == detail::removal::stale  ? report.pruned
+     : r.why == detail::removal::budget ? report.evicted
+                                        : report.capped) += 1;
+  }
+  if (*m.budget) {
+    const detail::disk_budget_plan& plan = **m.budget;
+    disk_budget_report& d = report.disk.emplace();
+    d.max_bytes = plan.max_bytes;
+    d.high_water_bytes = plan.high_water_bytes;
+    d.bytes_before = plan.bytes_before;
+    d.over_budget = plan.over;
+    d.removed_entries = plan.evict.size();
+    if (options.dry_run) {
+      for (const auto& f : plan.files) {
+        d.freed_bytes += f.size;
+        d.removed.push_back(f.path.filename().string());
+      }
+    } else {
+      d.freed_bytes = applied.freed;
+      d.removed = std::move(applied.removed);
+    }
+    d.removed_files = d.removed.size();
+    d.bytes_after = plan.bytes_before - plan.index_saved - d.freed_bytes;
   }
   std::vector<session_info> rows = std::move(*all);  // a dry run removed nothing from it
-  if (!options.dry_run) {
+  if (!options.dry_run)
     for (const auto& r : *removed) rows.push_back(r.info);
-    auto counts = m.archive(*removed, true);
-    report.archived = counts.first;
-    report.swept = counts.second;
-  }
   std::stable_sort(rows.begin(), rows.end(), [](const session_info& a, const session_info& b) {
     return a.updated_at > b.updated_at;
   });
