@@ -14,8 +14,11 @@ result<gateway_client_options> gateway_target(const context& ctx, const parsed_a
   auto cfg = load_config(ctx.load());
   if (!cfg) return fail(cfg.error());
   gateway_client_options o;
+  // --url, then DURAR_GATEWAY_PORT, then the gateway running on this state dir (whatever
+  // port it was started with), then gateway.port and the default.
   int port = cfg->paths.default_gateway_port;
   if (cfg->gateway.port) port = *cfg->gateway.port;
+  if (auto running = running_gateway_on(cfg->paths.state_dir)) port = running->port;
   if (auto v = cfg->env.get("DURAR_GATEWAY_PORT"); v && !v->empty()) {
     int n = 0;
     auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);

@@ -2,6 +2,8 @@
 // stream finishes (or, past the shutdown timeout, ends aborted), the transcript is on disk,
 // and the process exits 0. The upstream is the fake vendor server in this process, so the
 // test decides exactly when the vendor answers.
+#include <durar/gateway.hpp>
+
 #include <catch2/catch.hpp>
 
 #include "fake_vendor_server.hpp"
@@ -10,6 +12,7 @@
 
 #include <condition_variable>
 #include <csignal>
+#include <filesystem>
 #include <mutex>
 
 using namespace durar;
@@ -183,4 +186,24 @@ TEST_CASE("gateway binary: runs still going at the shutdown timeout end aborted"
   REQUIRE(reply.is_object());
   CHECK(reply["stopReason"] == json("aborted"));
   CHECK(message_text(reply).find("Marhaba") != std::string::npos);
+}
+
+TEST_CASE("gateway binary: the CLI finds a gateway started on another port", "[gateway]") {
+  fake_vendor_process vendor({recording("text.response.sse")});
+  gateway_process gw(vendor.url());  // DURAR_GATEWAY_PORT=0: a port nobody configured
+  const auto runtime_file = gw.home() / ".durar" / "gateway.json";
+  auto info = running_gateway_on(gw.home() / ".durar");
+  REQUIRE(info);
+  CHECK(info->port == gw.port());
+  CHECK(info->pid == gw.proc().pid());
+
+  child_process status({DURAR_CLI_PATH, "gateway", "status", "--json"},
+                       {{"HOME", gw.home().string()}});
+  REQUIRE(status.wait_exit(15s) == std::optional<int>(0));
+  CHECK(status.out().find("\"running\": true") != std::string::npos);
+
+  gw.proc().signal(SIGTERM);
+  REQUIRE(gw.proc().wait_exit(15s) == std::optional<int>(0));
+  CHECK_FALSE(std::filesystem::exists(runtime_file));
+  CHECK_FALSE(running_gateway_on(gw.home() / ".durar"));
 }

@@ -26,6 +26,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -115,6 +116,17 @@ class DURAR_API gateway {
   struct DURAR_LOCAL impl;
   std::unique_ptr<impl> impl_;
 };
+
+// Where the gateway serving `state_dir` listens, from <state_dir>/gateway.json: start()
+// writes it and stop() removes it. nullopt when there is none or its process is gone. The
+// CLI uses it to find a gateway started with another port than the configured one.
+struct gateway_runtime_info {
+  int pid = 0;
+  std::uint16_t port = 0;
+  std::string url;  // its WebSocket URL, ws://host:port
+};
+DURAR_API std::optional<gateway_runtime_info> running_gateway_on(
+    const std::filesystem::path& state_dir);
 
 // Raises this process's soft limit on open files to its hard limit, as servers do: each
 // held-open stream takes three descriptors (client, upstream, transcript), and the usual

@@ -11,6 +11,7 @@
 #include "control_server.hpp"
 #include "core/file_io.hpp"
 #include "gateway_reload.hpp"
+#include "gateway_runtime_file.hpp"
 #include "gateway_state.hpp"
 #include "http_routes.hpp"
 #include "http_server.hpp"
@@ -176,6 +177,7 @@ struct gateway::impl {
   std::unique_ptr<http_server> server;
   std::unique_ptr<gateway_reloader> reloader;  // config hot reload, while serving
   bool started = false;
+  std::filesystem::path state_dir;        // where start() wrote gateway.json
   std::optional<secret> generated_token;  // made by this create(), to show once
 
   // shutdown(): draining, then (after the runs ended or were aborted) closing.
@@ -223,6 +225,7 @@ struct gateway::impl {
 
   void finish() {
     started = false;
+    remove_runtime_file(state_dir);
     log("gateway stopped");
     call_waiting();
   }
@@ -290,6 +293,8 @@ result<void> gateway::start() {
   }
   m.state->settings.port = m.server->port();
   m.started = true;
+  m.state_dir = m.state->rt.cfg().paths.state_dir;
+  write_runtime_file(m.state_dir, port(), ws_url());
   m.log("gateway listening on " + http_url() + " (auth: " + m.state->auth.mode() + ")");
   m.reloader = std::make_unique<gateway_reloader>(*m.state);
   m.reloader->start();
@@ -336,6 +341,7 @@ void gateway::stop(const std::string& reason) {
   m.closing = true;
   m.timer.cancel();
   m.log("gateway stopping: " + reason);
+  remove_runtime_file(m.state_dir);
   m.state->runs.abort_all();
   if (m.reloader) m.reloader->stop();
   if (m.control) m.control->shutdown(reason, false);
