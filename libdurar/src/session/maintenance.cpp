@@ -66,6 +66,24 @@ std::vector<planned_removal> plan_maintenance(
   return out;
 }
 
+namespace {
+
+// The time an archive's name carries, <file>.<reason>.<time> as archive_timestamp() writes
+// it ("2026-04-21T09-14-03.512Z": the time's ':' as '-'); nullopt when `name` is not one.
+std::optional<std::int64_t> archive_time_ms(std::string_view name, std::string_view reason) {
+  const std::string marker = "." + std::string(reason) + ".";
+  const auto at = name.rfind(marker);
+  if (at == std::string_view::npos) return std::nullopt;
+  std::string stamp(name.substr(at + marker.size()));
+  if (stamp.size() < 19 || stamp[10] != 'T' || stamp[13] != '-' || stamp[16] != '-')
+    return std::nullopt;
+  stamp[13] = ':';  // the date's '-' stay
+  stamp[16] = ':';
+  return parse_iso_ms(stamp);
+}
+
+}  // namespace
+
 std::size_t sweep_archives(const std::filesystem::path& dir, const session_maintenance& m,
                            sys_time now) {
   std::size_t removed = 0;
@@ -74,26 +92,19 @@ std::size_t sweep_archives(const std::filesystem::path& dir, const session_maint
   const std::int64_t now_ms = to_ms(now);
   for (; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    // <id>.jsonl.<reason>.<ISO time with '-' for ':'>, named by archive_timestamp().
+    // <id>.jsonl.<reason>.<time>, named by archive_timestamp().
     std::optional<std::chrono::milliseconds> keep;
-    std::size_t at = std::string::npos;
-    if (auto d = name.find(".jsonl.deleted."); d != std::string::npos) {
+    std::optional<std::int64_t> ms;
+    if (name.find(".jsonl.deleted.") != std::string::npos) {
       keep = m.prune_after;
-      at = d + 15;
-    } else if (auto r = name.find(".jsonl.reset."); r != std::string::npos) {
+      ms = archive_time_ms(name, "deleted");
+    } else if (name.find(".jsonl.reset.") != std::string::npos) {
       if (!m.reset_archive_retention) continue;
       keep = *m.reset_archive_retention;
-      at = r + 13;
+      ms = archive_time_ms(name, "reset");
     } else {
       continue;
     }
-    std::string stamp = name.substr(at);
-    // "2026-04-21T09-14-03.512Z": the time's '-' back to ':' (the date's stay).
-    if (stamp.size() > 16 && stamp[10] == 'T') {
-      stamp[13] = ':';
-      stamp[16] = ':';
-    }
-    auto ms = parse_iso_ms(stamp);
     if (!ms || *ms + static_cast<std::int64_t>(keep->count()) >= now_ms) continue;
     if (::unlink(it->path().c_str()) == 0) ++removed;
   }
@@ -110,28 +121,6 @@ bool transcript_in_use(const std::filesystem::path& p) {
 
 namespace {
 
-// The archive names' time, "2026-04-21T09-14-03.512Z" (milliseconds optional).
-bool archive_time(std::string_view t) {
-  if (t.size() != 20 && t.size() != 24) return false;
-  auto digits = [&](std::size_t from, std::size_t n) {
-    for (std::size_t i = from; i < from + n; ++i)
-      if (!std::isdigit(static_cast<unsigned char>(t[i]))) return false;
-    return true;
-  };
-  if (!digits(0, 4) || t[4] != '-' || !digits(5, 2) || t[7] != '-' || !digits(8, 2) ||
-      t[10] != 'T' || !digits(11, 2) || t[13] != '-' || !digits(14, 2) || t[16] != '-' ||
-      !digits(17, 2))
-    return false;
-  if (t.size() == 24 && (t[19] != '.' || !digits(20, 3))) return false;
-  return t.back() == 'Z';
-}
-
-bool archive_suffix(std::string_view name, std::string_view reason) {
-  std::string marker = "." + std::string(reason) + ".";
-  auto at = name.rfind(marker);
-  return at != std::string_view::npos && archive_time(name.substr(at + marker.size()));
-}
-
 // <file>.deleted.<time>, <file>.reset.<time>, <file>.bak.<time>, sessions.json.bak.<digits>.
 bool archive_name(std::string_view name) {
   constexpr std::string_view bak = "sessions.json.bak.";
@@ -139,8 +128,8 @@ bool archive_name(std::string_view name) {
       std::all_of(name.begin() + bak.size(), name.end(),
                   [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }))
     return true;
-  return archive_suffix(name, "deleted") || archive_suffix(name, "reset") ||
-         archive_suffix(name, "bak");
+  return archive_time_ms(name, "deleted") || archive_time_ms(name, "reset") ||
+         archive_time_ms(name, "bak");
 }
 
 // The original's <sessionId>.checkpoint.<uuid>.jsonl, a transcript kept before a compaction.
