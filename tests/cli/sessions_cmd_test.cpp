@@ -45,6 +45,16 @@ std::size_t archives(const temp_home& home) {
   return n;
 }
 
+// `durar ARGS` with --json: it exits 0 and prints a JSON document, which is returned.
+auto json_of(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+  auto r = run_durar(args, env);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto j = durar::json::parse(r.out);
+  REQUIRE(j);
+  return j;
+}
+
 }  // namespace
 
 TEST_CASE("sessions cleanup plans, then prunes, caps and archives", "[cli][sessions]") {
@@ -53,11 +63,7 @@ TEST_CASE("sessions cleanup plans, then prunes, caps and archives", "[cli][sessi
   write_sessions(home, 6, 2);
   const std::map<std::string, std::string> env{{"HOME", home.path()}};
 
-  auto plan = run_durar({"sessions", "cleanup", "--dry-run", "--json"}, env);
-  INFO(plan.err);
-  REQUIRE(plan.exit_code == 0);
-  auto j = durar::json::parse(plan.out);
-  REQUIRE(j);
+  auto j = json_of({"sessions", "cleanup", "--dry-run", "--json"}, env);
   CHECK((*j)["mode"].as_string() == "enforce");
   CHECK((*j)["dryRun"].as_bool());
   CHECK((*j)["beforeCount"].as_int() == 8);
@@ -99,10 +105,7 @@ TEST_CASE("sessions cleanup in mode warn only reports unless --enforce", "[cli][
   CHECK_THAT(warn.out, Catch::Contains("Would cap overflow: 1") &&
                            Catch::Contains("nothing was removed; --enforce applies it"));
   CHECK(archives(home) == 0);
-  auto enforced = run_durar({"sessions", "cleanup", "--enforce", "--json"}, env);
-  REQUIRE(enforced.exit_code == 0);
-  auto j = durar::json::parse(enforced.out);
-  REQUIRE(j);
+  auto j = json_of({"sessions", "cleanup", "--enforce", "--json"}, env);
   CHECK((*j)["mode"].as_string() == "enforce");
   CHECK((*j)["afterCount"].as_int() == 2);
   CHECK(archives(home) == 1);
@@ -125,11 +128,7 @@ TEST_CASE("sessions cleanup keeps the folder within maxDiskBytes", "[cli][sessio
   const fs::path archive_path = fs::path(home.path()) / sessions_dir / archive;
   const std::map<std::string, std::string> env{{"HOME", home.path()}};
 
-  auto plan = run_durar({"sessions", "cleanup", "--dry-run", "--json"}, env);
-  INFO(plan.err);
-  REQUIRE(plan.exit_code == 0);
-  auto j = durar::json::parse(plan.out);
-  REQUIRE(j);
+  auto j = json_of({"sessions", "cleanup", "--dry-run", "--json"}, env);
   const auto& disk = (*j)["diskBudget"];
   CHECK(disk["maxBytes"].as_int() == 40960);
   CHECK(disk["highWaterBytes"].as_int() == 32768);

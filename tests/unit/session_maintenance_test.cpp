@@ -159,9 +159,7 @@ TEST_CASE("mode warn changes nothing until maintain() is asked", "[session][main
   for (const char* key : {"k0", "k1", "k2", "k3", "k4"}) touch(store, clock, key);
   CHECK(keys_of(store).size() == 5);
 
-  maintenance_options dry;
-  dry.dry_run = true;
-  auto plan = store.maintain(dry);
+  auto plan = store.maintain({.dry_run = true});
   REQUIRE(plan);
   CHECK(plan->before == 5);
   CHECK(plan->after == 2);
@@ -426,9 +424,7 @@ TEST_CASE("the disk budget removes archives and stray files first, oldest first"
   f.options.policy.maintenance.high_water_bytes = 100000;
   session_store store(f.tmp.path, "main", f.options);
 
-  maintenance_options dry;
-  dry.dry_run = true;
-  auto plan = store.maintain(dry);
+  auto plan = store.maintain({.dry_run = true});
   REQUIRE(plan);
   REQUIRE(plan->disk);
   CHECK(plan->disk->over_budget);
@@ -467,9 +463,7 @@ TEST_CASE("past the stray files the disk budget evicts the oldest entries, not o
   const std::string k1 = f.id_of(store, "k1") + ".jsonl";
 
   SECTION("the least recently updated entry goes, its transcript deleted") {
-    maintenance_options dry;
-    dry.dry_run = true;
-    auto plan = store.maintain(dry);
+    auto plan = store.maintain({.dry_run = true});
     REQUIRE(plan);
     REQUIRE(plan->disk);
     CHECK(plan->disk->removed == std::vector<std::string>{f.deleted, f.reset, "orphan.jsonl", k0});
@@ -523,9 +517,7 @@ TEST_CASE(
     touch(store, f.clock, "k3");
     CHECK(fs::exists(f.dir / f.deleted));
     CHECK(keys_of(store).size() == 4);
-    maintenance_options dry;
-    dry.dry_run = true;
-    auto plan = store.maintain(dry);
+    auto plan = store.maintain({.dry_run = true});
     REQUIRE(plan);
     REQUIRE(plan->disk);
     CHECK(plan->disk->over_budget);
