@@ -129,3 +129,30 @@ TEST_CASE("review of the same cast: huge reals in usage and in the index read as
   CHECK(info.updated_at == 0);
   CHECK(info.input_tokens == 0);
 }
+
+TEST_CASE("fuzz json: an exponent at the edge of int64 is out of range, not undefined behaviour",
+          "[fuzz][json]") {
+  // durar_fuzz_json in the CI smoke, 2026-12-06: UBSan "signed integer overflow: 2 +
+  // 9223372036854775807" in json_parse.cpp's error_locator::number, which adds the digits
+  // before the point to the exponent to decide between overflow and underflow.
+  constexpr std::string_view input =
+      "103e0000000000000009223372036854775807\324\317\317\317\317\317\317\317"
+      "00000000000008";
+  auto found = json::parse(input);
+  REQUIRE_FALSE(found.has_value());
+  CHECK(found.error().message.find("line 1, column 1") != std::string::npos);
+
+  auto error_of = [](std::string_view text) {
+    auto r = json::parse(text);
+    return r.has_value() ? std::string("parsed") : r.error().message;
+  };
+  CHECK(error_of("103e9223372036854775807") == "line 1, column 1: number out of range");
+  CHECK(error_of("[-1e9223372036854775807]") == "line 1, column 2: number out of range");
+  CHECK(error_of("103e+99999999999999999999") == "line 1, column 1: number out of range");
+  for (std::string_view tiny :
+       {"0.001e-9223372036854775807", "-0.001e-9223372036854775808", "1e-99999999999999999999"}) {
+    auto r = json::parse(tiny);
+    REQUIRE(r.has_value());
+    CHECK(r->as_double() == 0.0);
+  }
+}

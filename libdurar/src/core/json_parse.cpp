@@ -309,8 +309,11 @@ std::optional<parse_failure> error_locator::number() {
       return parse_failure{i_, "invalid number: expected a digit in the exponent"};
     const std::size_t exp_begin = i_;
     while (!at_end() && is_digit(s_[i_])) ++i_;
-    if (std::from_chars(s_.data() + exp_begin, s_.data() + i_, exponent).ec != std::errc{})
-      exponent = 1'000'000'000;  // absurdly long exponent: its sign is all that matters
+    // Past a billion only the exponent's sign matters; clamping keeps the sums below in range.
+    constexpr long long exponent_limit = 1'000'000'000;
+    if (std::from_chars(s_.data() + exp_begin, s_.data() + i_, exponent).ec != std::errc{} ||
+        exponent > exponent_limit)
+      exponent = exponent_limit;
     if (negative) exponent = -exponent;
   }
   double d = 0;
