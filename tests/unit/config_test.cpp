@@ -197,6 +197,18 @@ TEST_CASE("keys the original accepts are warnings", "[config]") {
   }
 }
 
+TEST_CASE("keys the original deprecated are warnings that say so", "[config]") {
+  auto c =
+      durar::check_config_text("session:\n  maintenance:\n    rotateBytes: 10mb\n", "d.yaml", {});
+  INFO(all_issues(c));
+  REQUIRE(c.ok());
+  const auto* issue = issue_at(c, "session.maintenance.rotateBytes");
+  REQUIRE(issue != nullptr);
+  CHECK(issue->level == config_issue::severity::warning);
+  CHECK_THAT(issue->message, Catch::Contains("deprecated"));
+  CHECK(issue->line == 3);
+}
+
 TEST_CASE("secrets never appear in issue messages", "[config]") {
   const char* text =
       "models:\n  providers:\n    p:\n      apiKey: 987654321\n"

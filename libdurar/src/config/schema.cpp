@@ -185,6 +185,8 @@ class validator {
         return compat_only(v, path, compat, false);
       case value_kind::passthrough_warn:
         return compat_only(v, path, compat, true);
+      case value_kind::deprecated:
+        return warning(path, "deprecated (openclaw ignores it too); ignored, remove it", true);
     }
   }
 

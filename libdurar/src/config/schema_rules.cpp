@@ -78,6 +78,7 @@ const std::vector<rule>& schema_rules() {
       {"session.maintenance.resetArchiveRetention", k::duration_or_false},
       {"session.maintenance.maxDiskBytes", k::byte_size},
       {"session.maintenance.highWaterBytes", k::byte_size},
+      {"session.maintenance.rotateBytes", k::deprecated},
       // tools
       {"tools", k::object},
       {"tools.allow", k::array},

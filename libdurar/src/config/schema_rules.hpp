@@ -27,6 +27,7 @@ enum class value_kind {
   byte_size,          // "500mb", "1gb", "10k" (config/duration.hpp), or a number of bytes
   passthrough,        // any value; keys checked against the original's, silently
   passthrough_warn,   // any value; the original's keys are warnings
+  deprecated,         // any value; deprecated and ignored by the original too (a warning)
 };
 
 struct rule {
