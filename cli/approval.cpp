@@ -2,9 +2,12 @@
 
 #include <fmt/format.h>
 
+#include "output.hpp"
+
 #include <cctype>
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 namespace durar::cli {
 
@@ -29,6 +32,11 @@ runtime_options terminal_runtime_options() {
   runtime_options opts;
   opts.approve_exec = [](const exec_approval_request& req,
                          std::function<void(exec_decision)> decide) { decide(ask_terminal(req)); };
+  // The session stores' warnings (session.maintenance mode warn), as the CLI prints a
+  // warning: one line on stderr, written whole (it comes from the index's writer thread).
+  opts.sessions.warn = [](std::string_view message, const json&) {
+    print(stderr, fmt::format("warning: {}\n", message));
+  };
   return opts;
 }
 

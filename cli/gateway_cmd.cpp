@@ -22,6 +22,8 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <memory>
+#include <mutex>
 #include <thread>
 #include <unistd.h>
 
@@ -48,6 +50,24 @@ std::unique_ptr<logger> gateway_logger(const context& ctx, const config& cfg, bo
   if (!file_problem.empty()) (*log)->warn("gateway", "not writing a log file: " + file_problem);
   return std::move(*log);
 }
+
+// The gateway's log for what may log before it exists or after the gateway is gone (the
+// session stores' background index writes): nullptr until set.
+class shared_log {
+ public:
+  void set(std::shared_ptr<logger> log) {
+    std::lock_guard l(mu_);
+    log_ = std::move(log);
+  }
+  [[nodiscard]] std::shared_ptr<logger> get() const {
+    std::lock_guard l(mu_);
+    return log_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<logger> log_;
+};
 
 // A reloaded config's log levels (and the credentials it brings, to mask them).
 void apply_log_config(logger& log, const config& cfg, bool verbose) {
@@ -136,12 +156,25 @@ int serve_gateway(context& ctx, const parsed_args& args, std::string& restart_fo
 
   raise_open_file_limit();  // each held-open stream takes three descriptors
   asio::io_context io;
-  auto rt = runtime::create(io, ctx.load(), terminal_runtime_options());
+  // The session stores' warnings (session.maintenance mode warn) go to the gateway's log
+  // under "sessions", once it exists; before, on stderr as the CLI prints them. The stores
+  // keep the log alive for as long as they may write an index.
+  auto session_log = std::make_shared<shared_log>();
+  runtime_options rt_options = terminal_runtime_options();
+  rt_options.sessions.warn = [session_log, on_stderr = rt_options.sessions.warn](
+                                 std::string_view message, const json& fields) {
+    if (auto log = session_log->get())
+      log->warn("sessions", message, fields);
+    else if (on_stderr)
+      on_stderr(message, fields);
+  };
+  auto rt = runtime::create(io, ctx.load(), std::move(rt_options));
   if (!rt) return fail_with(ctx, exit_failure, rt.error().message);
 
-  auto log = gateway_logger(ctx, (*rt)->cfg(), opts.verbose);
+  std::shared_ptr<logger> log = gateway_logger(ctx, (*rt)->cfg(), opts.verbose);
   if (!log) return fail_with(ctx, exit_failure, "cannot start the gateway log");
   opts.log_to = log.get();  // each line under its subsystem; --verbose set the console to debug
+  session_log->set(log);
 
   auto gw = gateway::create(io, **rt, opts);
   if (!gw) return fail_with(ctx, exit_failure, gw.error().message);

@@ -11,6 +11,7 @@
 #include "session_fixtures.hpp"
 
 #include <algorithm>
+#include <mutex>
 
 using namespace session_test;
 using namespace durar;
@@ -66,6 +67,43 @@ void touch(session_store& store, const test_clock& clock, const std::string& key
   }
   REQUIRE(store.flush());
 }
+
+// Records an index write in the store: the key's session takes a turn.
+void bump(session_store& store, const test_clock& clock, const std::string& key) {
+  clock.advance(1s);
+  {
+    auto s = store.open(key);
+    REQUIRE(s);
+    REQUIRE((*s)->record_turn(reply("ok"), 0));
+  }
+  REQUIRE(store.flush());
+}
+
+// What a store said through session_store_options::warn (called on the index's writer).
+struct warnings {
+  struct said {
+    std::string message;
+    json fields;
+  };
+  std::shared_ptr<std::mutex> mu = std::make_shared<std::mutex>();
+  std::shared_ptr<std::vector<said>> seen = std::make_shared<std::vector<said>>();
+
+  [[nodiscard]] std::function<void(std::string_view, const json&)> sink() const {
+    return [mu = mu, seen = seen](std::string_view message, const json& fields) {
+      std::lock_guard l(*mu);
+      seen->push_back({std::string(message), fields});
+    };
+  }
+  [[nodiscard]] std::size_t size() const {
+    std::lock_guard l(*mu);
+    return seen->size();
+  }
+  [[nodiscard]] said last() const {
+    std::lock_guard l(*mu);
+    REQUIRE_FALSE(seen->empty());
+    return seen->back();
+  }
+};
 
 }  // namespace
 
@@ -178,6 +216,115 @@ TEST_CASE("mode warn changes nothing until maintain() is asked", "[session][main
   CHECK(done->archived == 3);
   CHECK(keys_of(store) == std::vector<std::string>{"k3", "k4"});
   CHECK(count_files(store.dir(), ".jsonl.deleted.") == 3);
+}
+
+TEST_CASE("mode warn says what an index write would remove, and removes nothing",
+          "[session][maintenance]") {
+  temp_dir tmp;
+  test_clock clock;
+  warnings said;
+  auto options = quiet_options(clock);
+  options.policy.maintenance.mode = "warn";
+  options.policy.maintenance.max_entries = 2;  // high water 3
+  options.policy.maintenance.prune_after = 24h;
+  options.warn = said.sink();
+  session_store store(tmp.path, "main", options);
+  touch(store, clock, "old");
+  clock.advance(48h);
+  touch(store, clock, "k1");  // "old" is stale
+  REQUIRE(said.size() == 1);
+  CHECK(said.last().message ==
+        "session maintenance would remove 1 entry of agent main (1 older than pruneAfter 1d); "
+        "mode is warn, nothing removed: run `durar sessions cleanup --agent main --enforce`");
+  touch(store, clock, "k2");  // the same one entry: said already
+  CHECK(said.size() == 1);
+  touch(store, clock, "k3");  // three not stale: at the high-water mark, k1 is beyond the cap
+  REQUIRE(said.size() == 2);
+  const auto w = said.last();
+  CHECK(w.message ==
+        "session maintenance would remove 2 entries of agent main (1 older than pruneAfter 1d, "
+        "1 beyond maxEntries 2); mode is warn, nothing removed: run `durar sessions cleanup "
+        "--agent main --enforce`");
+  CHECK(w.fields["agentId"].as_string() == "main");
+  CHECK(w.fields["mode"].as_string() == "warn");
+  CHECK(w.fields["wouldRemove"].as_int() == 2);
+  CHECK(w.fields["wouldPrune"].as_int() == 1);
+  CHECK(w.fields["wouldCap"].as_int() == 1);
+  CHECK(w.fields["wouldEvict"].as_int() == 0);
+  CHECK(w.fields["maxEntries"].as_int() == 2);
+  CHECK(w.fields["pruneAfterMs"].as_int() == 86400000);
+  CHECK_FALSE(w.fields.contains("maxDiskBytes"));
+
+  // Nothing went: every entry and transcript is there, and nothing was archived.
+  CHECK(keys_of(store) == std::vector<std::string>{"k1", "k2", "k3", "old"});
+  CHECK(count_files(store.dir(), ".jsonl") == 4);
+  CHECK(count_files(store.dir(), ".deleted.") == 0);
+  // What `durar sessions cleanup` would do agrees.
+  auto plan = store.maintain({.dry_run = true});
+  REQUIRE(plan);
+  CHECK(plan->pruned == 1);
+  CHECK(plan->capped == 1);
+}
+
+TEST_CASE("mode warn is silent while the index is within its bounds", "[session][maintenance]") {
+  temp_dir tmp;
+  test_clock clock;
+  warnings said;
+  auto options = quiet_options(clock);
+  options.policy.maintenance.mode = "warn";
+  options.policy.maintenance.max_entries = 3;  // high water 4
+  options.warn = said.sink();
+  session_store store(tmp.path, "main", options);
+  for (const char* key : {"k0", "k1", "k2"}) touch(store, clock, key);
+  bump(store, clock, "k0");
+  clock.advance(24h * 29);  // within pruneAfter (30 days) of the last update
+  bump(store, clock, "k2");
+  CHECK(said.size() == 0);
+  touch(store, clock, "k3");  // 4 entries: the high-water mark
+  REQUIRE(said.size() == 1);
+  CHECK(said.last().fields["wouldCap"].as_int() == 1);
+  CHECK(keys_of(store).size() == 4);
+
+  SECTION("mode enforce removes and does not warn") {
+    warnings enforced;
+    auto o = options;
+    o.policy.maintenance.mode = "enforce";
+    o.warn = enforced.sink();
+    session_store other(tmp.path, "main", o);
+    touch(other, clock, "k4");
+    CHECK(keys_of(other).size() == 3);
+    CHECK(enforced.size() == 0);
+  }
+}
+
+TEST_CASE("mode warn says it at most once an hour unless the count grows",
+          "[session][maintenance]") {
+  temp_dir tmp;
+  test_clock clock;
+  warnings said;
+  auto options = quiet_options(clock);
+  options.policy.maintenance.mode = "warn";
+  options.policy.maintenance.max_entries = 1;  // high water 2
+  options.warn = said.sink();
+  session_store store(tmp.path, "main", options);
+  touch(store, clock, "k0");
+  touch(store, clock, "k1");
+  REQUIRE(said.size() == 1);
+  CHECK(said.last().fields["wouldCap"].as_int() == 1);
+  for (int i = 0; i < 5; ++i) bump(store, clock, "k1");  // each an index write, the same count
+  clock.advance(50min);
+  bump(store, clock, "k1");
+  CHECK(said.size() == 1);
+  clock.advance(10min);  // an hour since the warning
+  bump(store, clock, "k1");
+  REQUIRE(said.size() == 2);
+  CHECK(said.last().fields["wouldCap"].as_int() == 1);
+  touch(store, clock, "k2");  // seconds later, but one more to remove
+  REQUIRE(said.size() == 3);
+  CHECK(said.last().fields["wouldCap"].as_int() == 2);
+  bump(store, clock, "k2");
+  CHECK(said.size() == 3);
+  CHECK(keys_of(store).size() == 3);
 }
 
 TEST_CASE("stale entries are pruned and old archives swept", "[session][maintenance]") {
@@ -525,6 +672,35 @@ TEST_CASE(
     CHECK(fs::exists(f.dir / f.deleted));
     CHECK(keys_of(store).size() == 4);
   }
+}
+
+TEST_CASE("mode warn says when the folder is over its disk budget, and deletes nothing",
+          "[session][maintenance]") {
+  budget_folder f("warn");
+  warnings said;
+  f.options.policy.maintenance.max_disk_bytes = 60000;  // high water 48000
+  f.options.warn = said.sink();
+  session_store store(f.tmp.path, "main", f.options);
+  const std::string k0 = f.id_of(store, "k0") + ".jsonl";
+  touch(store, f.clock, "k3");  // an index write: the folder is measured, over budget
+  REQUIRE(said.size() == 1);
+  const auto w = said.last();
+  CHECK(w.message.starts_with(
+      "session maintenance would remove 1 entry of agent main (1 to fit maxDiskBytes) and "
+      "delete 4 files ("));
+  CHECK(w.message.find("bytes, over maxDiskBytes 60000; mode is warn, nothing removed") !=
+        std::string::npos);
+  CHECK(w.fields["wouldEvict"].as_int() == 1);
+  CHECK(w.fields["wouldDeleteFiles"].as_int() == 4);
+  CHECK(w.fields["maxDiskBytes"].as_int() == 60000);
+  CHECK(w.fields["highWaterBytes"].as_int() == 48000);
+  CHECK(w.fields["diskBytes"].as_int() > 150000);
+  CHECK(w.fields["diskBytesAfter"].as_int() <= 48000);
+  for (const auto& name : {f.deleted, f.reset, std::string("orphan.jsonl"), k0})
+    CHECK(fs::exists(f.dir / name));
+  CHECK(keys_of(store).size() == 4);
+  touch(store, f.clock, "k4");  // measured again a minute later at most: said already
+  CHECK(said.size() == 1);
 }
 
 TEST_CASE("entries before a removed one keep their keys", "[session][maintenance]") {

@@ -123,6 +123,16 @@ struct session_store_options {
   // Clock for reset decisions and timestamps; default system_clock.
   std::function<std::chrono::system_clock::time_point()> clock;
   std::string cwd;  // written into new transcripts' header; default the current dir
+  // Where the store's warnings go; empty: nowhere. In session.maintenance mode "warn", an
+  // index write that finds what mode "enforce" would remove (stale entries, entries beyond
+  // maxEntries, or a folder over maxDiskBytes) removes nothing and says so here: a message
+  // naming the counts and `durar sessions cleanup`, and fields {agentId, wouldPrune,
+  // wouldCap, wouldEvict, pruneAfterMs, maxEntries, ...; with a disk budget maxDiskBytes,
+  // diskBytes, wouldDeleteFiles, ...}. At most once an hour per store, sooner only when
+  // the count to remove has grown by a tenth (at least one) or the folder has just gone
+  // over its budget. Called on the background thread that writes the index (or the thread
+  // flushing it); it must not use the store.
+  std::function<void(std::string_view message, const json& fields)> warn;
 };
 
 class session;
@@ -205,8 +215,8 @@ class DURAR_API session_store {
   // archives past their retention; then, with maxDiskBytes, brings a folder over it down to
   // highWaterBytes (see disk_budget_report). Sessions open for writing (in any process) are
   // kept. Without it, each index write does the same in mode "enforce" (capping only once
-  // the index is a batch past maxEntries, measuring the folder at most once a minute) and
-  // nothing in mode "warn".
+  // the index is a batch past maxEntries, measuring the folder at most once a minute); in
+  // mode "warn" it removes nothing and tells session_store_options::warn what it would.
   result<maintenance_report> maintain(const maintenance_options& options = {});
 
  private:

@@ -183,8 +183,12 @@ struct maintainer {
     return p && detail::transcript_in_use(*p);
   }
 
-  [[nodiscard]] detail::index_cache::trimmer choose(bool force, bool fix_missing) const {
-    return [self = *this, force, fix_missing](
+  // `exact_pins` false: the entry pass pins only what this process knows is in use (changed
+  // here, open in this store), asking no file; for mode warn, which plans on every write
+  // without removing what it plans, so would otherwise ask the same files each time.
+  [[nodiscard]] detail::index_cache::trimmer choose(bool force, bool fix_missing,
+                                                    bool exact_pins = true) const {
+    return [self = *this, force, fix_missing, exact_pins](
                const std::vector<const session_info*>& entries,
                const std::function<bool(std::string_view)>& changed) {
       std::vector<detail::planned_removal> missing;
@@ -202,9 +206,11 @@ struct maintainer {
         rest.push_back(entries[i]);
         rest_index.push_back(i);
       }
-      auto planned =
-          detail::plan_maintenance(rest, self.policy, detail::to_ms(self.now()), force,
-                                   [&](const session_info& e) { return self.pinned(e, changed); });
+      auto planned = detail::plan_maintenance(
+          rest, self.policy, detail::to_ms(self.now()), force, [&](const session_info& e) {
+            return exact_pins ? self.pinned(e, changed)
+                              : changed(e.key) || self.open->contains(e.key);
+          });
       for (auto& p : planned) p.index = rest_index[p.index];
       missing.insert(missing.end(), planned.begin(), planned.end());
       self.budget->reset();
@@ -265,6 +271,119 @@ struct maintainer {
   }
 };
 
+// "30d", "12h", "90m": the duration in the largest unit that divides it.
+std::string duration_text(std::chrono::milliseconds d) {
+  const std::int64_t ms = d.count();
+  for (const auto& [unit, name] : {std::pair<std::int64_t, const char*>{86400000, "d"},
+                                   {3600000, "h"},
+                                   {60000, "m"},
+                                   {1000, "s"}})
+    if (ms != 0 && ms % unit == 0) return fmt::format("{}{}", ms / unit, name);
+  return fmt::format("{}ms", ms);
+}
+
+// Mode warn: what an index write in mode enforce would remove, told through
+// session_store_options::warn and not done. The trimmer plans it (and has nothing removed);
+// the write's `done` says it, outside the index's mutex. Both run under the index lock, one
+// write at a time, so the state needs no lock of its own.
+struct maintenance_warner {
+  std::function<void(std::string_view, const json&)> warn;
+  std::string agent_id;
+  session_maintenance policy;
+  // At most one warning per repeat_interval, sooner only once the entries to remove have
+  // grown by a tenth (at least one) or the folder has gone over its budget.
+  static constexpr std::int64_t repeat_interval_ms = 3600 * 1000;
+
+  // The folder over its budget, as last measured (index writes measure it once a minute).
+  struct over_budget {
+    std::int64_t bytes = 0, bytes_after = 0, high_water = 0, file_bytes = 0;
+    std::size_t files = 0, entries = 0;
+  };
+  std::int64_t last_ms = 0;  // when it last warned; 0: never
+  std::size_t last_entries = 0;
+  bool last_over = false;
+  std::optional<over_budget> disk;
+  std::optional<std::pair<std::string, json>> pending;
+
+  void consider(const std::vector<detail::planned_removal>& picks,
+                const std::optional<detail::disk_budget_plan>& measured, std::int64_t now_ms) {
+    std::size_t stale = 0, overflow = 0;
+    for (const auto& p : picks) {
+      stale += p.why == detail::removal::stale ? 1 : 0;
+      overflow += p.why == detail::removal::overflow ? 1 : 0;
+    }
+    if (measured) {
+      disk.reset();
+      if (measured->over) {
+        over_budget& o = disk.emplace();
+        o.bytes = measured->bytes_before;
+        o.bytes_after = measured->bytes_after;
+        o.high_water = measured->high_water_bytes;
+        o.files = measured->files.size();
+        for (const auto& f : measured->files) o.file_bytes += f.size;
+        o.entries = measured->evict.size();
+      }
+    }
+    const std::size_t evict = disk ? disk->entries : 0;
+    const std::size_t entries = stale + overflow + evict;
+    if (entries == 0 && !disk) return;  // the common case: nothing would go
+    const bool grew = entries >= last_entries + std::max<std::size_t>(1, last_entries / 10) ||
+                      (disk && !last_over);
+    if (last_ms != 0 && now_ms - last_ms < repeat_interval_ms && !grew) return;
+    last_ms = now_ms;
+    last_entries = entries;
+    last_over = disk.has_value();
+
+    std::string why;
+    auto reason = [&](std::size_t n, const std::string& what) {
+      if (n > 0) why += fmt::format("{}{} {}", why.empty() ? "" : ", ", n, what);
+    };
+    reason(stale, "older than pruneAfter " + duration_text(policy.prune_after));
+    reason(overflow, fmt::format("beyond maxEntries {}", policy.max_entries));
+    reason(evict, "to fit maxDiskBytes");
+    std::string text = "session maintenance would ";
+    if (entries > 0)
+      text += fmt::format("remove {} {} of agent {} ({})", entries,
+                          entries == 1 ? "entry" : "entries", agent_id, why);
+    if (disk) {
+      text += fmt::format("{} {} {} ({} bytes)", entries > 0 ? " and delete" : "delete",
+                          disk->files, disk->files == 1 ? "file" : "files", disk->file_bytes);
+      if (entries == 0) text += " of agent " + agent_id;
+      text += fmt::format(": the sessions folder is {} bytes, over maxDiskBytes {}", disk->bytes,
+                          policy.max_disk_bytes.value_or(0));
+    }
+    text += fmt::format(
+        "; mode is warn, nothing removed: run `durar sessions cleanup --agent {} --enforce`",
+        agent_id);
+
+    json fields =
+        json::object({{"agentId", agent_id},
+                      {"mode", "warn"},
+                      {"wouldRemove", entries},
+                      {"wouldPrune", stale},
+                      {"wouldCap", overflow},
+                      {"wouldEvict", evict},
+                      {"pruneAfterMs", static_cast<std::int64_t>(policy.prune_after.count())},
+                      {"maxEntries", policy.max_entries}});
+    if (disk) {
+      fields.set("maxDiskBytes", policy.max_disk_bytes.value_or(0));
+      fields.set("highWaterBytes", disk->high_water);
+      fields.set("diskBytes", disk->bytes);
+      fields.set("diskBytesAfter", disk->bytes_after);
+      fields.set("wouldDeleteFiles", disk->files);
+      fields.set("wouldFreeBytes", disk->file_bytes);
+    }
+    pending.emplace(std::move(text), std::move(fields));
+  }
+
+  void deliver() {
+    if (!pending) return;
+    auto [text, fields] = std::move(*pending);
+    pending.reset();
+    warn(text, fields);
+  }
+};
+
 }  // namespace
 
 session_store::session_store(std::filesystem::path state_dir, std::string agent_id,
@@ -280,13 +399,29 @@ session_store::session_store(std::filesystem::path state_dir, std::string agent_
   st->options = std::move(options);
   st->index = std::make_shared<detail::index_cache>(st->index_file(),
                                                     st->options.index_fsync != fsync_policy::never);
+  maintainer m{st->dir, st->options.policy.maintenance, st->options.clock, st->open};
   if (st->options.policy.maintenance.mode != "warn") {
-    maintainer m{st->dir, st->options.policy.maintenance, st->options.clock, st->open};
     st->index->set_trimmer(m.choose(false, false),
                            [m](detail::index_cache::removed_entries removed) {
                              (void)m.apply_budget();  // before archiving: it may take those files
                              if (!removed.empty()) (void)m.archive(removed, false);
                            });
+  } else if (st->options.warn) {
+    // The plan mode enforce would make on this write (the same cheap checks first: the cap
+    // only once the index is a batch over it, the folder measured at most once a minute),
+    // said and not done.
+    auto w = std::make_shared<maintenance_warner>();
+    w->warn = st->options.warn;
+    w->agent_id = st->agent_id;
+    w->policy = st->options.policy.maintenance;
+    st->index->set_trimmer(
+        [m, w, plan = m.choose(false, false, false)](
+            const std::vector<const session_info*>& entries,
+            const std::function<bool(std::string_view)>& changed) {
+          w->consider(plan(entries, changed), *m.budget, detail::to_ms(m.now()));
+          return std::vector<detail::planned_removal>{};
+        },
+        [w](const detail::index_cache::removed_entries&) { w->deliver(); });
   }
   impl_->state = std::move(st);
 }
