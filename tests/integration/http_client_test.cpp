@@ -143,6 +143,43 @@ TEST_CASE("http_client: GET and POST reach the server with headers and body", "[
   CHECK(seen[1].header("expect").empty());
 }
 
+TEST_CASE("http_client: a request carries nothing of the one before it", "[http]") {
+  // Finished transfers' handles are reset and reused: a method, body, header or target
+  // of one request must not leak into the next.
+  fake_vendor_server server;
+  asio::io_context io;
+  http_client client(io);
+  auto run = [&](const durar::http_request& r) {
+    server.enqueue(reply("ok", false));
+    outcome o;
+    client.start(r, {}, collect(o));
+    REQUIRE(run_until(io, [&] { return o.finished(); }));
+    REQUIRE(o.ok());
+  };
+  auto put = request("PUT", server.base_url() + "/first", "payload");
+  put.headers = {{"X-Secret-Ish", "one"}, {"Content-Type", "text/plain"}};
+  run(put);
+  run(request("GET", server.base_url() + "/second"));
+  run(request("HEAD", server.base_url() + "/third"));
+  run(request("POST", server.base_url() + "/fourth", "{}"));
+
+  auto seen = server.requests();
+  REQUIRE(seen.size() == 4);
+  CHECK(seen[0].method == "PUT");
+  CHECK(seen[0].body == "payload");
+  CHECK(seen[1].method == "GET");
+  CHECK(seen[1].target == "/second");
+  CHECK(seen[1].body.empty());
+  CHECK(seen[1].header("x-secret-ish").empty());
+  CHECK(seen[1].header("content-type").empty());
+  CHECK(seen[1].header("content-length").empty());
+  CHECK(seen[2].method == "HEAD");
+  CHECK(seen[3].method == "POST");
+  CHECK(seen[3].body == "{}");
+  CHECK(seen[3].header("x-secret-ish").empty());
+  CHECK(client.active() == 0);
+}
+
 TEST_CASE("http_client: a stream split at every byte arrives whole and in order", "[http]") {
   fake_vendor_server server;
   asio::io_context io;

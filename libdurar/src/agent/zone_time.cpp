@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -391,10 +392,11 @@ std::pair<std::string, std::optional<tzif>> host_zone() {
 }
 
 // Zone files are read once a minute at most: every turn asks for the time in the system
-// prompt, and a host whose zone changes sees it within the minute.
+// prompt, and a host whose zone changes sees it within the minute. Callers share the
+// parsed zone (a zone's transition table runs to hundreds of entries).
 template <class Load>
-auto cached(const std::string& key, Load load) -> decltype(load()) {
-  using value = decltype(load());
+auto cached(const std::string& key, Load load) -> std::shared_ptr<const decltype(load())> {
+  using value = std::shared_ptr<const decltype(load())>;
   struct slot {
     value v;
     chr::steady_clock::time_point at;
@@ -407,7 +409,7 @@ auto cached(const std::string& key, Load load) -> decltype(load()) {
     if (auto it = cache.find(key); it != cache.end() && now - it->second.at < chr::minutes(1))
       return it->second.v;
   }
-  value v = load();
+  value v = std::make_shared<const decltype(load())>(load());
   std::lock_guard l(mu);
   if (cache.size() > 64) cache.clear();  // zone names come from config: keep it bounded
   cache[key] = slot{v, now};
@@ -425,31 +427,35 @@ std::string format_utc_offset(std::int64_t offset_seconds) {
 result<zoned_time_info> zoned_time_at(std::string_view zone,
                                       std::chrono::system_clock::time_point t) {
   zoned_time_info out;
-  std::optional<tzif> z;
+  std::shared_ptr<const std::optional<tzif>> shared;  // a cached zone file
+  std::optional<tzif> parsed;                         // a POSIX rule or UTC, made here
   if (zone.empty()) {
     const char* env = std::getenv("TZ");  // NOLINT(concurrency-mt-unsafe): read only
-    auto [name, host] = cached(std::string("host:") + (env ? env : ""), host_zone);
-    out.zone = name;
-    z = std::move(host);
+    auto host = cached(std::string("host:") + (env ? env : ""), host_zone);
+    out.zone = host->first;
+    shared = std::shared_ptr<const std::optional<tzif>>(host, &host->second);
   } else {
     out.zone = std::string(zone);
     if (safe_zone_name(zone)) {
       std::string name(zone);
-      z = cached("zone:" + name, [&] { return load_zone_file(tz_dir() / name); });
+      shared = cached("zone:" + name, [&] { return load_zone_file(tz_dir() / name); });
+      if (!*shared) shared.reset();
     }
-    if (!z) {
+    if (!shared) {
       if (auto rule = tz_parser(zone).parse()) {
-        z.emplace();
-        z->types.push_back({rule->std_offset, rule->std_name});
-        z->footer = rule;
+        parsed.emplace();
+        parsed->types.push_back({rule->std_offset, rule->std_name});
+        parsed->footer = rule;
       }
     }
-    if (!z && (zone == "UTC" || zone == "Etc/UTC" || zone == "GMT")) {
-      z.emplace();
-      z->types.push_back({0, "UTC"});
+    if (!shared && !parsed && (zone == "UTC" || zone == "Etc/UTC" || zone == "GMT")) {
+      parsed.emplace();
+      parsed->types.push_back({0, "UTC"});
     }
-    if (!z) return fail(errc::not_found, fmt::format("unknown time zone '{}'", zone));
+    if (!shared && !parsed)
+      return fail(errc::not_found, fmt::format("unknown time zone '{}'", zone));
   }
+  const std::optional<tzif>& z = shared ? *shared : parsed;
   const std::int64_t secs = chr::duration_cast<chr::seconds>(t.time_since_epoch()).count();
   local_type lt = z ? lookup(*z, secs) : local_type{0, "UTC"};
   out.offset_seconds = lt.offset;

@@ -195,7 +195,7 @@ result<void> transfer::configure(void* sockets_owner, curl_opensocket_callback o
       return fail(errc::invalid_argument,
                   redact_http(fmt::format("invalid HTTP header {:?}", name)));
   }
-  easy = curl_easy_init();
+  if (easy == nullptr) easy = curl_easy_init();  // else a reset one from the client's spares
   if (easy == nullptr) return fail(errc::internal, "curl_easy_init failed");
 
   auto append = [this](const std::string& line) {
