@@ -180,6 +180,55 @@ TEST_CASE("http_client: a request carries nothing of the one before it", "[http]
   CHECK(client.active() == 0);
 }
 
+TEST_CASE("http_client: a request leaves from start() itself, and nothing calls back inside it",
+          "[http]") {
+  // A pass of the loop that starts many turns (a batch of clients' requests read together)
+  // must not hold every upstream request until the pass ends. On a pooled connection the
+  // request is written before start() returns; the answer still comes from the loop.
+  fake_vendor_server server;
+  asio::io_context io;
+  http_client client(io);
+  server.enqueue(reply("warm", false));
+  outcome warm;
+  client.start(request("GET", server.base_url() + "/warm"), {}, collect(warm));
+  REQUIRE(run_until(io, [&] { return warm.finished(); }));
+  REQUIRE(warm.ok());
+
+  server.enqueue(reply(stream_body));
+  outcome got;
+  bool in_handler = false;
+  int calls_in_handler = 0;
+  http_callbacks inner = collect(got);
+  http_callbacks counted{[&](const durar::http_head& head) {
+                           calls_in_handler += in_handler ? 1 : 0;
+                           inner.on_head(head);
+                         },
+                         [&](std::string_view bytes) {
+                           calls_in_handler += in_handler ? 1 : 0;
+                           inner.on_body(bytes);
+                         },
+                         [&](durar::result<void> r) {
+                           calls_in_handler += in_handler ? 1 : 0;
+                           inner.on_complete(std::move(r));
+                         }};
+  bool sent_in_handler = false;
+  asio::post(io, [&] {
+    in_handler = true;
+    client.start(request("POST", server.base_url() + "/one", "{}"), {}, counted);
+    sent_in_handler = server.wait_for_requests(2, std::chrono::seconds(5));
+    in_handler = false;
+  });
+  REQUIRE(run_until(
+      io, [&] { return got.finished(); }, std::chrono::seconds(20)));
+  CHECK(sent_in_handler);
+  CHECK(calls_in_handler == 0);
+  REQUIRE(got.ok());
+  CHECK(got.body == stream_body);
+  CHECK(got.head_calls == 1);
+  CHECK_FALSE(got.body_before_head);
+  CHECK(client.active() == 0);
+}
+
 TEST_CASE("http_client: a stream split at every byte arrives whole and in order", "[http]") {
   fake_vendor_server server;
   asio::io_context io;

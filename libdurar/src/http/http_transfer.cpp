@@ -70,6 +70,7 @@ std::size_t parse_header_line(transfer* t, char* data, std::size_t len) {
       t->head = http_head{};
       return len;
     }
+    if (t->hold != nullptr && t->hold->on) return len;  // delivered from the loop
     t->deliver_head();
     return t->failure ? 0 : len;
   }
@@ -101,6 +102,10 @@ std::size_t on_body_bytes(char* data, std::size_t size, std::size_t count, void*
   auto* t = static_cast<transfer*>(user);
   const std::size_t len = size * count;
   if (t->failure) return CURL_WRITEFUNC_ERROR;
+  if (t->hold != nullptr && t->hold->on) {  // curl keeps the bytes until it is resumed
+    t->hold->paused.push_back(t->id);
+    return CURL_WRITEFUNC_PAUSE;
+  }
   t->last_byte = now();
   t->deliver_head();
   if (!t->request.body.empty()) t->release_body();

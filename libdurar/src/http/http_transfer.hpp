@@ -17,8 +17,17 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace durar::detail {
+
+// While the client sends a new request at once from inside start() (http_client.cpp, kick),
+// nothing may reach any transfer's caller: body bytes pause their transfer and its id is
+// noted here, head delivery waits. The client delivers both from the loop right after.
+struct callback_hold {
+  bool on = false;
+  std::vector<std::uint64_t> paused;
+};
 
 struct transfer {
   transfer(asio::io_context& io, std::uint64_t id_, http_request req, http_timeouts to,
@@ -66,6 +75,7 @@ struct transfer {
   http_head head;
   bool head_delivered = false;
   bool added = false;                   // in the multi handle
+  callback_hold* hold = nullptr;        // the client's; see callback_hold
   std::optional<durar::error> failure;  // decided by us: cancel, timeout, throwing callback
   char error_buffer[CURL_ERROR_SIZE] = {};
 };
