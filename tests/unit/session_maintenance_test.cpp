@@ -105,6 +105,16 @@ struct warnings {
   }
 };
 
+// Options for a store in mode warn that tells `said`, capped at `max_entries`.
+session_store_options warn_options(const test_clock& clock, const warnings& said,
+                                   std::int64_t max_entries) {
+  auto options = quiet_options(clock);
+  options.policy.maintenance.mode = "warn";
+  options.policy.maintenance.max_entries = max_entries;
+  options.warn = said.sink();
+  return options;
+}
+
 }  // namespace
 
 TEST_CASE("the high-water mark leaves room for a batch above the cap", "[session][maintenance]") {
@@ -223,11 +233,8 @@ TEST_CASE("mode warn says what an index write would remove, and removes nothing"
   temp_dir tmp;
   test_clock clock;
   warnings said;
-  auto options = quiet_options(clock);
-  options.policy.maintenance.mode = "warn";
-  options.policy.maintenance.max_entries = 2;  // high water 3
+  auto options = warn_options(clock, said, 2);  // high water 3
   options.policy.maintenance.prune_after = 24h;
-  options.warn = said.sink();
   session_store store(tmp.path, "main", options);
   touch(store, clock, "old");
   clock.advance(48h);
@@ -270,10 +277,7 @@ TEST_CASE("mode warn is silent while the index is within its bounds", "[session]
   temp_dir tmp;
   test_clock clock;
   warnings said;
-  auto options = quiet_options(clock);
-  options.policy.maintenance.mode = "warn";
-  options.policy.maintenance.max_entries = 3;  // high water 4
-  options.warn = said.sink();
+  auto options = warn_options(clock, said, 3);  // high water 4
   session_store store(tmp.path, "main", options);
   for (const char* key : {"k0", "k1", "k2"}) touch(store, clock, key);
   bump(store, clock, "k0");
@@ -302,10 +306,7 @@ TEST_CASE("mode warn says it at most once an hour unless the count grows",
   temp_dir tmp;
   test_clock clock;
   warnings said;
-  auto options = quiet_options(clock);
-  options.policy.maintenance.mode = "warn";
-  options.policy.maintenance.max_entries = 1;  // high water 2
-  options.warn = said.sink();
+  auto options = warn_options(clock, said, 1);  // high water 2
   session_store store(tmp.path, "main", options);
   touch(store, clock, "k0");
   touch(store, clock, "k1");
