@@ -282,6 +282,14 @@ std::string duration_text(std::chrono::milliseconds d) {
   return fmt::format("{}ms", ms);
 }
 
+// What maintenance_warner last measured of a folder over its budget (index writes measure it
+// once a minute). At namespace scope: clang cannot default-construct a nested struct with
+// member initializers inside its enclosing class (std::optional::emplace() there).
+struct over_budget {
+  std::int64_t bytes = 0, bytes_after = 0, high_water = 0, file_bytes = 0;
+  std::size_t files = 0, entries = 0;
+};
+
 // Mode warn: what an index write in mode enforce would remove, told through
 // session_store_options::warn and not done. The trimmer plans it (and has nothing removed);
 // the write's `done` says it, outside the index's mutex. Both run under the index lock, one
@@ -294,11 +302,6 @@ struct maintenance_warner {
   // grown by a tenth (at least one) or the folder has gone over its budget.
   static constexpr std::int64_t repeat_interval_ms = 3600 * 1000;
 
-  // The folder over its budget, as last measured (index writes measure it once a minute).
-  struct over_budget {
-    std::int64_t bytes = 0, bytes_after = 0, high_water = 0, file_bytes = 0;
-    std::size_t files = 0, entries = 0;
-  };
   std::int64_t last_ms = 0;  // when it last warned; 0: never
   std::size_t last_entries = 0;
   bool last_over = false;
