@@ -143,8 +143,9 @@ result<void> index_cache::update(std::string_view key, const edit& change, durab
   if (value) value->key = std::string(key);
   if (held) {
     journal_record record{std::string(key), value, value || !e ? "" : e->info.session_id};
-    if (auto a = append_journal(journal_, record); !a) return fail(a.error());
-    seen_journal_ = identity_of(journal_);  // what it says is what entries_ now holds
+    auto appended = append_journal(journal_, record);
+    if (!appended) return fail(appended.error());
+    seen_journal_ = *appended;  // what it says is what entries_ now holds
   }
   if (value) {
     if (e) {

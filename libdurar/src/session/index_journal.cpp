@@ -60,7 +60,7 @@ result<std::vector<journal_record>> read_journal(const std::filesystem::path& fi
   return out;
 }
 
-result<void> append_journal(const std::filesystem::path& file, const journal_record& r) {
+result<file_identity> append_journal(const std::filesystem::path& file, const journal_record& r) {
   json line = json::object();
   line.set("key", r.key);
   if (r.entry) {
@@ -82,13 +82,17 @@ result<void> append_journal(const std::filesystem::path& file, const journal_rec
   // No half record stays: a short append is cut off again (the index lock keeps other
   // writers out, so the file's end is this write's end).
   struct stat st {};
-  if (!ok && n > 0 && ::fstat(fd, &st) == 0 && st.st_size >= n)
-    (void)::ftruncate(fd, st.st_size - n);
+  bool have_stat = ::fstat(fd, &st) == 0;
+  if (!ok && n > 0 && have_stat && st.st_size >= n) (void)::ftruncate(fd, st.st_size - n);
   ::close(fd);
   if (!ok)
     return fail(errc::unavailable,
                 fmt::format("cannot write {}: {}", file.string(), std::strerror(err)));
-  return {};
+  if (!have_stat) return file_identity{};  // unknown: the next read looks again
+  return file_identity{
+      true, static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+      static_cast<std::uint64_t>(st.st_size),
+      static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
 }
 
 void apply_journal(std::vector<session_info>& index, const std::vector<journal_record>& records) {

@@ -117,17 +117,18 @@ result<void> write_index(const std::filesystem::path& file, const std::vector<se
 }
 
 result<index_lock> index_lock::acquire(const std::filesystem::path& index_file) {
-  std::error_code ec;
-  std::filesystem::path dir = index_file.parent_path();
-  if (!std::filesystem::exists(dir, ec)) {
+  std::filesystem::path p = index_file;
+  p += ".lock";
+  int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == ENOENT) {  // no folder yet: the first session of this agent
+    std::error_code ec;
+    std::filesystem::path dir = index_file.parent_path();
     std::filesystem::create_directories(dir, ec);
     if (ec)
       return fail(errc::permission_denied, "cannot create " + dir.string() + ": " + ec.message());
     ::chmod(dir.c_str(), 0700);  // transcripts hold whole conversations
+    fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   }
-  std::filesystem::path p = index_file;
-  p += ".lock";
-  int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0)
     return fail(open_errc(errno),
                 fmt::format("cannot open {}: {}", p.string(), std::strerror(errno)));

@@ -162,6 +162,15 @@ class index_lock {
   int fd_ = -1;
 };
 
+// What stat(2) says about a file: every index write renames a new file into place, so a
+// different identity means someone replaced it.
+struct file_identity {
+  bool exists = false;
+  std::uint64_t dev = 0, ino = 0, size = 0;
+  std::int64_t mtime_ns = 0;
+  bool operator==(const file_identity&) const = default;
+};
+
 // ---- index_journal.cpp ---------------------------------------------------------------
 
 // One line of sessions.json.wal: the key's new entry, or the removal of its session.
@@ -175,8 +184,8 @@ std::filesystem::path journal_file_of(const std::filesystem::path& index_file);
 // is skipped. A whole line that is not a record is invalid_argument naming file and line.
 result<std::vector<journal_record>> read_journal(const std::filesystem::path& file);
 // One write(2) of one line, under the index lock, not fsynced; nothing stays of a failed
-// append.
-result<void> append_journal(const std::filesystem::path& file, const journal_record& r);
+// append. Returns the file's identity after the write (all false if fstat failed).
+result<file_identity> append_journal(const std::filesystem::path& file, const journal_record& r);
 // The index as its file says, updated by the journal: a key's last record wins, unless the
 // index already names that record's session (it was written since).
 void apply_journal(std::vector<session_info>& index, const std::vector<journal_record>& records);
@@ -189,15 +198,6 @@ struct planned_removal {
 };
 
 // ---- index_cache.cpp -----------------------------------------------------------------
-
-// What stat(2) says about a file: every index write renames a new file into place, so a
-// different identity means someone replaced it.
-struct file_identity {
-  bool exists = false;
-  std::uint64_t dev = 0, ino = 0, size = 0;
-  std::int64_t mtime_ns = 0;
-  bool operator==(const file_identity&) const = default;
-};
 
 // sessions.json in memory, shared by a store and its sessions, safe to use from any thread.
 // Reads see this process's changes at once and another process's once it has written them.

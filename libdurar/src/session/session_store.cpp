@@ -506,7 +506,8 @@ result<std::unique_ptr<session>> session_store::open(std::string_view key) {
     if (auto d = ensure_dir(st.dir); !d) return fail(d.error());
   auto f = detail::transcript_file::open(*p, true, key);
   if (!f) return fail(f.error());
-  auto content = f->read_all();
+  // A file that was empty under our lock has nothing to read (a new session's, usually).
+  auto content = f->size() > 0 ? f->read_all() : result<std::string>(std::string());
   if (!content) return fail(content.error());
   auto parsed = detail::parse_transcript(*content, *p);
   if (!parsed) return fail(parsed.error());
