@@ -3,7 +3,8 @@
 # its seed corpus in the build dir; fails when any target crashes, leaks or hangs.
 #   scripts/fuzz.sh [seconds-per-target] [build-dir]     (defaults: 10, ./build-fuzz)
 # Environment: FUZZ_TARGETS="json http" runs a subset; FUZZ_JOBS (default 2) for the build;
-# FUZZ_SKIP_BUILD=1 runs the binaries already in the build dir;
+# FUZZ_SKIP_BUILD=1 runs the binaries already in the build dir; FUZZ_BUILD_ONLY=1 stops after
+# building them;
 # CC/CXX pick the compilers (default clang-14/clang++-14, else clang/clang++).
 # Findings land in <build-dir>/fuzz-artifacts/<target>/, logs in <build-dir>/fuzz-logs/.
 set -euo pipefail
@@ -30,6 +31,7 @@ for t in $targets; do build_targets+=(--target "durar_fuzz_$t"); done
 if [ "${FUZZ_SKIP_BUILD:-0}" != 1 ]; then
   cmake --build "$build" -j"${FUZZ_JOBS:-2}" "${build_targets[@]}"
 fi
+if [ "${FUZZ_BUILD_ONLY:-0}" = 1 ]; then exit 0; fi
 
 data=$root/tests/data
 # Seeds: the checked-in ones (fuzz/corpus/<target>) plus recorded files from tests/data.
