@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "agent_output.hpp"
+#include "approval.hpp"
 #include "context.hpp"
 #include "output.hpp"
 
@@ -20,9 +21,14 @@ struct opened_runtime {
   agent_profile profile;
 };
 
-result<std::unique_ptr<opened_runtime>> open_store(const context& ctx, const parsed_args& args) {
+// `warn`: whether the store prints maintenance's mode-warn warnings (what enforce would
+// remove) on stderr, as the other commands do; cleanup prints its plan instead.
+result<std::unique_ptr<opened_runtime>> open_store(const context& ctx, const parsed_args& args,
+                                                   bool warn = true) {
   auto o = std::make_unique<opened_runtime>();
-  auto rt = runtime::create(o->io, ctx.load());
+  runtime_options options;
+  if (warn) options.sessions.warn = terminal_runtime_options().sessions.warn;
+  auto rt = runtime::create(o->io, ctx.load(), std::move(options));
   if (!rt) return fail(rt.error());
   o->rt = std::move(*rt);
   auto profile = o->rt->agent(args.value("agent").value_or(""));
@@ -321,7 +327,7 @@ int cleanup(context& ctx, const parsed_args& args) {
   for (std::size_t i = 0; i < agents.size(); ++i) {
     parsed_args one = args;
     one.flags["agent"] = agents[i];
-    auto o = open_store(ctx, one);
+    auto o = open_store(ctx, one, false);
     if (!o) return fail_with(ctx, exit_failure, o.error().message);
     if (i > 0 && !ctx.globals.json) print(stdout, "\n");
     rc = std::max(rc, cleanup_one(ctx, args, **o, ctx.globals.json ? &collected : nullptr));

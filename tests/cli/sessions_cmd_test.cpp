@@ -111,6 +111,25 @@ TEST_CASE("sessions cleanup in mode warn only reports unless --enforce", "[cli][
   CHECK(archives(home) == 1);
 }
 
+TEST_CASE("sessions reset in mode warn says what enforce would remove, and removes nothing",
+          "[cli][sessions]") {
+  temp_home home;
+  home.write(".durar/durar.yaml", "session:\n  maintenance:\n    mode: warn\n");
+  write_sessions(home, 2, 3);  // three entries past pruneAfter (30 days)
+  const std::map<std::string, std::string> env{{"HOME", home.path()}};
+  auto r = run_durar({"sessions", "reset", "agent:main:openai:4"}, env);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.err, Catch::Contains("warning: session maintenance would remove 3 entries"));
+  CHECK(archives(home) == 0);
+  auto j = json_of({"sessions", "list", "--json"}, env);
+  CHECK((*j)["count"].as_int() == 5);
+  // cleanup prints the plan itself and no warning besides
+  auto plan = run_durar({"sessions", "cleanup"}, env);
+  REQUIRE(plan.exit_code == 0);
+  CHECK_THAT(plan.err, !Catch::Contains("would remove"));
+}
+
 TEST_CASE("sessions cleanup names a bad maintenance setting and its line", "[cli][sessions]") {
   temp_home home;
   home.write(".durar/durar.yaml", "session:\n  maintenance:\n    pruneAfter: soon\n");
