@@ -59,29 +59,33 @@ result<std::string> read_file(const std::filesystem::path& file, bool& exists) {
   return text;
 }
 
-result<void> write_file_atomic(const std::filesystem::path& requested, const std::string& text,
-                               bool sync) {
+result<staged_file> staged_file::stage(const std::filesystem::path& requested,
+                                       const std::string& text, bool sync) {
   std::error_code ec;
-  std::filesystem::path file = requested;
+  staged_file out;
+  out.sync_ = sync;
+  out.file_ = requested;
   // Replace the file a symlink points to, not the link.
-  if (std::filesystem::is_symlink(file, ec)) {
-    file = std::filesystem::canonical(file, ec);
+  if (std::filesystem::is_symlink(out.file_, ec)) {
+    out.file_ = std::filesystem::canonical(out.file_, ec);
     if (ec)
       return fail(errc::not_found, "cannot resolve " + requested.string() + ": " + ec.message());
   }
-  std::filesystem::path dir = file.parent_path().empty() ? "." : file.parent_path();
-  if (!std::filesystem::exists(dir, ec)) {
-    std::filesystem::create_directories(dir, ec);
+  out.dir_ = out.file_.parent_path().empty() ? "." : out.file_.parent_path();
+  if (!std::filesystem::exists(out.dir_, ec)) {
+    std::filesystem::create_directories(out.dir_, ec);
     if (ec)
-      return fail(errc::permission_denied, "cannot create " + dir.string() + ": " + ec.message());
-    ::chmod(dir.c_str(), 0700);  // the state dir holds credentials
+      return fail(errc::permission_denied,
+                  "cannot create " + out.dir_.string() + ": " + ec.message());
+    ::chmod(out.dir_.c_str(), 0700);  // the state dir holds credentials
   }
   mode_t mode = 0600;
   struct stat st {};
-  if (::stat(file.c_str(), &st) == 0) mode = st.st_mode & 07777;
+  if (::stat(out.file_.c_str(), &st) == 0) mode = st.st_mode & 07777;
   static std::atomic<unsigned> counter{0};
-  std::filesystem::path tmp = dir / ("." + file.filename().string() + ".tmp-" +
-                                     std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  std::filesystem::path tmp =
+      out.dir_ / ("." + out.file_.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
+                  std::to_string(counter++));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return fail(open_errc(errno), os_error("cannot create", tmp));
   auto give_up = [&](const std::string& what) {
@@ -102,17 +106,46 @@ result<void> write_file_atomic(const std::filesystem::path& requested, const std
     ::unlink(tmp.c_str());
     return fail(errc::unavailable, os_error("cannot close", tmp));
   }
-  if (::rename(tmp.c_str(), file.c_str()) != 0) {
-    std::string message = os_error("cannot replace", file);
+  out.tmp_ = std::move(tmp);
+  return out;
+}
+
+staged_file::staged_file(staged_file&& o) noexcept
+    : file_(std::move(o.file_)), dir_(std::move(o.dir_)), tmp_(std::move(o.tmp_)), sync_(o.sync_) {
+  o.tmp_.clear();
+}
+
+staged_file::~staged_file() {
+  if (!tmp_.empty()) ::unlink(tmp_.c_str());
+}
+
+result<void> staged_file::commit() {
+  if (tmp_.empty()) return fail(errc::internal, "nothing staged for " + file_.string());
+  std::filesystem::path tmp = std::move(tmp_);
+  tmp_.clear();
+  if (::rename(tmp.c_str(), file_.c_str()) != 0) {
+    std::string message = os_error("cannot replace", file_);
     ::unlink(tmp.c_str());
     return fail(errc::unavailable, message);
   }
-  if (!sync) return {};
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  return {};
+}
+
+void staged_file::sync_folder() const {
+  if (!sync_) return;
+  int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     ::fsync(dfd);  // make the rename itself durable
     ::close(dfd);
   }
+}
+
+result<void> write_file_atomic(const std::filesystem::path& file, const std::string& text,
+                               bool sync) {
+  auto staged = staged_file::stage(file, text, sync);
+  if (!staged) return fail(staged.error());
+  if (auto c = staged->commit(); !c) return c;
+  staged->sync_folder();
   return {};
 }
 

@@ -23,4 +23,26 @@ result<std::string> read_file(const std::filesystem::path& file, bool& exists);
 result<void> write_file_atomic(const std::filesystem::path& file, const std::string& text,
                                bool sync = true);
 
+// write_file_atomic in two steps, for a writer that must not hold a lock while the disk
+// works: stage() writes and fsyncs the temporary file; commit() renames it into place, and
+// sync_folder() then makes the rename durable. A staged file that is not committed is
+// removed by the destructor.
+class staged_file {
+ public:
+  static result<staged_file> stage(const std::filesystem::path& file, const std::string& text,
+                                   bool sync = true);
+  staged_file(staged_file&& o) noexcept;
+  staged_file& operator=(staged_file&&) = delete;
+  staged_file(const staged_file&) = delete;
+  ~staged_file();
+
+  result<void> commit();
+  void sync_folder() const;  // fsync of the folder, when staged with sync
+
+ private:
+  staged_file() = default;
+  std::filesystem::path file_, dir_, tmp_;
+  bool sync_ = true;
+};
+
 }  // namespace durar::detail

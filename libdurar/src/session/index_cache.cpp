@@ -44,6 +44,22 @@ std::string render_member(const session_info& info) {
   return out;
 }
 
+// The file: the members in order, in one pretty-printed object.
+std::string join_members(const std::vector<std::shared_ptr<const std::string>>& members) {
+  if (members.empty()) return "{}\n";
+  std::size_t size = 4;
+  for (const auto& m : members) size += m->size() + 2;
+  std::string text;
+  text.reserve(size);
+  text = "{\n";
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    if (i > 0) text += ",\n";
+    text += *members[i];
+  }
+  text += "\n}\n";
+  return text;
+}
+
 }  // namespace
 
 std::size_t index_member_bytes(const session_info& info) { return render_member(info).size(); }
@@ -177,23 +193,111 @@ result<void> index_cache::update(std::string_view key, const edit& change, durab
   return {};
 }
 
+// The batched write, on the background thread. The new file is staged (written and fsynced)
+// without the index lock, so that a request making a new session never waits for the disk:
+// the lock is held to take the snapshot, then again to rename it into place, if the index is
+// still the one the snapshot was taken from. Journal records appended meanwhile are not in
+// the snapshot; they stay in the journal, which keeps only them. When another process wrote
+// the index meanwhile, the snapshot is taken again; the last attempt stages under the lock.
 result<void> index_cache::write_pending() {
   std::lock_guard w(write_mu_);
   std::unique_lock l(mu_);
   write_queued_ = false;
   if (dirty_.empty()) return {};
   l.unlock();
-  auto lock = index_lock::acquire(file_);  // no other process writes between read and write
-  l.lock();
-  if (!lock) return record_failure(lock.error());
-  if (auto r = refresh_locked(); !r) return record_failure(r.error());
-  removed_entries removed;
-  if (trimmer_) removed = trim_locked(trimmer_, false);
-  if (auto written = write_locked(l); !written) return written;
-  l.unlock();
-  // Still under the index lock; called when nothing was removed too (the disk budget may
-  // have files to delete).
-  if (trimmed_) trimmed_(std::move(removed));
+  std::optional<index_lock> held;
+  auto lock_index = [&]() -> result<void> {
+    auto lock = index_lock::acquire(file_);
+    if (!lock) return fail(lock.error());
+    held.emplace(std::move(*lock));
+    return {};
+  };
+  constexpr int attempts = 3;
+  for (int attempt = 1;; ++attempt) {
+    auto locked = lock_index();  // no other process writes between read and write
+    l.lock();
+    if (!locked) return record_failure(locked.error());
+    if (auto r = refresh_locked(); !r) return record_failure(r.error());
+    removed_entries removed;
+    if (trimmer_) removed = trim_locked(trimmer_, false);
+    if (attempt == attempts) {
+      if (auto written = write_locked(l); !written) return written;
+      l.unlock();
+      if (trimmed_) trimmed_(std::move(removed));  // still under the index lock
+      return {};
+    }
+    const file_identity base = seen_;
+    const file_identity journal = seen_journal_;
+    auto taken = dirty_;
+    auto members = members_locked();
+    l.unlock();
+    held.reset();
+
+    auto started = std::chrono::steady_clock::now();
+    auto staged = staged_file::stage(file_, join_members(members), sync_);
+    if (staged_hook_) staged_hook_();
+    locked = lock_index();
+    l.lock();
+    if (!staged || !locked) {
+      last_write_ = std::chrono::steady_clock::now();
+      return record_failure(!staged ? staged.error() : locked.error());
+    }
+    if (identity_of(file_) != base) {  // another process wrote it: take the snapshot again
+      l.unlock();
+      held.reset();
+      continue;
+    }
+    auto committed = commit_locked(*staged, journal);
+    last_write_ = std::chrono::steady_clock::now();
+    last_write_cost_ = std::min<std::chrono::steady_clock::duration>(
+        last_write_ - started, std::chrono::milliseconds(100));
+    if (!committed) return record_failure(committed.error());
+    failure_.reset();
+    for (const auto& [key, version] : taken) {
+      auto it = dirty_.find(key);
+      if (it != dirty_.end() && it->second == version) dirty_.erase(it);  // else changed again
+    }
+    l.unlock();
+    // Still under the index lock; called when nothing was removed too (the disk budget may
+    // have files to delete).
+    if (trimmed_) trimmed_(std::move(removed));
+    return {};
+  }
+}
+
+result<void> index_cache::commit_locked(staged_file& staged, const file_identity& journal) {
+  // The journal's records past the snapshot's end were appended while the file was staged
+  // (under the index lock, as whole lines): they are what the new file lacks.
+  file_identity now = identity_of(journal_);
+  std::string tail;
+  if (now.exists) {
+    bool same = journal.exists && now.dev == journal.dev && now.ino == journal.ino &&
+                now.size >= journal.size;
+    if (journal.exists && !same)
+      return fail(errc::unavailable, journal_.string() + " was replaced during an index write");
+    bool exists = false;
+    auto text = read_file(journal_, exists);
+    if (!text) return fail(text.error());
+    std::size_t from = journal.exists ? static_cast<std::size_t>(journal.size) : 0;
+    if (from < text->size()) tail = text->substr(from);
+    if (auto end = tail.rfind('\n'); end != std::string::npos)
+      tail.resize(end + 1);
+    else
+      tail.clear();  // only a torn line, never acknowledged
+  }
+  if (auto c = staged.commit(); !c) return c;
+  staged.sync_folder();  // the rename is durable before the journal is cut
+  // From here the new file holds what the journal's first part said. A crash before the
+  // journal is cut replays that part on top of it: nothing changes but that an entry this
+  // write trimmed comes back, transcript and all (they are archived after this), for the
+  // next write to trim again.
+  if (tail.empty()) {
+    ::unlink(journal_.c_str());
+  } else if (auto w = write_file_atomic(journal_, tail, false); !w) {
+    return w;
+  }
+  seen_ = identity_of(file_);
+  seen_journal_ = identity_of(journal_);
   return {};
 }
 
@@ -253,33 +357,24 @@ result<index_cache::removed_entries> index_cache::trim_now(
   return removed;
 }
 
-result<void> index_cache::write_locked(std::unique_lock<std::mutex>& l) {
-  writing_ = true;
+std::vector<std::shared_ptr<const std::string>> index_cache::members_locked() {
   std::vector<std::shared_ptr<const std::string>> members;
   members.reserve(entries_.size());
   for (auto& e : entries_) {
     if (!e.text) e.text = std::make_shared<const std::string>(render_member(e.info));
     members.push_back(e.text);
   }
+  return members;
+}
+
+result<void> index_cache::write_locked(std::unique_lock<std::mutex>& l) {
+  writing_ = true;
+  auto members = members_locked();
   auto taken = dirty_;
   l.unlock();
 
   auto started = std::chrono::steady_clock::now();
-  std::string text;
-  std::size_t size = 4;
-  for (const auto& m : members) size += m->size() + 2;
-  text.reserve(size);
-  if (members.empty()) {
-    text = "{}\n";
-  } else {
-    text = "{\n";
-    for (std::size_t i = 0; i < members.size(); ++i) {
-      if (i > 0) text += ",\n";
-      text += *members[i];
-    }
-    text += "\n}\n";
-  }
-  auto written = write_file_atomic(file_, text, sync_);
+  auto written = write_file_atomic(file_, join_members(members), sync_);
   // Still under the index lock: the journal holds nothing the new file lacks.
   if (written) ::unlink(journal_.c_str());
   file_identity now = identity_of(file_);

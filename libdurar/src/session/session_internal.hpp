@@ -18,6 +18,8 @@
 
 namespace durar::detail {
 
+class staged_file;  // core/file_io.hpp
+
 using sys_time = std::chrono::system_clock::time_point;
 
 // ---- transcript_line.cpp -------------------------------------------------------------
@@ -247,6 +249,10 @@ class index_cache : public std::enable_shared_from_this<index_cache> {
 
   static constexpr std::chrono::milliseconds write_interval{50};
 
+  // Tests: runs on the writing thread between staging a batched write and taking the index
+  // lock to commit it (where another thread or process may change the index or journal).
+  void set_staged_hook(std::function<void()> hook) { staged_hook_ = std::move(hook); }
+
  private:
   struct entry {
     session_info info;
@@ -258,6 +264,11 @@ class index_cache : public std::enable_shared_from_this<index_cache> {
   result<void> write_pending();
   // Under write_mu_, mu_ (held by `l`) and the index lock: writes entries_ as they are.
   result<void> write_locked(std::unique_lock<std::mutex>& l);
+  // Under mu_: each entry's rendering, made where missing.
+  std::vector<std::shared_ptr<const std::string>> members_locked();
+  // Under mu_ and the index lock: renames the staged index into place and cuts the journal
+  // to what was appended after `journal` (its identity when the snapshot was taken).
+  result<void> commit_locked(staged_file& staged, const file_identity& journal);
   removed_entries trim_locked(const trimmer& choose, bool dry_run);
   result<void> record_failure(const error& e);
 
@@ -280,6 +291,7 @@ class index_cache : public std::enable_shared_from_this<index_cache> {
   std::optional<error> failure_;
   trimmer trimmer_;
   std::function<void(removed_entries)> trimmed_;
+  std::function<void()> staged_hook_;
 };
 
 // ---- maintenance.cpp -----------------------------------------------------------------
