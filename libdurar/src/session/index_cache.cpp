@@ -239,7 +239,7 @@ result<void> index_cache::write_pending() {
     locked = lock_index();
     l.lock();
     if (!staged || !locked) {
-      last_write_ = std::chrono::steady_clock::now();
+      timed_locked(started);
       return record_failure(!staged ? staged.error() : locked.error());
     }
     if (identity_of(file_) != base) {  // another process wrote it: take the snapshot again
@@ -248,15 +248,9 @@ result<void> index_cache::write_pending() {
       continue;
     }
     auto committed = commit_locked(*staged, journal);
-    last_write_ = std::chrono::steady_clock::now();
-    last_write_cost_ = std::min<std::chrono::steady_clock::duration>(
-        last_write_ - started, std::chrono::milliseconds(100));
+    timed_locked(started);
     if (!committed) return record_failure(committed.error());
-    failure_.reset();
-    for (const auto& [key, version] : taken) {
-      auto it = dirty_.find(key);
-      if (it != dirty_.end() && it->second == version) dirty_.erase(it);  // else changed again
-    }
+    written_locked(taken);
     l.unlock();
     // Still under the index lock; called when nothing was removed too (the disk budget may
     // have files to delete).
@@ -381,18 +375,26 @@ result<void> index_cache::write_locked(std::unique_lock<std::mutex>& l) {
 
   l.lock();
   writing_ = false;
-  last_write_ = std::chrono::steady_clock::now();
-  last_write_cost_ = std::min<std::chrono::steady_clock::duration>(last_write_ - started,
-                                                                   std::chrono::milliseconds(100));
+  timed_locked(started);
   if (!written) return record_failure(written.error());
   seen_ = now;
   seen_journal_ = identity_of(journal_);
+  written_locked(taken);
+  return {};
+}
+
+void index_cache::timed_locked(std::chrono::steady_clock::time_point started) {
+  last_write_ = std::chrono::steady_clock::now();
+  last_write_cost_ = std::min<std::chrono::steady_clock::duration>(last_write_ - started,
+                                                                   std::chrono::milliseconds(100));
+}
+
+void index_cache::written_locked(const std::unordered_map<std::string, std::uint64_t>& taken) {
   failure_.reset();
   for (const auto& [key, version] : taken) {
     auto it = dirty_.find(key);
     if (it != dirty_.end() && it->second == version) dirty_.erase(it);  // else changed again
   }
-  return {};
 }
 
 result<void> index_cache::record_failure(const error& e) {

@@ -269,6 +269,10 @@ class index_cache : public std::enable_shared_from_this<index_cache> {
   // Under mu_ and the index lock: renames the staged index into place and cuts the journal
   // to what was appended after `journal` (its identity when the snapshot was taken).
   result<void> commit_locked(staged_file& staged, const file_identity& journal);
+  // Under mu_, after a write that began at `started`: when it ended and what it cost.
+  void timed_locked(std::chrono::steady_clock::time_point started);
+  // Under mu_, after a write of `taken` (dirty_ as it was): those changes are on disk.
+  void written_locked(const std::unordered_map<std::string, std::uint64_t>& taken);
   removed_entries trim_locked(const trimmer& choose, bool dry_run);
   result<void> record_failure(const error& e);
 
