@@ -22,14 +22,6 @@ namespace durar::detail {
 
 namespace {
 
-file_identity identity_of(const std::filesystem::path& p) {
-  struct stat st {};
-  if (::stat(p.c_str(), &st) != 0) return {};
-  return {true, static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
-          static_cast<std::uint64_t>(st.st_size),
-          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
-}
-
 // `"key": {...}` at the first level of the file's pretty-printed object.
 std::string render_member(const session_info& info) {
   std::string value = info_to_json(info).dump(2);
@@ -61,6 +53,26 @@ std::string join_members(const std::vector<std::shared_ptr<const std::string>>& 
 }
 
 }  // namespace
+
+namespace {
+
+file_identity identity_from(const struct stat& st) {
+  return {true, static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+          static_cast<std::uint64_t>(st.st_size),
+          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+}
+
+}  // namespace
+
+file_identity identity_of(const std::filesystem::path& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 ? identity_from(st) : file_identity{};
+}
+
+file_identity identity_of(int fd) {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 ? identity_from(st) : file_identity{};
+}
 
 std::size_t index_member_bytes(const session_info& info) { return render_member(info).size(); }
 

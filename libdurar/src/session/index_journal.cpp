@@ -18,7 +18,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <unordered_map>
 
@@ -81,18 +80,14 @@ result<file_identity> append_journal(const std::filesystem::path& file, const jo
   bool ok = n == static_cast<ssize_t>(bytes.size());
   // No half record stays: a short append is cut off again (the index lock keeps other
   // writers out, so the file's end is this write's end).
-  struct stat st {};
-  bool have_stat = ::fstat(fd, &st) == 0;
-  if (!ok && n > 0 && have_stat && st.st_size >= n) (void)::ftruncate(fd, st.st_size - n);
+  file_identity after = identity_of(fd);  // all false if fstat fails: the next read looks
+  if (!ok && n > 0 && after.exists && after.size >= static_cast<std::uint64_t>(n))
+    (void)::ftruncate(fd, static_cast<off_t>(after.size) - n);
   ::close(fd);
   if (!ok)
     return fail(errc::unavailable,
                 fmt::format("cannot write {}: {}", file.string(), std::strerror(err)));
-  if (!have_stat) return file_identity{};  // unknown: the next read looks again
-  return file_identity{
-      true, static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
-      static_cast<std::uint64_t>(st.st_size),
-      static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+  return after;
 }
 
 void apply_journal(std::vector<session_info>& index, const std::vector<journal_record>& records) {

@@ -172,6 +172,9 @@ struct file_identity {
   std::int64_t mtime_ns = 0;
   bool operator==(const file_identity&) const = default;
 };
+// All false when the file cannot be stat'ed.
+file_identity identity_of(const std::filesystem::path& p);
+file_identity identity_of(int fd);
 
 // ---- index_journal.cpp ---------------------------------------------------------------
 
