@@ -176,5 +176,9 @@ TEST_CASE("anthropic errors are classified", "[anthropic-messages]") {
   CHECK(e.message.find("billing") != std::string::npos);
   CHECK(classify(502, "<html>Bad Gateway</html>").code == errc::unavailable);
   CHECK(classify(500, body("api_error", "Internal server error")).code == errc::unavailable);
+  // A type this code does not know falls back on the status, as for every vendor: a 4xx the
+  // vendor will not take is not worth another model, a 402 is.
+  CHECK(classify(409, body("conflict_error", "busy")).code == errc::invalid_argument);
+  CHECK(classify(402, "").code == errc::resource_exhausted);
   CHECK(e.describe().find(canary) == std::string::npos);
 }

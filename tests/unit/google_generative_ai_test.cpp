@@ -615,6 +615,10 @@ TEST_CASE("gemini errors are classified", "[google-generative-ai]") {
   CHECK(classify(429, "[" + body(429, "RESOURCE_EXHAUSTED", "quota") + "]").code ==
         errc::resource_exhausted);
   CHECK(classify(502, "<html>bad gateway</html>").code == errc::unavailable);
+  // Without a status word the HTTP status decides, as for every vendor.
+  CHECK(classify(402, "").code == errc::resource_exhausted);
+  CHECK(classify(422, "").code == errc::invalid_argument);
+  CHECK(classify(413, "").code == errc::context_overflow);
   CHECK(e.describe().find(canary) == std::string::npos);
 }
 

@@ -363,6 +363,13 @@ TEST_CASE("HTTP errors are classified from the OpenAI error body", "[openai-comp
           400,
           R"({"error":{"message":"Invalid value for 'tool_choice'","type":"invalid_request_error","code":null}})")
           .code == errc::invalid_argument);
+  // Statuses whose body says nothing: the mapping every transport shares.
+  CHECK(classify(413, "<html>Request Entity Too Large</html>").code == errc::context_overflow);
+  CHECK(classify(402, "").code == errc::resource_exhausted);
+  CHECK(classify(408, "").code == errc::deadline_exceeded);
+  CHECK(classify(409, "conflict").code == errc::invalid_argument);
+  CHECK(classify(529, "").code == errc::unavailable);
+  CHECK(classify(302, "<html>moved</html>").code == errc::protocol_error);
 }
 
 TEST_CASE("usage on the choice (Moonshot) counts when the chunk's usage is null",

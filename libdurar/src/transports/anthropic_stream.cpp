@@ -30,31 +30,6 @@ bool overflow_message(std::string_view message) {
   return false;
 }
 
-errc code_for_status(int status) {
-  switch (status) {
-    case 400:
-    case 422:
-      return errc::invalid_argument;
-    case 401:
-      return errc::unauthenticated;
-    case 402:
-      return errc::resource_exhausted;
-    case 403:
-      return errc::permission_denied;
-    case 404:
-      return errc::not_found;
-    case 408:
-    case 504:
-      return errc::deadline_exceeded;
-    case 413:
-      return errc::context_overflow;
-    case 429:
-      return errc::resource_exhausted;
-    default:
-      return status >= 500 ? errc::unavailable : errc::protocol_error;
-  }
-}
-
 struct error_kind {
   errc code;
   std::string_view what;
@@ -72,7 +47,7 @@ error_kind kind_for_type(std::string_view type, int status) {
   if (type == "timeout_error") return {errc::deadline_exceeded, "timed out"};
   if (type == "api_error") return {errc::unavailable, "server error"};
   if (status == 0) return {errc::unavailable, "stream error"};
-  return {code_for_status(status), "request failed"};
+  return {wire::errc_for_http_status(status), "request failed"};
 }
 
 }  // namespace

@@ -18,28 +18,6 @@ namespace {
 
 using wire::lower;
 
-errc code_for_status(int status) {
-  switch (status) {
-    case 400:
-      return errc::invalid_argument;
-    case 401:
-      return errc::unauthenticated;
-    case 403:
-      return errc::permission_denied;
-    case 404:
-      return errc::not_found;
-    case 408:
-    case 504:
-      return errc::deadline_exceeded;
-    case 413:
-      return errc::context_overflow;
-    case 429:
-      return errc::resource_exhausted;
-    default:
-      return status >= 500 ? errc::unavailable : errc::protocol_error;
-  }
-}
-
 // google.rpc.RetryInfo's retryDelay: a proto Duration such as "37s" or "1.5s".
 std::optional<std::chrono::milliseconds> retry_delay(const json& details) {
   if (!details.is_array()) return std::nullopt;
@@ -79,7 +57,7 @@ error classify_google_error(int http_status, std::string_view body) {
     message.assign(text.begin(), text.end());
   }
   std::string m = lower(message);
-  errc c = code_for_status(code);
+  errc c = wire::errc_for_http_status(code);
   std::string_view what = "request failed";
   if (status == "RESOURCE_EXHAUSTED")
     c = errc::resource_exhausted, what = "rate limit or quota";

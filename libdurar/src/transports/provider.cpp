@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "transports/transports.hpp"
+#include "transports/wire_helpers.hpp"
 
 #include <algorithm>
 #include <array>
@@ -179,24 +180,11 @@ error transport::classify_error(const http_head& head, std::string_view body) co
                       "maximum context", "too many tokens", "input is too long",
                       "exceeds the maximum number of tokens"})) {
     e.code = errc::context_overflow;
-  } else if (s == 429 || s == 402 ||  // 402: out of credit, another key or model may have some
-             mentions(said, {"rate limit", "rate_limit", "quota", "resource exhausted",
+  } else if (mentions(said, {"rate limit", "rate_limit", "quota", "resource exhausted",
                              "resource_exhausted", "too many requests"})) {
     e.code = errc::resource_exhausted;
-  } else if (s == 401) {
-    e.code = errc::unauthenticated;
-  } else if (s == 403) {
-    e.code = errc::permission_denied;
-  } else if (s == 404) {
-    e.code = errc::not_found;
-  } else if (s == 408 || s == 504) {
-    e.code = errc::deadline_exceeded;
-  } else if (s >= 500) {
-    e.code = errc::unavailable;  // 500, 502, 503, 529 (overloaded)
-  } else if (s >= 400) {
-    e.code = errc::invalid_argument;
   } else {
-    e.code = errc::protocol_error;
+    e.code = detail::wire::errc_for_http_status(s);  // 529 (overloaded) is a 5xx
   }
   e.message = fmt::format("HTTP {}: {}", s, said.empty() ? "no error message" : said);
   return e;

@@ -39,6 +39,29 @@ std::string url_host(std::string_view url) {
   return lower(url.substr(0, url.find(':')));
 }
 
+errc errc_for_http_status(int status) noexcept {
+  switch (status) {
+    case 401:
+      return errc::unauthenticated;
+    case 402:
+    case 429:
+      return errc::resource_exhausted;
+    case 403:
+      return errc::permission_denied;
+    case 404:
+      return errc::not_found;
+    case 408:
+    case 504:
+      return errc::deadline_exceeded;
+    case 413:
+      return errc::context_overflow;
+    default:
+      if (status >= 500) return errc::unavailable;
+      if (status >= 400) return errc::invalid_argument;
+      return errc::protocol_error;
+  }
+}
+
 void put_header(http_request& req, std::string_view name, std::string value) {
   for (auto& [k, v] : req.headers) {
     if (iequals(k, name)) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <durar/catalog.hpp>
+#include <durar/error.hpp>
 #include <durar/message.hpp>
 #include <durar/provider.hpp>
 
@@ -20,6 +21,13 @@ bool icontains(std::string_view haystack, std::string_view needle);
 std::string trim_base(std::string_view base_url);
 // Lower-cased host of a URL ("" when there is none), without port or user info.
 std::string url_host(std::string_view url);
+
+// What an HTTP error status means when the vendor's body says nothing more specific, the
+// same for every vendor: 402 and 429 are quota (another key or model may have some), 413 a
+// request too large for the model, 408 and 504 timeouts, 5xx the vendor's trouble, and any
+// other 4xx a request the vendor will not take (no failover helps); anything else (a
+// success or redirect status with an error body) is a protocol error.
+errc errc_for_http_status(int status) noexcept;
 
 // Sets a header, replacing one of the same name (names compare case-insensitively).
 void put_header(http_request& req, std::string_view name, std::string value);
