@@ -80,12 +80,7 @@ struct embed_call : std::enable_shared_from_this<embed_call> {
 
   // A key at or after `from` that is not cooling down for this model.
   std::optional<std::size_t> next_key(std::size_t from) const {
-    for (std::size_t k = from; k < target.keys.size(); ++k) {
-      auto wait = router->cooldowns.remaining(target.ref.provider, target.ref.model,
-                                              detail::credential_id(target.keys[k]));
-      if (ignore_cooldowns || wait.count() == 0) return k;
-    }
-    return std::nullopt;
+    return router->usable_key(target, from, ignore_cooldowns);
   }
 
   void start() {

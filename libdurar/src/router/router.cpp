@@ -130,12 +130,7 @@ struct call : std::enable_shared_from_this<call> {
 
   // Keys of the current candidate that are not cooling down for its model.
   std::optional<std::size_t> next_key(const candidate& c, std::size_t from) const {
-    for (std::size_t k = from; k < c.keys.size(); ++k) {
-      auto wait = router->cooldowns.remaining(c.ref.provider, c.ref.model,
-                                              detail::credential_id(c.keys[k]));
-      if (ignore_cooldowns || wait.count() == 0) return k;
-    }
-    return std::nullopt;
+    return router->usable_key(c, from, ignore_cooldowns);
   }
 
   void advance_model() {

@@ -12,6 +12,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,19 @@ struct router_state {
         c.provider->custom_api.empty() ? to_string(c.model.api) : c.provider->custom_api;
     if (auto it = transports.find(name); it != transports.end()) return it->second;
     return c.provider->custom_api.empty() ? builtin_transport(c.model.api) : nullptr;
+  }
+
+  // The first of `c`'s keys at or after `from` that is not cooling down for its model (any
+  // key when `ignore_cooldowns`).
+  std::optional<std::size_t> usable_key(const candidate& c, std::size_t from,
+                                        bool ignore_cooldowns) const {
+    for (std::size_t k = from; k < c.keys.size(); ++k) {
+      if (ignore_cooldowns) return k;
+      auto wait =
+          cooldowns.remaining(c.ref.provider, c.ref.model, detail::credential_id(c.keys[k]));
+      if (wait.count() == 0) return k;
+    }
+    return std::nullopt;
   }
 
   void notify(const route_event& e) const {
