@@ -150,7 +150,15 @@ int show(context& ctx, const parsed_args& args) {
 int reset(context& ctx, const parsed_args& args) {
   auto o = open_store(ctx, args);
   if (!o) return fail_with(ctx, exit_failure, o.error().message);
-  auto r = (*o)->store->reset(key_arg(**o, args));
+  // The store would start an unknown key afresh, which is what a chat's /new wants; here an
+  // unknown key is most likely a typo, and a new empty session is not what was asked for.
+  const std::string key = key_arg(**o, args);
+  auto known = (*o)->store->find(key);
+  if (!known) return fail_with(ctx, exit_failure, known.error().message);
+  if (!*known)
+    return fail_with(ctx, exit_failure,
+                     "no session " + key + " ('durar sessions list' shows the stored ones)");
+  auto r = (*o)->store->reset(key);
   if (!r) return fail_with(ctx, exit_failure, r.error().message);
   if (ctx.globals.json) {
     print_json(info_json(*r));

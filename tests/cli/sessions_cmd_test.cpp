@@ -130,6 +130,23 @@ TEST_CASE("sessions reset in mode warn says what enforce would remove, and remov
   CHECK_THAT(plan.err, !Catch::Contains("would remove"));
 }
 
+TEST_CASE("sessions reset of a key that was never stored fails and creates nothing",
+          "[cli][sessions]") {
+  temp_home home;
+  write_sessions(home, 2, 0);
+  const std::map<std::string, std::string> env{{"HOME", home.path()}};
+  auto r = run_durar({"sessions", "reset", "agent:main:nosuch"}, env);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("no session agent:main:nosuch"));
+  auto j = json_of({"sessions", "list", "--json"}, env);
+  CHECK((*j)["count"].as_int() == 2);
+  // a stored key is still reset
+  auto ok = run_durar({"sessions", "reset", "agent:main:openai:1"}, env);
+  INFO(ok.err);
+  CHECK(ok.exit_code == 0);
+  CHECK_THAT(ok.out, Catch::Contains("Reset agent:main:openai:1"));
+}
+
 TEST_CASE("sessions cleanup names a bad maintenance setting and its line", "[cli][sessions]") {
   temp_home home;
   home.write(".durar/durar.yaml", "session:\n  maintenance:\n    pruneAfter: soon\n");

@@ -140,6 +140,15 @@ TEST_CASE("error::describe includes status, provider text and retry-after", "[re
   same.provider_message = "overloaded";  // not repeated when identical
   CHECK(same.describe() == "unavailable: overloaded");
 
+  // A message that already quotes the vendor (as the transports' messages do) says it once.
+  error quoted(errc::unavailable,
+               "openai-completions: provider error: Upstream error from OpenAI: Internal error");
+  quoted.http_status = 502;
+  quoted.provider_message = "Upstream error from OpenAI: Internal error";
+  CHECK(quoted.describe() ==
+        "unavailable: openai-completions: provider error: Upstream error from OpenAI: Internal "
+        "error (HTTP 502)");
+
   CHECK(error().describe() == "internal: ");
 }
 

@@ -50,7 +50,8 @@ bool error::retryable() const noexcept {
 std::string error::describe() const {
   std::string out = fmt::format("{}: {}", to_string(code), message);
   if (http_status != 0) out += fmt::format(" (HTTP {})", http_status);
-  if (!provider_message.empty() && provider_message != message)
+  // Transports usually quote the vendor's words in the message already: say them once.
+  if (!provider_message.empty() && message.find(provider_message) == std::string::npos)
     out += fmt::format(": {}", provider_message);
   if (retry_after) out += fmt::format(" [retry after {} ms]", retry_after->count());
   return out;
