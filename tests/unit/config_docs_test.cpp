@@ -2,7 +2,6 @@
 // documentation, or documented without existing, fails here by name.
 #include <catch2/catch.hpp>
 
-#include "config/compat_keys.hpp"
 #include "config/schema_rules.hpp"
 
 #include <algorithm>
@@ -103,21 +102,6 @@ std::set<std::string> leaf_keys(const std::set<std::string>& keys) {
   return out;
 }
 
-// Whether the original's schema (compat_keys.txt) has this key, names matched exactly.
-bool original_has(const std::string& key) {
-  const durar::detail::compat_node* node = &durar::detail::compat_root();
-  std::istringstream parts(key);
-  std::string part;
-  while (node != nullptr && std::getline(parts, part, '.')) {
-    if (node->open()) return true;
-    bool items = part.ends_with("[]");
-    if (items) part.resize(part.size() - 2);
-    node = node->exact(part);
-    if (node != nullptr && items) node = node->items();
-  }
-  return node != nullptr;
-}
-
 }  // namespace
 
 TEST_CASE("docs/configuration.md documents every config key the schema knows", "[config][docs]") {
@@ -140,20 +124,6 @@ TEST_CASE("docs/configuration.md documents every config key the schema knows", "
       FAIL_CHECK("in the schema (schema_rules.cpp) but not in docs/configuration.md: " << k);
 }
 
-TEST_CASE("docs/configuration.md lists only real keys of the original as read by Durar",
-          "[config][docs]") {
-  const std::string text = read_text(docs_dir / "configuration.md");
-  doc_table table = keys_in_section(text, "Keys of the original that Durar reads");
-  for (const auto& row : table.bad_rows)
-    FAIL_CHECK("a row whose first cell is not one `key`: " << row);
-  REQUIRE_FALSE(table.keys.empty());
-  const std::set<std::string> known = schema_keys();
-  for (const auto& k : table.keys) {
-    if (known.count(k) != 0) FAIL_CHECK("now in Durar's schema, move it to the reference: " << k);
-    if (!original_has(k)) FAIL_CHECK("not a key of the original's schema: " << k);
-  }
-}
-
 TEST_CASE("the docs reference check catches a missing and an unknown key", "[config][docs]") {
   const std::string text =
       "## Reference\n| key | type |\n|---|---|\n| `gateway.port` | port |\n"
@@ -171,6 +141,4 @@ TEST_CASE("the docs reference check catches a missing and an unknown key", "[con
   CHECK(leaves.count("gateway.auth") == 0);
   CHECK(leaves.count("agents.list") == 0);
   CHECK(leaves.count("gateway.auth.token") == 1);
-  CHECK(original_has("agents.list[].memorySearch.model"));
-  CHECK_FALSE(original_has("gateway.nope"));
 }

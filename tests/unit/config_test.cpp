@@ -197,6 +197,23 @@ TEST_CASE("keys the original accepts are warnings", "[config]") {
   }
 }
 
+TEST_CASE("the gateway's HTTP switches and tool lists are checked, not called ignored",
+          "[config]") {
+  const std::string good =
+      "gateway:\n  http:\n    endpoints:\n      chatCompletions: { enabled: false }\n"
+      "      responses: { enabled: true }\n  tools:\n    allow: [exec]\n    deny: [write]\n";
+  auto c = durar::check_config_text(good, "durar.yaml", test_env());
+  INFO(all_issues(c));
+  CHECK(c.issues.empty());
+  auto bad = durar::check_config_text(
+      "gateway:\n  http:\n    endpoints:\n      responses: { enabled: nope }\n", "durar.yaml",
+      test_env());
+  INFO(all_issues(bad));
+  REQUIRE(issue_at(bad, "gateway.http.endpoints.responses.enabled") != nullptr);
+  CHECK(issue_at(bad, "gateway.http.endpoints.responses.enabled")->level ==
+        config_issue::severity::error);
+}
+
 TEST_CASE("keys the original deprecated are warnings that say so", "[config]") {
   auto c =
       durar::check_config_text("session:\n  maintenance:\n    rotateBytes: 10mb\n", "d.yaml", {});
