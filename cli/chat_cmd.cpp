@@ -200,11 +200,15 @@ int run_chat(context& ctx, const parsed_args& args) {
 
   // A gateway on this state dir owns the sessions while it runs: the chat goes through it.
   // The in-process session is opened only without one (its lock would stop the gateway).
+  // One that refuses our token is an error: a chat beside it would skip its queue.
   std::unique_ptr<remote_chat> remote;
-  if (!args.has("local"))
-    if (auto gw = find_running_gateway(ctx, args, gateway_probe))
+  if (!args.has("local")) {
+    auto gw = find_running_gateway(ctx, args, gateway_probe);
+    if (!gw) return fail_with(ctx, exit_failure, gw.error().message);
+    if (*gw)
       remote =
-          std::make_unique<remote_chat>(ctx, std::move(*gw), c.key, c.overrides, c.interactive);
+          std::make_unique<remote_chat>(ctx, std::move(**gw), c.key, c.overrides, c.interactive);
+  }
   if (!remote)
     if (auto r = c.open(); !r) return fail_with(ctx, exit_failure, r.error().message);
 

@@ -105,22 +105,28 @@ chat_step remote_chat::line(const std::string& text) {
   return step;
 }
 
-bool remote_chat::connect() {
+std::optional<chat_step> remote_chat::connect() {
   auto client = gateway_client::connect(target_);
+  if (!client && client.error().code == errc::unauthenticated) {
+    // It is there but refuses us now (restarted with another token, or throttled): running
+    // the line in-process beside it would skip its queue.
+    fail_with(ctx_, exit_failure, gateway_refusal(target_, client.error()));
+    return chat_step::next;
+  }
   std::string why = client ? std::string() : client.error().message;
   if (client && (*client)->hello()["snapshot"].string_or("stateDir") != state_dir_)
     why = "it keeps another state dir now";
   if (!why.empty()) {
     print(stderr,
           ctx_.styles.yellow(fmt::format("the gateway at {} is gone ({})", url(), why)) + "\n");
-    return false;
+    return chat_step::gateway_gone;
   }
   client_ = std::move(*client);
-  return true;
+  return std::nullopt;
 }
 
 chat_step remote_chat::turn(const std::string& text) {
-  if (!connect()) return chat_step::gateway_gone;
+  if (auto step = connect()) return *step;
   json params = json::object(
       {{"message", text},
        {"sessionKey", key_},
@@ -129,7 +135,7 @@ chat_step remote_chat::turn(const std::string& text) {
   if (overrides_.thinking) params.set("thinking", std::string(to_string(*overrides_.thinking)));
 
   std::optional<remote_turn_watch> watch;
-  watch.emplace(ctx_, target_, key_, interactive_);
+  watch.emplace(ctx_, target_, key_, interactive_, *client_);
   remote_printer printer{ctx_, *watch};
   std::string run_id;  // every client hears of every run: keep to ours
   client_->set_timeout(turn_silence);
@@ -141,8 +147,16 @@ chat_step remote_chat::turn(const std::string& text) {
       printer(p.string_or("stream"), p["data"]);
     }
   });
+  const bool abort_asked = watch->abort_asked();
   watch.reset();
   printer.close_answer();
+  if (!r && abort_asked && r.error().code == errc::cancelled) {
+    print(stderr, ctx_.styles.yellow(fmt::format("aborted (the gateway did not end the run "
+                                                 "within {} s)",
+                                                 remote_turn_watch::final_wait.count() / 1000)) +
+                      "\n");
+    return chat_step::next;
+  }
   if (!r) return after_failure(r.error());
   if (r->string_or("status") != "ok") {
     fail_with(ctx_, exit_failure, r->string_or("summary", "the turn failed"));
@@ -154,10 +168,11 @@ chat_step remote_chat::turn(const std::string& text) {
 
 std::optional<json> remote_chat::request(std::string_view method, json params, chat_step& step,
                                          std::chrono::milliseconds wait) {
-  if (!client_ && !connect()) {
-    step = chat_step::gateway_gone;
-    return std::nullopt;
-  }
+  if (!client_)
+    if (auto failed = connect()) {
+      step = *failed;
+      return std::nullopt;
+    }
   client_->set_timeout(wait);
   auto r = client_->call(method, std::move(params));
   if (r) return std::move(*r);

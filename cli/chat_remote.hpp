@@ -15,6 +15,7 @@
 #include "gateway_remote.hpp"
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace durar::cli {
@@ -36,8 +37,10 @@ class remote_chat {
   chat_step line(const std::string& text);
 
  private:
-  // Connects for the line; false (and says so) when no gateway of our state dir answers.
-  bool connect();
+  // Connects for the line: nullopt when connected, else (having said why) the step that
+  // ends the line: gateway_gone when no gateway of our state dir answers, next when it
+  // refuses our token (the line is not run, in-process either).
+  std::optional<chat_step> connect();
   chat_step turn(const std::string& text);
   chat_step command(const std::string& line);
   // A slash command's request, connecting first; on failure prints why and sets `step`.

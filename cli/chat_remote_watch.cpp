@@ -14,14 +14,18 @@ constexpr std::chrono::milliseconds abort_wait{3000};
 }  // namespace
 
 remote_turn_watch::remote_turn_watch(const context& ctx, gateway_client_options target,
-                                     std::string session_key, bool spinner)
+                                     std::string session_key, bool spinner, gateway_client& waiting,
+                                     bool sigterm)
     : ctx_(ctx),
       target_(std::move(target)),
       session_key_(std::move(session_key)),
       signals_(io_, SIGINT),
       spinner_(io_),
+      deadline_(io_),
+      waiting_(waiting),
       spinning_(spinner) {
   target_.timeout = abort_wait;
+  if (sigterm) signals_.add(SIGTERM);
   signals_.async_wait([this](std::error_code ec, int) { on_signal(ec); });
   spin();
   thread_ = std::thread([this] { io_.run(); });
@@ -34,6 +38,7 @@ remote_turn_watch::~remote_turn_watch() {
   asio::post(io_, [this] {
     signals_.cancel();
     spinner_.cancel();
+    deadline_.cancel();
   });
   thread_.join();
 }
@@ -54,12 +59,26 @@ void remote_turn_watch::output() {
   print(stderr, "\r\033[K");
 }
 
+bool remote_turn_watch::abort_asked() {
+  std::lock_guard lock(mutex_);
+  return abort_asked_;
+}
+
 void remote_turn_watch::on_signal(std::error_code ec) {
   if (ec) return;
   // Another Ctrl-C asks again (the first may have found the run not yet started).
   signals_.async_wait([this](std::error_code e, int) { on_signal(e); });
   {
     std::lock_guard lock(mutex_);
+    if (!abort_asked_) {
+      // Counted from the first Ctrl-C, so a gateway that never accepts the turn (or never
+      // ends the run) holds the terminal for final_wait at most.
+      abort_asked_ = true;
+      deadline_.expires_after(final_wait);
+      deadline_.async_wait([this](std::error_code e) {
+        if (!e) give_up();
+      });
+    }
     if (run_id_.empty()) {  // not accepted yet: started() sends the abort
       abort_wanted_ = true;
       return;
@@ -87,7 +106,13 @@ void remote_turn_watch::abort_run() {
     print(
         stderr,
         ctx_.styles.yellow("could not ask the gateway to abort: " + answer.error().message) + "\n");
+    give_up();  // nothing will end the run soon
   }
+}
+
+void remote_turn_watch::give_up() {
+  deadline_.cancel();
+  waiting_.interrupt();
 }
 
 void remote_turn_watch::spin() {

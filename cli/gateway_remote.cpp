@@ -46,17 +46,40 @@ result<std::unique_ptr<gateway_client>> connect_gateway(const context& ctx,
   return gateway_client::connect(std::move(*target));
 }
 
-std::optional<running_gateway> find_running_gateway(const context& ctx, const parsed_args& args,
-                                                    std::chrono::milliseconds wait) {
+result<std::optional<running_gateway>> find_running_gateway(const context& ctx,
+                                                            const parsed_args& args,
+                                                            std::chrono::milliseconds wait) {
   auto cfg = load_config(ctx.load());
   auto target = gateway_target(ctx, args);
-  if (!cfg || !target) return std::nullopt;
+  if (!cfg || !target) return std::optional<running_gateway>();
   target->timeout = wait;
   auto client = gateway_client::connect(*target);
-  if (!client) return std::nullopt;
+  if (!client) {
+    // Refused by the gateway this state dir runs: the user meant it to take the turn. A
+    // refusal from a gateway that is not ours (another state dir's, on the same port) is
+    // as good as none.
+    if (client.error().code == errc::unauthenticated && running_gateway_on(cfg->paths.state_dir))
+      return fail(errc::unauthenticated, gateway_refusal(*target, client.error()));
+    return std::optional<running_gateway>();
+  }
   if ((*client)->hello()["snapshot"].string_or("stateDir") != cfg->paths.state_dir.string())
-    return std::nullopt;
-  return running_gateway{std::move(*client), std::move(*target)};
+    return std::optional<running_gateway>();
+  return std::optional<running_gateway>(running_gateway{std::move(*client), std::move(*target)});
+}
+
+std::string gateway_refusal(const gateway_client_options& target, const error& e) {
+  std::string why = e.message;
+  if (why.starts_with("unauthorized: ")) why.erase(0, 14);
+  // The gateway names what it checks ("gateway password mismatch"); a throttled attempt
+  // does not, and then what we presented tells.
+  bool password = why.find("password") != std::string::npos ||
+                  (why.find("token") == std::string::npos && target.password && !target.token);
+  return fmt::format(
+      "the gateway at {} refused the {} ({}): set {} or {} to the gateway's, or use --local to "
+      "run in this process",
+      target.url, password ? "password" : "token", why,
+      password ? "DURAR_GATEWAY_PASSWORD" : "DURAR_GATEWAY_TOKEN",
+      password ? "gateway.auth.password" : "gateway.auth.token");
 }
 
 namespace {

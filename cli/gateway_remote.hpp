@@ -22,12 +22,20 @@ result<std::unique_ptr<gateway_client>> connect_gateway(const context& ctx,
 
 // A connection to the gateway that serves this config's state dir, with the options that
 // made it (to open a second one). nullopt when nothing answers within `wait`, or when what
-// answers keeps another state dir (its sessions are not ours).
+// answers keeps another state dir (its sessions are not ours): the caller runs in-process.
+// An error when this state dir's gateway is running (its gateway.json names a live
+// process) but refuses our token or password, or refuses for too many failed attempts:
+// running in-process beside it would skip its queue, so the caller stops and says why.
 struct running_gateway {
   std::unique_ptr<gateway_client> client;
   gateway_client_options target;
 };
-std::optional<running_gateway> find_running_gateway(const context& ctx, const parsed_args& args,
-                                                    std::chrono::milliseconds wait);
+result<std::optional<running_gateway>> find_running_gateway(const context& ctx,
+                                                            const parsed_args& args,
+                                                            std::chrono::milliseconds wait);
+
+// "the gateway at URL refused the token (gateway token mismatch): set ... or use --local",
+// for a connect that failed with errc::unauthenticated.
+std::string gateway_refusal(const gateway_client_options& target, const error& e);
 
 }  // namespace durar::cli

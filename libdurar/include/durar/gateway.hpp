@@ -167,6 +167,11 @@ class DURAR_API gateway_client {
                     const event_handler& on_event = {});
   // How long call() waits without hearing anything (ticks count) before giving up.
   void set_timeout(std::chrono::milliseconds t);
+  // Thread-safe: a call() under way on another thread (or the next one) stops waiting and
+  // fails with errc::cancelled; the connection is of no further use. For a caller that has
+  // asked (over another connection) for its run to be aborted and will wait only so long
+  // for the end: ticks keep a silent wait from ever timing out.
+  void interrupt();
   void close();
 
  private:

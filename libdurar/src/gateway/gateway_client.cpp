@@ -6,12 +6,14 @@
 
 #include <asio/connect.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
 
 #include "session/session_internal.hpp"
 #include "ws_handshake.hpp"
 
+#include <atomic>
 #include <cstring>
 #include <deque>
 #include <openssl/rand.h>
@@ -31,7 +33,8 @@ struct gateway_client::impl {
   std::deque<std::string> messages;     // whole text messages received
   std::optional<std::uint16_t> closed;  // close code once the server closed
   json hello = json::object();
-  std::string failure;  // a transport error while reading
+  std::string failure;                   // a transport error while reading
+  std::atomic<bool> interrupted{false};  // set by interrupt(), from any thread
 
   ~impl() {
     if (ws != nullptr) wslay_event_context_free(ws);
@@ -76,6 +79,10 @@ struct gateway_client::impl {
   // ---- I/O -------------------------------------------------------------------------------
   // Reads once, waiting at most the timeout; false on timeout or error (failure says why).
   bool read_some() {
+    if (interrupted) {
+      failure = "stopped waiting for the gateway";
+      return false;
+    }
     char buf[16384];
     std::optional<std::error_code> got;
     std::size_t n = 0;
@@ -91,6 +98,10 @@ struct gateway_client::impl {
       io.run();  // let the cancelled read finish
       failure =
           "the gateway did not answer within " + std::to_string(options.timeout.count()) + " ms";
+      return false;
+    }
+    if (interrupted) {
+      failure = "stopped waiting for the gateway";
       return false;
     }
     if (*got) {
@@ -115,7 +126,7 @@ struct gateway_client::impl {
           continue;
         }
       }
-      if (!read_some()) return fail(errc::unavailable, failure);
+      if (!read_some()) return fail(interrupted ? errc::cancelled : errc::unavailable, failure);
     }
     std::string m = std::move(messages.front());
     messages.pop_front();
@@ -293,6 +304,15 @@ result<json> gateway_client::call(std::string_view method, json params,
 }
 
 void gateway_client::set_timeout(std::chrono::milliseconds t) { impl_->options.timeout = t; }
+
+void gateway_client::interrupt() {
+  impl_->interrupted = true;
+  // Runs on the thread waiting in call() (or in its next wait): the pending read ends.
+  asio::post(impl_->io, [m = impl_.get()] {
+    std::error_code ec;
+    m->socket.cancel(ec);
+  });
+}
 
 void gateway_client::close() {
   if (!impl_ || impl_->ws == nullptr) return;
