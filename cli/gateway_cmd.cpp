@@ -179,14 +179,21 @@ int serve_gateway(context& ctx, const parsed_args& args, std::string& restart_fo
   auto gw = gateway::create(io, **rt, opts);
   if (!gw) return fail_with(ctx, exit_failure, gw.error().message);
   if (const auto& made = (*gw)->generated_token()) log->add_secret(made->reveal());
-  if (args.has("force") && (*gw)->port() != 0 && free_port((*gw)->port()))
+  // --force frees a port; it does not stop another gateway serving this state dir, which
+  // start() refuses to run beside (naming it).
+  const auto& state_dir = (*rt)->cfg().paths.state_dir;
+  const bool other_gateway = running_gateway_on(state_dir).has_value();
+  if (args.has("force") && !other_gateway && (*gw)->port() != 0 && free_port((*gw)->port()))
     log->warn("gateway",
               fmt::format("--force: stopped the process that held port {}", (*gw)->port()));
   if (auto r = (*gw)->start(); !r) {
     std::string message = r.error().message;
-    if (auto owner = find_port_owner((*gw)->port()))
+    if (other_gateway || running_gateway_on(state_dir)) {
+      if (args.has("force")) message += " (--force frees a port, it does not stop a gateway)";
+    } else if (auto owner = find_port_owner((*gw)->port())) {
       message += fmt::format(" (held by {}, pid {}; 'durar gateway run --force' stops it)",
                              owner->command, owner->pid);
+    }
     return fail_with(ctx, exit_failure, message);
   }
   if (const auto& token = (*gw)->generated_token(); token && !ctx.globals.json)

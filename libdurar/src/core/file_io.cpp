@@ -2,9 +2,12 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <string_view>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 namespace durar::detail {
@@ -29,6 +32,31 @@ errc open_errc(int err) {
     default:
       return errc::permission_denied;
   }
+}
+
+pid_t flock_holder(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return -1;
+  std::FILE* locks = std::fopen("/proc/locks", "re");
+  if (locks == nullptr) return -1;
+  pid_t holder = 0;
+  char line[256];
+  while (std::fgets(line, sizeof line, locks) != nullptr) {
+    char kind[16] = {}, mode[16] = {};
+    long pid = 0;
+    unsigned major = 0, minor = 0;
+    unsigned long long inode = 0;
+    if (std::sscanf(line, "%*[^:]: %15s %*s %15s %ld %x:%x:%llu", kind, mode, &pid, &major, &minor,
+                    &inode) != 6)
+      continue;
+    if (std::string_view(kind) == "FLOCK" && inode == st.st_ino && major == ::major(st.st_dev) &&
+        minor == ::minor(st.st_dev) && pid > 0) {
+      holder = static_cast<pid_t>(pid);
+      break;
+    }
+  }
+  std::fclose(locks);
+  return holder;
 }
 
 result<std::string> read_file(const std::filesystem::path& file, bool& exists) {

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <sys/types.h>
 
 namespace durar::detail {
 
@@ -12,6 +13,12 @@ namespace durar::detail {
 // unavailable (it passes), a full disk resource_exhausted, a missing file not_found, and
 // anything else permission_denied.
 errc open_errc(int err);
+
+// The process holding a flock(2) on the file open as `fd`, from /proc/locks ("1: FLOCK
+// ADVISORY WRITE <pid> <major>:<minor>:<inode> 0 EOF"): its pid, 0 when no process holds
+// one, -1 when the kernel does not say (no /proc/locks). The lock holders name themselves
+// this way, so a lock needs no pid file beside it.
+pid_t flock_holder(int fd);
 
 // The whole file; "" with exists = false when there is no such file.
 result<std::string> read_file(const std::filesystem::path& file, bool& exists);

@@ -178,6 +178,7 @@ struct gateway::impl {
   std::unique_ptr<gateway_reloader> reloader;  // config hot reload, while serving
   bool started = false;
   std::filesystem::path state_dir;        // where start() wrote gateway.json
+  std::optional<state_dir_lock> lock;     // held from start() until stopped
   std::optional<secret> generated_token;  // made by this create(), to show once
 
   // shutdown(): draining, then (after the runs ended or were aborted) closing.
@@ -225,9 +226,15 @@ struct gateway::impl {
 
   void finish() {
     started = false;
-    remove_runtime_file(state_dir);
+    release_state_dir();
     log("gateway stopped");
     call_waiting();
+  }
+
+  // gateway.json goes first: the next gateway can only take the lock after it is gone.
+  void release_state_dir() {
+    remove_runtime_file(state_dir);
+    lock.reset();
   }
 
   void call_waiting() {
@@ -279,6 +286,12 @@ result<std::unique_ptr<gateway>> gateway::create(asio::io_context& io, runtime& 
 result<void> gateway::start() {
   impl& m = *impl_;
   if (m.started) return {};
+  // One gateway per state dir: a second would take over gateway.json (and the CLI with it)
+  // and serve the same sessions beside the first.
+  m.state_dir = m.state->rt.cfg().paths.state_dir;
+  auto lock = state_dir_lock::acquire(m.state_dir);
+  if (!lock) return fail(lock.error());
+  m.lock.emplace(std::move(*lock));
   m.control = std::make_unique<control_server>(*m.state);
   http_server_options so;
   so.host = m.state->settings.bind_host;
@@ -289,11 +302,11 @@ result<void> gateway::start() {
   if (auto r = m.server->listen(); !r) {
     m.server.reset();
     m.control.reset();
+    m.lock.reset();
     return r;
   }
   m.state->settings.port = m.server->port();
   m.started = true;
-  m.state_dir = m.state->rt.cfg().paths.state_dir;
   write_runtime_file(m.state_dir, port(), ws_url());
   m.log("gateway listening on " + http_url() + " (auth: " + m.state->auth.mode() + ")");
   m.reloader = std::make_unique<gateway_reloader>(*m.state);
@@ -341,11 +354,11 @@ void gateway::stop(const std::string& reason) {
   m.closing = true;
   m.timer.cancel();
   m.log("gateway stopping: " + reason);
-  remove_runtime_file(m.state_dir);
   m.state->runs.abort_all();
   if (m.reloader) m.reloader->stop();
   if (m.control) m.control->shutdown(reason, false);
   if (m.server) m.server->stop();
+  m.release_state_dir();
   m.call_waiting();
 }
 

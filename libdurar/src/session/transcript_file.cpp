@@ -8,12 +8,10 @@
 #include "session/session_internal.hpp"
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 namespace durar::detail {
@@ -28,33 +26,6 @@ std::string os_error(std::string_view what, const std::filesystem::path& p, int 
 errc write_errc(int err) {
   return (err == ENOSPC || err == EFBIG || err == EDQUOT) ? errc::resource_exhausted
                                                           : errc::unavailable;
-}
-
-// The pid holding a flock on `fd`'s file, from /proc/locks ("1: FLOCK ADVISORY WRITE <pid>
-// <major>:<minor>:<inode> 0 EOF"); "unknown" where the kernel does not say.
-std::string lock_holder(int fd) {
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) return "unknown";
-  std::FILE* locks = std::fopen("/proc/locks", "re");
-  if (locks == nullptr) return "unknown";
-  std::string holder = "unknown";
-  char line[256];
-  while (std::fgets(line, sizeof line, locks) != nullptr) {
-    char kind[16] = {}, mode[16] = {};
-    long pid = 0;
-    unsigned major = 0, minor = 0;
-    unsigned long long inode = 0;
-    if (std::sscanf(line, "%*[^:]: %15s %*s %15s %ld %x:%x:%llu", kind, mode, &pid, &major, &minor,
-                    &inode) != 6)
-      continue;
-    if (std::string_view(kind) == "FLOCK" && inode == st.st_ino && major == ::major(st.st_dev) &&
-        minor == ::minor(st.st_dev)) {
-      holder = std::to_string(pid);
-      break;
-    }
-  }
-  std::fclose(locks);
-  return holder;
 }
 
 }  // namespace
@@ -90,11 +61,12 @@ result<transcript_file> transcript_file::open(const std::filesystem::path& p, bo
   f.path_ = p;
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
-    std::string pid = err == EWOULDBLOCK ? lock_holder(fd) : "";
+    const pid_t holder = err == EWOULDBLOCK ? flock_holder(fd) : 0;
+    const std::string pid = holder > 0 ? std::to_string(holder) : "unknown";
     ::close(f.fd_);
     f.fd_ = -1;
     if (err != EWOULDBLOCK) return fail(errc::unavailable, os_error("cannot lock", p, err));
-    std::string where = pid == std::to_string(::getpid()) ? "this process" : "another process";
+    std::string where = holder == ::getpid() ? "this process" : "another process";
     return fail(errc::unavailable,
                 fmt::format("session {} is open in {} (pid {})", who, where, pid));
   }
