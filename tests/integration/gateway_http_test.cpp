@@ -1,6 +1,10 @@
 // The gateway's listener over real sockets on 127.0.0.1, HTTP side: HTTP/1.1 framing,
 // limits and timeouts, streamed responses and client disconnects.
+#include <durar/json.hpp>
+
 #include "gateway_server_fixture.hpp"
+
+#include <stdexcept>
 
 using namespace gateway_server_test;
 
@@ -160,6 +164,147 @@ TEST_CASE("gateway server: garbage gets 400 and the connection closes", "[gatewa
   REQUIRE(r);
   CHECK(r->status == 400);
   CHECK(d.wait_eof());
+}
+
+namespace {
+// An error the server wrote itself: OpenAI's error JSON, with the status and a code.
+void check_error_json(const response& r, int status, std::string_view code) {
+  INFO(r.body);
+  CHECK(r.status == status);
+  CHECK(r.headers.at("content-type").rfind("application/json", 0) == 0);
+  CHECK(r.headers.at("content-length") == std::to_string(r.body.size()));
+  auto body = durar::json::parse(r.body);
+  REQUIRE(body.has_value());
+  const durar::json& e = (*body)["error"];
+  REQUIRE(e.is_object());
+  CHECK(e["message"].is_string());
+  CHECK_FALSE(e["message"].as_string().empty());
+  CHECK(e["type"] == durar::json(status >= 500 ? "server_error" : "invalid_request_error"));
+  CHECK(e["code"] == durar::json(std::string(code)));
+  CHECK(e.contains("param"));
+}
+}  // namespace
+
+TEST_CASE("gateway server: its own errors are OpenAI error JSON", "[gateway][server]") {
+  http_server_options o;
+  o.max_body_bytes = 100;
+  o.max_header_bytes = 1024;
+  server_fixture s(o, echo);
+  SECTION("413 for a Content-Length over the limit") {
+    raw_client c(s.port());
+    c.send("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n");
+    auto r = read_response(c);
+    REQUIRE(r);
+    check_error_json(*r, 413, "request_too_large");
+    CHECK(r->headers["connection"] == "close");
+    CHECK(r->body.find("100 bytes") != std::string::npos);
+    CHECK(c.wait_eof());
+  }
+  SECTION("413 for a chunked body growing over the limit") {
+    raw_client c(s.port());
+    std::string chunk(80, 'x');
+    c.send("POST /big HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n50\r\n" + chunk +
+           "\r\n50\r\n" + chunk + "\r\n");
+    auto r = read_response(c);
+    REQUIRE(r);
+    check_error_json(*r, 413, "request_too_large");
+    CHECK(r->headers["connection"] == "close");
+  }
+  SECTION("431 for headers over the limit") {
+    raw_client c(s.port());
+    c.send("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4000, 'a') + "\r\n\r\n");
+    auto r = read_response(c);
+    REQUIRE(r);
+    check_error_json(*r, 431, "headers_too_large");
+    CHECK(r->headers["connection"] == "close");
+    CHECK(c.wait_eof());
+  }
+  SECTION("400 for a request the parser refuses") {
+    raw_client c(s.port());
+    c.send("HELLO\r\n\r\n");
+    auto r = read_response(c);
+    REQUIRE(r);
+    check_error_json(*r, 400, "malformed_request");
+    CHECK(r->headers["connection"] == "close");
+    CHECK(c.wait_eof());
+  }
+  SECTION("400 for bytes that are not HTTP at all (a TLS hello)") {
+    raw_client c(s.port());
+    constexpr char noise[] = "\x16\x03\x01\x02\x00 garbage\r\n\r\n";
+    c.send(std::string_view(noise, sizeof noise - 1));
+    auto r = read_response(c);
+    REQUIRE(r);
+    check_error_json(*r, 400, "malformed_request");
+    CHECK(c.wait_eof());
+  }
+  SECTION("400 for Content-Length with chunked") {
+    raw_client c(s.port());
+    c.send(
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "0\r\n\r\n");
+    auto r = read_response(c);
+    REQUIRE(r);
+    check_error_json(*r, 400, "malformed_request");
+  }
+  SECTION("417 for an Expect other than 100-continue") {
+    raw_client c(s.port());
+    c.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nExpect: 200-ok\r\n\r\nx");
+    auto r = read_response(c);
+    REQUIRE(r);
+    check_error_json(*r, 417, "expectation_failed");
+  }
+}
+
+TEST_CASE("gateway server: 408 and a dropped responder's 500 are OpenAI error JSON",
+          "[gateway][server]") {
+  {
+    http_server_options o;
+    o.header_timeout = 100ms;
+    server_fixture s(o, echo);
+    raw_client c(s.port());
+    c.send("GET / HTTP/1.1\r\nHost: x\r\n");  // and never the blank line
+    auto r = read_response(c);
+    REQUIRE(r);
+    check_error_json(*r, 408, "request_timeout");
+    CHECK(r->headers["connection"] == "close");
+  }
+  {
+    server_fixture s({}, [](http_request, std::shared_ptr<http_responder>) {});
+    raw_client c(s.port());
+    c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto r = read_response(c);
+    REQUIRE(r);
+    check_error_json(*r, 500, "internal");
+    CHECK_FALSE(r->headers.count("connection"));  // the connection goes on
+  }
+  {
+    server_fixture s({}, [](http_request, std::shared_ptr<http_responder>) -> void {
+      throw std::runtime_error("boom");
+    });
+    raw_client c(s.port());
+    c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto r = read_response(c);
+    REQUIRE(r);
+    check_error_json(*r, 500, "internal");
+  }
+}
+
+TEST_CASE("gateway server: HEAD answers carry the body's length but no body", "[gateway][server]") {
+  server_fixture s({}, echo);
+  raw_client c(s.port());
+  c.send("HEAD /h HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(c.wait_for("\r\n\r\n"));
+  auto end = c.buffer().find("\r\n\r\n");
+  std::string head = c.take(end + 4);
+  const std::string get_body = "HEAD /h ? [] - 127.0.0.1 loopback";
+  CHECK(head.find("content-length: " + std::to_string(get_body.size()) + "\r\n") !=
+        std::string::npos);
+  // No body follows: the next response starts right after the head.
+  c.send("GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto r = read_response(c);
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->body == "GET /next ? [] - 127.0.0.1 loopback");
 }
 
 TEST_CASE("gateway server: HTTP/1.0 closes after the response", "[gateway][server]") {

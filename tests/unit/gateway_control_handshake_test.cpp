@@ -104,6 +104,34 @@ TEST_CASE("a wrong or missing token fails with the original's message and 1008",
   CHECK(f.server->client_count() == 0);
 }
 
+TEST_CASE("connect shares the HTTP throttle and says how long the lockout lasts", "[gateway]") {
+  fixture f;
+  auto now = std::chrono::steady_clock::now();
+  f.state->auth.set_clock([&] { return now; });
+  // Connects without any secret are not guesses: they never lock anyone out.
+  for (int i = 0; i < 8; ++i) {
+    auto ws = f.open();
+    json p = f.connect_params();
+    p.erase("auth");
+    CHECK(f.call(ws, "connect", p)["error"]["details"]["code"] == json("AUTH_TOKEN_MISSING"));
+  }
+  for (int i = 0; i < 5; ++i) {
+    auto ws = f.open();
+    json res = f.call(ws, "connect", f.connect_params(nullptr, 3, 3, "not-the-token"));
+    CHECK(res["error"]["details"]["code"] == json("AUTH_TOKEN_MISMATCH"));
+  }
+  now += std::chrono::milliseconds(250);
+  auto ws = f.open();
+  json res = f.call(ws, "connect", f.connect_params());
+  CHECK(res["ok"] == json(false));
+  CHECK(res["error"]["details"]["code"] == json("AUTH_RATE_LIMITED"));
+  CHECK(res["error"]["retryable"] == json(true));
+  CHECK(res["error"]["retryAfterMs"] == json(750));
+  now += std::chrono::milliseconds(750);
+  auto ok = f.open();
+  CHECK(f.call(ok, "connect", f.connect_params())["ok"] == json(true));
+}
+
 TEST_CASE("a frame over 64 KiB before connect closes the socket", "[gateway]") {
   fixture f;
   auto ws = f.open();

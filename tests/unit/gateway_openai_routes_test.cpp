@@ -25,16 +25,59 @@ TEST_CASE("health answers without auth, everything else wants the token", "[gate
   CHECK(gw.call("GET", "/v1/models")->status == 200);
 }
 
-TEST_CASE("repeated bad tokens are throttled with 429 and Retry-After", "[gateway][openai]") {
+TEST_CASE("the 6th attempt after 5 bad tokens is a 429 whose Retry-After tells the truth",
+          "[gateway][openai]") {
   gateway_fixture gw;
-  std::shared_ptr<recording_responder> last;
-  for (int i = 0; i < 8; ++i)
-    last = gw.call("GET", "/v1/models", {}, {{"authorization", "Bearer bad"}}, false);
-  CHECK(last->status == 429);
-  CHECK(error_of(*last)["type"] == "rate_limit_error");
-  CHECK_FALSE(last->header("retry-after").empty());
+  auto now = std::chrono::steady_clock::now();
+  gw.gs->auth.set_clock([&] { return now; });
+  const header_list bad = {{"authorization", "Bearer bad"}};
+  for (int i = 0; i < 5; ++i) {
+    auto r = gw.call("GET", "/v1/models", {}, bad, false);
+    INFO(i);
+    CHECK(r->status == 401);
+    CHECK(error_of(*r)["code"] == "invalid_token");
+  }
+  auto locked = gw.call("GET", "/v1/models", {}, {}, true);  // even the right token, now
+  CHECK(locked->status == 429);
+  CHECK(error_of(*locked)["type"] == "rate_limit_error");
+  CHECK(error_of(*locked)["code"] == "auth_throttled");
+  CHECK(locked->header("retry-after") == "1");  // the lockout is 1 s, not the 60 s cap
+  now += std::chrono::milliseconds(400);
+  CHECK(gw.call("GET", "/v1/models", {}, bad, false)->header("retry-after") == "1");
   // Health stays reachable for probes.
   CHECK(gw.call("GET", "/health", {}, {}, false)->status == 200);
+  now += std::chrono::milliseconds(600);  // the second is over
+  CHECK(gw.call("GET", "/v1/models")->status == 200);
+
+  // A lockout earned again doubles, and Retry-After follows it.
+  for (int i = 0; i < 5; ++i) gw.call("GET", "/v1/models", {}, bad, false);
+  now += std::chrono::seconds(1);
+  CHECK(gw.call("GET", "/v1/models", {}, bad, false)->status == 401);
+  auto doubled = gw.call("GET", "/v1/models", {}, bad, false);
+  CHECK(doubled->status == 429);
+  CHECK(doubled->header("retry-after") == "2");
+}
+
+TEST_CASE("requests without a token get 401 and never lock out the right token",
+          "[gateway][openai]") {
+  gateway_fixture gw;
+  for (int i = 0; i < 20; ++i) {
+    auto r = gw.call("GET", "/v1/models", {}, {}, false);
+    INFO(i);
+    CHECK(r->status == 401);
+    CHECK(error_of(*r)["code"] == "missing_token");
+  }
+  CHECK(gw.call("GET", "/v1/models")->status == 200);
+}
+
+TEST_CASE("HEAD /health carries the Content-Length its GET would have", "[gateway][openai]") {
+  gateway_fixture gw;
+  auto head = gw.call("HEAD", "/health", {}, {}, false);
+  CHECK(head->status == 200);
+  // The recording responder keeps the body a handler gives; the server's responder sends its
+  // length and drops it for HEAD (gateway_http_test checks the wire).
+  CHECK_FALSE(head->body.empty());
+  CHECK(head->json_body()["ok"] == true);
 }
 
 TEST_CASE("unknown paths are 404 and wrong methods 405, in OpenAI's shape", "[gateway][openai]") {

@@ -109,7 +109,10 @@ std::variant<connect_grant, connect_refusal> admit_connect(const control_request
   if (outcome != auth_outcome::ok) {
     control_error e = invalid_request(
         auth.message(outcome), json::object({{"code", auth_detail_code(auth.mode(), outcome)}}));
-    e.retryable = outcome == auth_outcome::throttled;
+    if (outcome == auth_outcome::throttled) {
+      e.retryable = true;
+      e.retry_after_ms = auth.lockout_left(remote).count();
+    }
     return connect_refusal{std::move(e), close_policy, "unauthorized", true};
   }
 

@@ -119,8 +119,8 @@ void http_connection::dispatch() {
                                                     shared_->options.max_ws_buffered_bytes);
   active_ = responder;
   if (shared_->detached || !shared_->on_request) {
-    responder->respond(503, {{"content-type", "text/plain; charset=utf-8"}},
-                       "Service Unavailable\n");
+    responder->respond(503, {{"content-type", "application/json; charset=utf-8"}},
+                       error_response_body(503, "the gateway is shutting down"));
     return;
   }
   try {
@@ -144,7 +144,9 @@ void http_connection::upgrade() {
   if (closed_) return;  // accept() stopped the server
   if (refused) {
     int status = (*refused >= 400 && *refused <= 599) ? *refused : 403;
-    reject(status, status_reason(status));
+    reject(status, status == 503   ? "the gateway is shutting down"
+                   : status == 403 ? "this WebSocket origin is not allowed"
+                                   : status_reason(status));
     return;
   }
   send(fmt::format(
@@ -186,7 +188,8 @@ void http_connection::response_abandoned(std::uint64_t seq, bool streaming_start
     // The handler dropped its responder without answering.
     active_.reset();
     const bool close = !keep_alive_ || close_after_;
-    send(simple_response(500, "Internal Server Error\n", close, http10_));
+    send(simple_response(500, "internal error: the request handler gave no response", close,
+                         http10_));
     response_finished(seq, close);
     return;
   }
@@ -196,9 +199,8 @@ void http_connection::response_abandoned(std::uint64_t seq, bool streaming_start
 void http_connection::reject(int status, std::string_view why) {
   if (closed_ || phase_ == phase::closing) return;
   active_.reset();
-  std::string body = fmt::format("{}\n", why.empty() ? status_reason(status) : why);
   // 426 says which WebSocket version we speak.
-  send(simple_response(status, body, true, http10_,
+  send(simple_response(status, why, true, http10_,
                        status == 426 ? "sec-websocket-version: 13\r\n" : ""));
   close_gracefully();
 }

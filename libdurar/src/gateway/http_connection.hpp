@@ -98,6 +98,7 @@ class http_connection : public std::enable_shared_from_this<http_connection> {
   void parse();
   void dispatch();
   void upgrade();
+  // Answers an error of the server's own (OpenAI's error JSON saying `why`) and closes.
   void reject(int status, std::string_view why);
   void flush();
   void on_written(const std::error_code& ec, std::size_t n, std::size_t count);
@@ -153,6 +154,7 @@ class http_connection : public std::enable_shared_from_this<http_connection> {
   bool any_bytes_ = false;  // of the current request, for 408 vs silent close
   std::size_t header_bytes_ = 0;
   int reject_status_ = 0;
+  std::string reject_message_;  // why, for the error body ("" = the reason phrase)
   bool message_ready_ = false;
   bool ws_upgrade_ = false;
   bool keep_alive_ = true;

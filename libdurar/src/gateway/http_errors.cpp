@@ -99,6 +99,48 @@ api_error shutting_down(std::optional<std::chrono::milliseconds> restart_expecte
   return e;
 }
 
+api_error server_error(int status, std::string message) {
+  std::string_view code;
+  switch (status) {
+    case 400:
+      code = "malformed_request";
+      break;
+    case 401:
+      code = "unauthorized";
+      break;
+    case 403:
+      code = "forbidden";
+      break;
+    case 408:
+      code = "request_timeout";
+      break;
+    case 413:
+      code = "request_too_large";
+      break;
+    case 417:
+      code = "expectation_failed";
+      break;
+    case 426:
+      code = "upgrade_required";
+      break;
+    case 429:
+      code = "rate_limit_exceeded";
+      break;
+    case 431:
+      code = "headers_too_large";
+      break;
+    case 500:
+      code = "internal";
+      break;
+    case 503:
+      code = "shutting_down";
+      break;
+    default:
+      code = status >= 500 ? "server_error" : "invalid_request";
+  }
+  return make(status, std::move(message), {}, std::string(code));
+}
+
 json error_body(const api_error& e) {
   json err =
       json::object({{"message", e.message},

@@ -42,6 +42,12 @@ api_error not_found(std::string message, std::string param = {}, std::string cod
 // Retry-After when a restart is expected.
 api_error shutting_down(std::optional<std::chrono::milliseconds> restart_expected);
 
+// An error the HTTP server writes itself, before or instead of a route: malformed requests
+// (400 "malformed_request"), 408 "request_timeout", 413 "request_too_large", 417
+// "expectation_failed", 426 "upgrade_required", 431 "headers_too_large", a refused WebSocket
+// upgrade (401, 403, 429), 500 "internal", 503 "shutting_down".
+api_error server_error(int status, std::string message);
+
 // {"error":{"message","type","param","code"}}; param and code are null when empty.
 json error_body(const api_error& e);
 

@@ -102,6 +102,10 @@ void split_target(http_request& r) {
   r.path = percent_decode(path);
 }
 
+std::string body_limit_message(std::size_t limit) {
+  return "request body is larger than the limit of " + std::to_string(limit) + " bytes";
+}
+
 }  // namespace
 
 void http_connection::parse() {
@@ -116,12 +120,15 @@ void http_connection::parse() {
     inbox_pos_ += std::min(used, len);
     if (closed_) return;
     if (reject_status_ != 0) {
-      reject(reject_status_, status_reason(reject_status_));
+      reject(reject_status_, reject_message_);
       return;
     }
     auto err = static_cast<http_errno>(parser_.http_errno);
     if (err != HPE_OK && err != HPE_PAUSED) {
-      reject(err == HPE_HEADER_OVERFLOW ? 431 : 400, http_errno_description(err));
+      if (err == HPE_HEADER_OVERFLOW)
+        reject(431, "request headers are too large");
+      else
+        reject(400, std::string("malformed HTTP request: ") + http_errno_description(err));
       return;
     }
     if (message_ready_) {
@@ -130,7 +137,7 @@ void http_connection::parse() {
       break;
     }
     if (used < len) {  // the parser stopped without saying why: never spin on it
-      reject(400, "Bad Request");
+      reject(400, "malformed HTTP request");
       return;
     }
   }
@@ -144,6 +151,8 @@ int http_connection::limit_headers(std::size_t more) {
   header_bytes_ += more;
   if (header_bytes_ > shared_->options.max_header_bytes) {
     reject_status_ = 431;
+    reject_message_ = "request headers are larger than the limit of " +
+                      std::to_string(shared_->options.max_header_bytes) + " bytes";
     return -1;
   }
   return 0;
@@ -207,6 +216,7 @@ int http_connection::on_headers_complete() {
   const bool has_body = chunked || (has_length && parser_.content_length > 0);
   if (has_length && parser_.content_length > shared_->options.max_body_bytes) {
     reject_status_ = 413;
+    reject_message_ = body_limit_message(shared_->options.max_body_bytes);
     return -1;
   }
 
@@ -216,11 +226,14 @@ int http_connection::on_headers_complete() {
       auto version = req_.header("sec-websocket-version");
       if (!version || trim_ows(*version) != "13") {
         reject_status_ = 426;
+        reject_message_ = "unsupported WebSocket version; Sec-WebSocket-Version must be 13";
         return -1;
       }
       auto key = req_.header("sec-websocket-key");
       if (!key || !ws_key_valid(trim_ows(*key)) || has_body) {
         reject_status_ = 400;
+        reject_message_ =
+            "invalid WebSocket upgrade: Sec-WebSocket-Key missing or malformed, or a body sent";
         return -1;
       }
       ws_upgrade_ = true;
@@ -233,6 +246,7 @@ int http_connection::on_headers_complete() {
   if (auto expect = req_.header("expect")) {
     if (!ascii_iequals(trim_ows(*expect), "100-continue")) {
       reject_status_ = 417;
+      reject_message_ = "unsupported Expect header; only 100-continue is understood";
       return -1;
     }
     if (!http10_ && has_body) send("HTTP/1.1 100 Continue\r\n\r\n");
@@ -247,6 +261,7 @@ int http_connection::on_headers_complete() {
 int http_connection::on_body(std::string_view s) {
   if (req_.body.size() + s.size() > shared_->options.max_body_bytes) {
     reject_status_ = 413;
+    reject_message_ = body_limit_message(shared_->options.max_body_bytes);
     return -1;
   }
   req_.body.append(s);

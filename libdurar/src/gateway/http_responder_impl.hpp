@@ -60,9 +60,12 @@ class responder_impl final : public http_responder {
   std::function<void()> on_disconnect_;
 };
 
-// A complete small response ("400 Bad Request" and friends) with a text/plain body.
-// extra_headers: whole lines, each ending in CRLF.
-std::string simple_response(int status, std::string_view body, bool close, bool http10,
+// A complete error response the server writes itself (400 malformed, 408, 413, 431, ...):
+// OpenAI's error JSON (http_errors.hpp's server_error) saying `message`, or the reason phrase
+// when it is empty. extra_headers: whole lines, each ending in CRLF.
+std::string simple_response(int status, std::string_view message, bool close, bool http10,
                             std::string_view extra_headers = {});
+// Just the JSON body of such a response.
+std::string error_response_body(int status, std::string_view message);
 
 }  // namespace durar::gateway_detail

@@ -115,16 +115,15 @@ bool method_allowed(std::string_view method, std::string_view allow) {
 }
 
 // Liveness stays 200 while the gateway shuts down; readiness turns 503 ("stopping").
-void health(gateway_state& state, const http_request& req, http_responder& out,
-            std::string_view status) {
+void health(gateway_state& state, http_responder& out, std::string_view status) {
   const bool ready = status != "ready" || !state.draining;
   json body = json::object({{"ok", ready},
                             {"status", ready ? status : std::string_view("stopping")},
                             {"uptimeMs", state.uptime_ms()}});
   header_list headers = {{"content-type", "application/json; charset=utf-8"},
                          {"cache-control", "no-store"}};
-  out.respond(ready ? 200 : 503, std::move(headers),
-              req.method == "HEAD" ? std::string() : body.dump());
+  // HEAD too gets the whole body: the responder sends GET's Content-Length and drops it.
+  out.respond(ready ? 200 : 503, std::move(headers), body.dump());
 }
 
 // nullopt when the caller may proceed.
@@ -141,8 +140,8 @@ std::optional<api_error> authenticate(gateway_state& state, const http_request& 
   if (outcome == auth_outcome::throttled) {
     e.status = 429;
     e.code = "auth_throttled";
-    // The refusal lasts 1 s doubling to 60 s; the cap is a wait that always suffices.
-    e.retry_after = std::chrono::seconds(60);
+    // What is left of this address's lockout (respond_error rounds it up to whole seconds).
+    e.retry_after = state.auth.lockout_left(req.remote_address);
   } else {
     e.status = 401;
     e.code = outcome == auth_outcome::missing ? "missing_token" : "invalid_token";
@@ -170,8 +169,8 @@ void dispatch(gateway_state& state, const std::shared_ptr<openai_context>& ctx,
     return;
   }
   // Health answers without auth: probes carry no token and learn nothing private.
-  if (m.which == route::health) return health(state, req, *out, "live");
-  if (m.which == route::ready) return health(state, req, *out, "ready");
+  if (m.which == route::health) return health(state, *out, "live");
+  if (m.which == route::ready) return health(state, *out, "ready");
   if (state.draining) return respond_error(*out, shutting_down(state.restart_expected));
   if (auto denied = authenticate(state, req)) return respond_error(*out, *denied);
 

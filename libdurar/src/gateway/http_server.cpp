@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "gateway/http_connection.hpp"
+#include "gateway/http_errors.hpp"
 #include "gateway/http_responder_impl.hpp"
 
 #include <vector>
@@ -155,11 +156,18 @@ std::string connection_line(bool close, bool http10) {
 
 }  // namespace
 
-std::string simple_response(int status, std::string_view body, bool close, bool http10,
+std::string error_response_body(int status, std::string_view message) {
+  return error_body(
+             server_error(status, std::string(message.empty() ? status_reason(status) : message)))
+      .dump();
+}
+
+std::string simple_response(int status, std::string_view message, bool close, bool http10,
                             std::string_view extra_headers) {
+  const std::string body = error_response_body(status, message);
   return fmt::format(
-      "HTTP/1.1 {} {}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\n{}{}"
-      "\r\n{}",
+      "HTTP/1.1 {} {}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: "
+      "{}\r\n{}{}\r\n{}",
       status, status_reason(status), body.size(), connection_line(close, http10), extra_headers,
       body);
 }
@@ -297,7 +305,8 @@ bool responder_impl::open() const {
 
 void responder_impl::fail() {
   if (state_ == state::fresh) {
-    respond(500, {{"content-type", "text/plain; charset=utf-8"}}, "Internal Server Error\n");
+    respond(500, {{"content-type", "application/json; charset=utf-8"}},
+            error_response_body(500, "internal error: the request handler failed"));
   } else if (state_ == state::streaming) {
     state_ = state::done;
     if (auto c = usable()) c->response_abandoned(seq_, true);
