@@ -62,6 +62,22 @@ std::vector<std::string> files_in(const fs::path& dir) {
 
 }  // namespace
 
+TEST_CASE("a first session makes every new folder of the state dir private", "[session]") {
+  temp_dir tmp;
+  test_clock clock;
+  const fs::path state = tmp.path / "home" / ".durar";  // nothing of it exists yet
+  session_store store(state, "main", quiet_options(clock));
+  auto s = store.open("agent:main:main");
+  REQUIRE(s);
+  // ~/.durar, agents, agents/main and sessions: not only the last one (create_directories
+  // would make the others 0755, listing everyone's transcripts and key files to others).
+  for (const fs::path& dir :
+       {tmp.path / "home", state, state / "agents", state / "agents" / "main", store.dir()}) {
+    INFO(dir);
+    CHECK((fs::status(dir).permissions() & fs::perms::all) == fs::perms::owner_all);
+  }
+}
+
 TEST_CASE("opening a key creates its index entry and transcript header", "[session]") {
   temp_dir tmp;
   test_clock clock;

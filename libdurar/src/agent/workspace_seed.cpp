@@ -122,11 +122,9 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 6> standing_
 
 result<std::vector<std::filesystem::path>> seed_workspace(const std::filesystem::path& workspace) {
   std::error_code ec;
-  std::filesystem::create_directories(workspace, ec);
-  if (ec || !std::filesystem::is_directory(workspace, ec))
-    return fail(errc::invalid_argument,
-                fmt::format("cannot create the workspace {}: {}", workspace.string(),
-                            ec ? ec.message() : std::string("not a directory")));
+  // Private, as the state dir it usually sits in: it holds the agent's memory.
+  if (auto made = detail::create_private_dirs(workspace); !made)
+    return fail(errc::invalid_argument, "the workspace: " + made.error().message);
   // A workspace is new when none of its standing files exist yet; only then does the
   // first-run file make sense.
   bool fresh = true;

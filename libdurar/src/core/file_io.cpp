@@ -59,6 +59,26 @@ pid_t flock_holder(int fd) {
   return holder;
 }
 
+result<void> create_private_dirs(const std::filesystem::path& dir) {
+  if (dir.empty()) return {};
+  std::filesystem::path at;
+  for (const auto& part : dir) {
+    at /= part;
+    if (::mkdir(at.c_str(), 0700) == 0 || errno == EEXIST) continue;
+    // A missing parent of a relative path, or one we may not write but that exists: let the
+    // next step say which.
+    int err = errno;
+    std::error_code ec;
+    if (std::filesystem::is_directory(at, ec)) continue;
+    return fail(errc::permission_denied,
+                "cannot create " + at.string() + ": " + std::strerror(err));
+  }
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec))
+    return fail(errc::permission_denied, dir.string() + " is not a folder");
+  return {};
+}
+
 result<std::string> read_file(const std::filesystem::path& file, bool& exists) {
   std::error_code ec;
   exists = std::filesystem::exists(file, ec);
@@ -100,13 +120,8 @@ result<staged_file> staged_file::stage(const std::filesystem::path& requested,
       return fail(errc::not_found, "cannot resolve " + requested.string() + ": " + ec.message());
   }
   out.dir_ = out.file_.parent_path().empty() ? "." : out.file_.parent_path();
-  if (!std::filesystem::exists(out.dir_, ec)) {
-    std::filesystem::create_directories(out.dir_, ec);
-    if (ec)
-      return fail(errc::permission_denied,
-                  "cannot create " + out.dir_.string() + ": " + ec.message());
-    ::chmod(out.dir_.c_str(), 0700);  // the state dir holds credentials
-  }
+  if (!std::filesystem::exists(out.dir_, ec))
+    if (auto made = create_private_dirs(out.dir_); !made) return fail(made.error());
   mode_t mode = 0600;
   struct stat st {};
   if (::stat(out.file_.c_str(), &st) == 0) mode = st.st_mode & 07777;

@@ -20,6 +20,11 @@ errc open_errc(int err);
 // this way, so a lock needs no pid file beside it.
 pid_t flock_holder(int fd);
 
+// Creates `dir` and every missing folder above it, each new one mode 0700: the state dir
+// holds credentials and whole conversations, so no folder of it is made readable by others
+// on the way (create_directories makes the parents 0755). Folders that exist keep their mode.
+result<void> create_private_dirs(const std::filesystem::path& dir);
+
 // The whole file; "" with exists = false when there is no such file.
 result<std::string> read_file(const std::filesystem::path& file, bool& exists);
 

@@ -239,13 +239,9 @@ struct logger::impl {
     open_path = path;
     std::error_code ec;
     auto dir = path.parent_path();
-    if (!dir.empty() && !std::filesystem::exists(dir, ec)) {
-      std::filesystem::create_directories(dir, ec);
-      if (ec)
-        return fail(errc::permission_denied,
-                    "cannot create the log directory " + dir.string() + ": " + ec.message());
-      std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
-    }
+    if (!dir.empty() && !std::filesystem::exists(dir, ec))
+      if (auto made = detail::create_private_dirs(dir); !made)
+        return fail(errc::permission_denied, "the log directory: " + made.error().message);
     fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) {
       int e = errno;

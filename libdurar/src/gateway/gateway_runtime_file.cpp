@@ -69,13 +69,8 @@ namespace gateway_detail {
 
 result<state_dir_lock> state_dir_lock::acquire(const std::filesystem::path& state_dir) {
   std::error_code ec;
-  if (!state_dir.empty() && !std::filesystem::exists(state_dir, ec)) {
-    std::filesystem::create_directories(state_dir, ec);
-    if (ec)
-      return fail(errc::permission_denied,
-                  "cannot create " + state_dir.string() + ": " + ec.message());
-    ::chmod(state_dir.c_str(), 0700);  // the state dir holds credentials
-  }
+  if (!state_dir.empty() && !std::filesystem::exists(state_dir, ec))
+    if (auto made = detail::create_private_dirs(state_dir); !made) return fail(made.error());
   const auto file = lock_in(state_dir);
   // O_CLOEXEC: the commands the gateway's tools run must not inherit (and outlive it with)
   // the lock.

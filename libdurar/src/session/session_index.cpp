@@ -121,12 +121,8 @@ result<index_lock> index_lock::acquire(const std::filesystem::path& index_file) 
   p += ".lock";
   int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0 && errno == ENOENT) {  // no folder yet: the first session of this agent
-    std::error_code ec;
-    std::filesystem::path dir = index_file.parent_path();
-    std::filesystem::create_directories(dir, ec);
-    if (ec)
-      return fail(errc::permission_denied, "cannot create " + dir.string() + ": " + ec.message());
-    ::chmod(dir.c_str(), 0700);  // transcripts hold whole conversations
+    // Private: transcripts hold whole conversations.
+    if (auto made = create_private_dirs(index_file.parent_path()); !made) return fail(made.error());
     fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   }
   if (fd < 0)

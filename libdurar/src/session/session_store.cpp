@@ -126,11 +126,7 @@ session_info fresh_info(std::string_view key, std::int64_t now, const session_in
 result<void> ensure_dir(const std::filesystem::path& dir) {
   std::error_code ec;
   if (std::filesystem::is_directory(dir, ec)) return {};
-  std::filesystem::create_directories(dir, ec);
-  if (ec)
-    return fail(errc::permission_denied, "cannot create " + dir.string() + ": " + ec.message());
-  ::chmod(dir.c_str(), 0700);
-  return {};
+  return detail::create_private_dirs(dir);
 }
 
 // Renames a transcript to <file>.<reason>.<timestamp>, refusing while another writer has it;
