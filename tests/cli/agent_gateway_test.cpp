@@ -9,6 +9,7 @@
 
 #include "child_process.hpp"
 #include "fake_vendor_server.hpp"
+#include "gateway_fixture.hpp"
 #include "run_cli.hpp"
 
 #include <csignal>
@@ -17,51 +18,19 @@
 using durar::test::child_process;
 using durar::test::fake_response;
 using durar::test::fake_vendor_server;
+using durar::test::gateway_key;
+using durar::test::gateway_process;
 using durar::test::recorded;
 using durar::test::run_durar;
 using durar::test::temp_home;
+using durar::test::write_fake_config;
 using namespace std::chrono_literals;
 
 namespace {
 
 namespace fs = std::filesystem;
 const fs::path data = fs::path(DURAR_TEST_DATA);
-const std::string gateway_key = "sk-gateway-side-1";
 const std::string cli_key = "sk-cli-side-2";
-
-void write_config(const temp_home& home, const std::string& url) {
-  home.write(".durar/durar.yaml",
-             "models:\n  providers:\n    fake:\n      baseUrl: " + url +
-                 "/v1\n      models: [{ id: m1, cost: { input: 2, output: 10 } }]\n"
-                 "agents:\n  defaults:\n    model: { primary: fake/m1 }\n"
-                 "    workspace: " +
-                 home.path() + "/ws\n");
-}
-
-// `durar gateway run` on a free port, with its own key.
-struct gateway_process {
-  child_process proc;
-  std::string port;
-
-  explicit gateway_process(const temp_home& home)
-      : proc({DURAR_CLI_PATH, "gateway", "run", "--port", "0", "--json"},
-             {{"HOME", home.path()},
-              {"FAKE_API_KEY", gateway_key},
-              // A run a test left stalled is aborted soon after SIGTERM.
-              {"DURAR_GATEWAY_SHUTDOWN_TIMEOUT_MS", "1000"}}) {
-    REQUIRE(proc.wait_stdout("}\n"));  // {"url","port"} once it listens
-    auto j = durar::json::parse(proc.out().substr(0, proc.out().find('\n')));
-    REQUIRE(j.has_value());
-    port = std::to_string((*j)["port"].as_int());
-  }
-  ~gateway_process() {
-    proc.signal(SIGCONT);  // in case a test stopped it
-    proc.signal(SIGTERM);
-    (void)proc.wait_exit();
-  }
-  gateway_process(const gateway_process&) = delete;
-  gateway_process& operator=(const gateway_process&) = delete;
-};
 
 std::map<std::string, std::string> cli_env(const temp_home& home, const std::string& port) {
   return {{"HOME", home.path()}, {"FAKE_API_KEY", cli_key}, {"DURAR_GATEWAY_PORT", port}};
@@ -103,7 +72,7 @@ TEST_CASE("agent and chat with a token the running gateway refuses: an error, no
           "[cli][agent][gateway]") {
   fake_vendor_server server;
   temp_home home;
-  write_config(home, server.base_url());
+  write_fake_config(home, server.base_url());
   gateway_process gw(home);
   auto env = cli_env(home, gw.port);
   env["DURAR_GATEWAY_TOKEN"] = "bad";
@@ -133,7 +102,7 @@ TEST_CASE("agent refused for too many failed attempts: an error, no in-process r
           "[cli][agent][gateway]") {
   fake_vendor_server server;
   temp_home home;
-  write_config(home, server.base_url());
+  write_fake_config(home, server.base_url());
   gateway_process gw(home);
   auto env = cli_env(home, gw.port);
   env["DURAR_GATEWAY_TOKEN"] = "bad";
@@ -159,7 +128,7 @@ TEST_CASE("Ctrl-C on agent through the gateway aborts the gateway's run, exit 13
   fake_vendor_server server;
   server.enqueue(stalled_hello());
   temp_home home;
-  write_config(home, server.base_url());
+  write_fake_config(home, server.base_url());
   gateway_process gw(home);
 
   child_process agent({DURAR_CLI_PATH, "agent", "-m", "hello", "--session", "work"},
@@ -189,7 +158,7 @@ TEST_CASE("Ctrl-C on agent through a gateway that hangs: the wait is bounded, ex
   fake_vendor_server server;
   server.enqueue(stalled_hello());
   temp_home home;
-  write_config(home, server.base_url());
+  write_fake_config(home, server.base_url());
   gateway_process gw(home);
 
   child_process agent({DURAR_CLI_PATH, "agent", "-m", "hello"}, cli_env(home, gw.port));
@@ -210,7 +179,7 @@ TEST_CASE("Ctrl-C in a chat through a gateway that hangs: the wait is bounded, t
   fake_vendor_server server;
   server.enqueue(stalled_hello());
   temp_home home;
-  write_config(home, server.base_url());
+  write_fake_config(home, server.base_url());
   gateway_process gw(home);
   std::string input = home.write("chat.in", "hello\n");
 

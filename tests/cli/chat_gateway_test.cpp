@@ -10,6 +10,7 @@
 
 #include "child_process.hpp"
 #include "fake_vendor_server.hpp"
+#include "gateway_fixture.hpp"
 #include "run_cli.hpp"
 
 #include <csignal>
@@ -22,47 +23,19 @@
 using durar::test::child_process;
 using durar::test::fake_response;
 using durar::test::fake_vendor_server;
+using durar::test::gateway_key;
+using durar::test::gateway_process;
 using durar::test::recorded;
 using durar::test::run_durar;
 using durar::test::temp_home;
+using durar::test::write_fake_config;
 using namespace std::chrono_literals;
 
 namespace {
 
 namespace fs = std::filesystem;
 const fs::path data = fs::path(DURAR_TEST_DATA);
-const std::string gateway_key = "sk-gateway-side-1";
 const std::string chat_key = "sk-chat-side-2";
-
-void write_config(const temp_home& home, const std::string& url) {
-  home.write(".durar/durar.yaml",
-             "models:\n  providers:\n    fake:\n      baseUrl: " + url +
-                 "/v1\n      models: [{ id: m1, cost: { input: 2, output: 10 } }]\n"
-                 "agents:\n  defaults:\n    model: { primary: fake/m1 }\n"
-                 "    workspace: " +
-                 home.path() + "/ws\n");
-}
-
-// `durar gateway run` on a free port, with its own key.
-struct gateway_process {
-  child_process proc;
-  std::string port;
-
-  explicit gateway_process(const temp_home& home)
-      : proc({DURAR_CLI_PATH, "gateway", "run", "--port", "0", "--json"},
-             {{"HOME", home.path()}, {"FAKE_API_KEY", gateway_key}}) {
-    REQUIRE(proc.wait_stdout("}\n"));  // {"url","port"} once it listens
-    auto j = durar::json::parse(proc.out().substr(0, proc.out().find('\n')));
-    REQUIRE(j.has_value());
-    port = std::to_string((*j)["port"].as_int());
-  }
-  ~gateway_process() {
-    proc.signal(SIGTERM);
-    (void)proc.wait_exit();
-  }
-  gateway_process(const gateway_process&) = delete;
-  gateway_process& operator=(const gateway_process&) = delete;
-};
 
 std::map<std::string, std::string> chat_env(const temp_home& home, const std::string& port) {
   return {{"HOME", home.path()}, {"FAKE_API_KEY", chat_key}, {"DURAR_GATEWAY_PORT", port}};
@@ -129,7 +102,7 @@ TEST_CASE("chat through a running gateway: turns land in its session, /reset goe
   server.enqueue(recorded(data / "cli/noted.response.sse"));
   server.enqueue(recorded(data / "providers/router/hello.response.sse"));
   temp_home home;
-  write_config(home, server.base_url());
+  write_fake_config(home, server.base_url());
   gateway_process gw(home);
 
   auto r = run_durar({"chat"}, chat_env(home, gw.port),
@@ -164,7 +137,7 @@ TEST_CASE("chat --local runs in-process beside a gateway, with the same output",
   server.enqueue(recorded(data / "cli/write_tool.response.sse"));
   server.enqueue(recorded(data / "cli/noted.response.sse"));
   temp_home home;
-  write_config(home, server.base_url());
+  write_fake_config(home, server.base_url());
   gateway_process gw(home);
 
   auto r = run_durar({"chat", "--local"}, chat_env(home, gw.port),
@@ -188,7 +161,7 @@ TEST_CASE("chat without a running gateway runs in-process", "[cli][chat][gateway
   fake_vendor_server server;
   server.enqueue(recorded(data / "providers/router/hello.response.sse"));
   temp_home home;
-  write_config(home, server.base_url());
+  write_fake_config(home, server.base_url());
   auto r = run_durar({"chat"}, chat_env(home, std::to_string(free_port)),
                      std::string("hello\n/history\n"));
   INFO(r.err);
@@ -206,7 +179,7 @@ TEST_CASE("Ctrl-C in a chat through the gateway aborts that run, and the chat go
   server.enqueue(stalled_hello());
   server.enqueue(recorded(data / "providers/router/hello.response.sse"));
   temp_home home;
-  write_config(home, server.base_url());
+  write_fake_config(home, server.base_url());
   gateway_process gw(home);
   fifo_chat chat(home, gw.port);
 
@@ -235,7 +208,7 @@ TEST_CASE("a gateway that goes away mid-chat: the chat says so and goes on in-pr
   server.enqueue(recorded(data / "providers/router/hello.response.sse"));
   server.enqueue(recorded(data / "providers/router/hello.response.sse"));
   temp_home home;
-  write_config(home, server.base_url());
+  write_fake_config(home, server.base_url());
   auto gw = std::make_unique<gateway_process>(home);
   fifo_chat chat(home, gw->port);
 
