@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "fake_vendor_server.hpp"
+#include "gateway_fixture.hpp"
 #include "run_cli.hpp"
 
 #include <filesystem>
@@ -15,19 +16,11 @@ using durar::test::fake_vendor_server;
 using durar::test::recorded;
 using durar::test::run_durar;
 using durar::test::temp_home;
+using durar::test::write_fake_config;
 
 namespace {
 
 const std::filesystem::path data = std::filesystem::path(DURAR_TEST_DATA);
-
-void write_config(const temp_home& home, const std::string& url) {
-  home.write(".durar/durar.yaml",
-             "models:\n  providers:\n    fake:\n      baseUrl: " + url +
-                 "/v1\n      models: [{ id: m1, cost: { input: 2, output: 10 } }]\n"
-                 "agents:\n  defaults:\n    model: { primary: fake/m1 }\n"
-                 "    workspace: " +
-                 home.path() + "/ws\n");
-}
 
 std::map<std::string, std::string> env_of(const temp_home& home) {
   return {{"HOME", home.path()}, {"FAKE_API_KEY", "sk-canary-agent-77"}};
@@ -52,7 +45,7 @@ TEST_CASE("agent runs a tool and answers, the session keeps every message", "[cl
   server.enqueue(recorded(data / "cli/write_tool.response.sse"));
   server.enqueue(recorded(data / "cli/noted.response.sse"));
   temp_home home;
-  write_config(home, server.base_url());
+  write_fake_config(home, server.base_url());
   auto r = run_durar({"agent", "-m", "note: remember the milk"}, env_of(home));
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
@@ -98,7 +91,7 @@ TEST_CASE("agent --json prints agent events as JSON lines", "[cli][agent]") {
   fake_vendor_server server;
   server.enqueue(recorded(data / "providers/router/hello.response.sse"));
   temp_home home;
-  write_config(home, server.base_url());
+  write_fake_config(home, server.base_url());
   auto r = run_durar({"agent", "--json", "--message", "hi", "--session", "work"}, env_of(home));
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
@@ -120,7 +113,7 @@ TEST_CASE("agent reports a vendor failure without the key and exits 1", "[cli][a
   fake_vendor_server server;
   server.enqueue(error_response(400, R"({"error":{"message":"bad request from vendor"}})"));
   temp_home home;
-  write_config(home, server.base_url());
+  write_fake_config(home, server.base_url());
   auto r = run_durar({"agent", "-m", "hi"}, env_of(home));
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("bad request from vendor") != std::string::npos);
@@ -144,7 +137,7 @@ TEST_CASE("chat reads lines, answers each and understands slash commands", "[cli
   server.enqueue(recorded(data / "providers/router/hello.response.sse"));
   server.enqueue(recorded(data / "providers/router/hello.response.sse"));
   temp_home home;
-  write_config(home, server.base_url());
+  write_fake_config(home, server.base_url());
   auto r = run_durar({"chat"}, env_of(home), std::string("hello\n/usage\n/new\nagain\n/quit\n"));
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
@@ -188,7 +181,7 @@ TEST_CASE("exec with ask: always is refused without a terminal to ask on", "[cli
   server.enqueue(recorded(data / "cli/exec_tool.response.sse"));
   server.enqueue(recorded(data / "cli/noted.response.sse"));
   temp_home home;
-  write_config(home, server.base_url());
+  write_fake_config(home, server.base_url());
   std::string cfg = home.read(".durar/durar.yaml");
   home.write(".durar/durar.yaml", cfg + "tools:\n  exec: { ask: always }\n");
   auto r = run_durar({"agent", "-m", "run it"}, env_of(home));
