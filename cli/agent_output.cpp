@@ -113,6 +113,7 @@ int report_run(const context& ctx, const result<run_result>& r) {
   if (!r) return fail_with(ctx, exit_failure, r.error().describe());
   switch (r->stop) {
     case run_stop::done:
+    case run_stop::client_tools:  // the CLI offers no client tools
       return exit_ok;
     case run_stop::aborted:
       print(stderr, ctx.styles.yellow("aborted") + "\n");

@@ -239,3 +239,91 @@ TEST_CASE("sampling fields out of range are 400s naming the field", "[gateway][o
   REQUIRE_FALSE(hot.ok());
   CHECK(hot.error().param == "temperature");
 }
+
+TEST_CASE("responses tools are function tools, narrowed by tool_choice", "[gateway][openai]") {
+  auto r = parse_responses_request(parse(R"({"input":"x","tools":[
+      {"type":"function","name":"a","description":"A.","parameters":{"type":"object"}},
+      {"type":"function","name":"b","strict":true}],"tool_choice":"required"})"));
+  REQUIRE(r.ok());
+  REQUIRE(r->tools.tools.size() == 2);
+  CHECK(r->tools.tools[0].description == "A.");
+  CHECK(r->tools.tools[1].parameters["type"] == "object");  // the default schema
+  CHECK(r->tools.echo.as_array().size() == 2);
+  CHECK(r->tools.choice == "required");
+  CHECK(r->message.find("Call one of these tools before you answer: a, b.") != std::string::npos);
+
+  auto one = parse_responses_request(parse(
+      R"({"input":"x","tools":[{"type":"function","name":"a"},{"type":"function","name":"b"}],
+          "tool_choice":{"type":"function","function":{"name":"b"}}})"));
+  REQUIRE(one.ok());
+  REQUIRE(one->tools.tools.size() == 1);
+  CHECK(one->tools.tools[0].name == "b");
+  auto none = parse_responses_request(
+      parse(R"({"input":"x","tools":[{"type":"function","name":"a"}],"tool_choice":"none"})"));
+  REQUIRE(none.ok());
+  CHECK(none->tools.tools.empty());
+
+  auto check = [](const char* body, const char* what, const char* param) {
+    auto bad = parse_responses_request(parse(body));
+    INFO(body);
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.error().message.find(what) != std::string::npos);
+    CHECK(bad.error().param == param);
+  };
+  check(R"({"input":"x","tools":{}})", "tools: expected an array", "tools");
+  check(R"({"input":"x","tools":[{"type":"file_search"}]})", "only function tools", "tools");
+  check(R"({"input":"x","tools":[{"type":"function"}]})", "tools[0].name: required", "tools");
+  check(R"({"input":"x","tools":[{"type":"function","name":"a"},{"type":"function","name":"a"}]})",
+        "given twice", "tools");
+  check(R"({"input":"x","tools":[{"type":"function","name":"a","parameters":[]}]})",
+        "parameters: expected an object", "tools");
+  check(R"({"input":"x","tool_choice":"required"})", "no tools are given", "tool_choice");
+  check(R"({"input":"x","tool_choice":"sometimes"})", "expected auto, none", "tool_choice");
+  check(R"({"input":"x","tools":[{"type":"function","name":"a"}],
+            "tool_choice":{"type":"function","name":"z"}})",
+        "no tool named 'z'", "tool_choice");
+}
+
+TEST_CASE("function_call_output items after the model's last item are the turn's outputs",
+          "[gateway][openai]") {
+  // Only outputs: no new user message; as text, with the call the input carried.
+  auto only = parse_responses_request(parse(R"({"instructions":"Be brief.","input":[
+      {"role":"user","content":"weather?"},
+      {"type":"function_call","call_id":"c1","name":"get_weather","arguments":"{\"city\":\"Oslo\"}"},
+      {"type":"function_call_output","call_id":"c1","output":"-3C"},
+      {"type":"function_call_output","call_id":"c2",
+       "output":[{"type":"input_text","text":"part one"},{"type":"input_text","text":"two"}]}]})"));
+  REQUIRE(only.ok());
+  REQUIRE(only->tool_outputs.size() == 2);
+  CHECK(only->tool_outputs[0].call_id == "c1");
+  CHECK(only->tool_outputs[0].output == "-3C");
+  CHECK(only->tool_outputs[1].output == "part one\ntwo");
+  CHECK(only->message.empty());
+  const std::string& text = only->message_with_outputs;
+  CHECK(text.rfind("weather?", 0) == 0);
+  CHECK(text.find("get_weather with {\"city\":\"Oslo\"} (call c1)") != std::string::npos);
+  CHECK(text.find("[Output of tool call c2]\npart one") != std::string::npos);
+  CHECK(text.find("Be brief.") != std::string::npos);
+
+  // A user message after the outputs is new input too.
+  auto both = parse_responses_request(parse(R"({"input":[
+      {"type":"function_call","call_id":"c1","name":"f","arguments":"{}"},
+      {"type":"function_call_output","call_id":"c1","output":"ok"},
+      {"role":"user","content":"and now?"}]})"));
+  REQUIRE(both.ok());
+  CHECK(both->tool_outputs.size() == 1);
+  CHECK(both->message == "and now?");
+
+  // Outputs before the model's last item are history.
+  auto old = parse_responses_request(parse(R"({"input":[
+      {"type":"function_call_output","call_id":"c0","output":"old"},
+      {"role":"assistant","content":"done"},
+      {"role":"user","content":"next"}]})"));
+  REQUIRE(old.ok());
+  CHECK(old->tool_outputs.empty());
+
+  auto no_id =
+      parse_responses_request(parse(R"({"input":[{"type":"function_call_output","output":"x"}]})"));
+  REQUIRE_FALSE(no_id.ok());
+  CHECK(no_id.error().message.find("input[0].call_id: required") != std::string::npos);
+}

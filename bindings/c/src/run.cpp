@@ -99,6 +99,7 @@ durar_status finish_turn(durar_turn& turn, result<run_result>& outcome, const ev
   std::string why;
   switch (r.stop) {
     case run_stop::done:
+    case run_stop::client_tools:  // the C API offers no client tools
       break;
     case run_stop::aborted:
       s = DURAR_CANCELLED;

@@ -61,6 +61,8 @@ enum class run_stop {
   max_turns,      // agent_options::max_turns reached
   loop_detected,  // the same tool call with the same arguments, loop_limit times in a row
   timeout,        // agent_options::timeout passed
+  client_tools,   // the model called tools the caller runs (agent_options::client_tools):
+                  // the calls are in `final`, without results until agent::answer()
 };
 DURAR_API std::string_view to_string(run_stop s) noexcept;
 
@@ -109,6 +111,11 @@ struct agent_options {
   std::string system_prompt;  // as assembled by build_system_prompt() (workspace.hpp)
   std::filesystem::path workspace;
   std::vector<std::shared_ptr<tool>> tools;
+  // Tools the caller runs itself (an API client's own functions): offered to the model
+  // beside `tools`, under names none of them has. A reply that calls one ends the run, after
+  // the agent's own calls in it ran, with run_stop::client_tools; the caller answers the
+  // calls (answer()) and resumes (async_resume()) or sends its next message.
+  std::vector<tool_definition> client_tools;
   agent_hooks hooks;
   request_options request;  // temperature, timeouts, params (thinking is set from above)
   int max_turns = 100;
@@ -147,7 +154,7 @@ class DURAR_API agent {
           // Handlers of use_future and use_awaitable are move-only; std::function copies.
           auto shared = std::make_shared<decltype(handler)>(std::move(handler));
           start_run(
-              std::move(in),
+              std::optional<user_message>(std::move(in)),
               [shared](result<run_result>&& r) {
                 auto& h = *shared;
                 std::move(h)(std::move(r));
@@ -158,6 +165,36 @@ class DURAR_API agent {
   }
   // Blocking: drives the router's io_context until the run ends.
   result<run_result> run(user_message input);
+
+  // Runs the model on the conversation as it stands, without a new user message: after
+  // answer() gave the results of the client tool calls the last run stopped on. Completion
+  // as async_run().
+  template <class CompletionToken>
+  auto async_resume(CompletionToken&& token) {
+    return asio::async_initiate<CompletionToken, void(result<run_result>)>(
+        [this](auto handler) {
+          auto slot = asio::get_associated_cancellation_slot(handler);
+          auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+          start_run(
+              std::nullopt,
+              [shared](result<run_result>&& r) {
+                auto& h = *shared;
+                std::move(h)(std::move(r));
+              },
+              slot);
+        },
+        token);
+  }
+  result<run_result> resume();
+
+  // The tool calls of the conversation's last assistant message that have no result yet:
+  // the client tool calls a run stopped on (run_stop::client_tools). Empty otherwise.
+  [[nodiscard]] std::vector<tool_call_block> open_calls() const;
+  // Appends results for open calls, in the order given (tool_call_id names the call; the
+  // tool name is taken from it). A run that starts with calls still open gives them an
+  // error result first. Errors: the agent is running (unavailable), an id that is not an
+  // open call or comes twice (not_found, invalid_argument; nothing is appended).
+  result<void> answer(std::vector<tool_result_message> results);
 
   void abort();                    // no-op when idle
   void steer(user_message m);      // delivered after the current turn's tool calls
@@ -177,7 +214,9 @@ class DURAR_API agent {
   [[nodiscard]] std::vector<message> context() const;
 
  private:
-  void start_run(user_message input, std::function<void(result<run_result>)> done,
+  result<run_result> run_blocking(std::optional<user_message> input);
+  // `input` nullopt: resume without a user message.
+  void start_run(std::optional<user_message> input, std::function<void(result<run_result>)> done,
                  asio::cancellation_slot slot);
   struct DURAR_LOCAL impl;
   std::shared_ptr<impl> impl_;  // shared with callbacks in flight

@@ -46,6 +46,13 @@ struct agent_profile {
   bool is_default = false;
 };
 
+// A caller's output for one client tool call (turn_request::tool_outputs).
+struct tool_output {
+  std::string call_id;
+  std::string output;
+  bool is_error = false;
+};
+
 struct turn_request {
   std::string message;
   std::string agent_id;     // "" = the default agent
@@ -58,6 +65,15 @@ struct turn_request {
   std::optional<std::int64_t> max_tokens;  // output tokens per model call, >= 1
   std::optional<double> temperature;
   std::optional<double> top_p;  // left out where the model rejects sampling parameters
+  // Tools the caller runs itself (an API client's functions), offered beside the agent's
+  // own: a reply that calls one ends the turn with run_stop::client_tools, the call open in
+  // the session until the caller's next turn brings its output (agent_options::client_tools).
+  std::vector<tool_definition> client_tools;
+  // The caller's outputs for client tool calls. Those answering the calls the session's last
+  // turn stopped on become their tool results; any other (the caller kept the conversation
+  // itself, or the session moved on) reaches the model as text ahead of `message`. `message`
+  // may be empty when outputs are given: the model then goes on from them.
+  std::vector<tool_output> tool_outputs;
 };
 
 // ---- config reload --------------------------------------------------------------------

@@ -69,6 +69,14 @@ struct compaction_record {
   json details;
 };
 
+// How session_store::open treats the file it opens.
+struct session_open_options {
+  // Tool calls left without results at the end of the transcript get error results
+  // appended. Off for a caller about to give those results itself (the client tool calls a
+  // turn stopped on, see agent::answer): an agent's next run closes what stays unanswered.
+  bool close_unanswered_calls = true;
+};
+
 // What loading found wrong and mended (in memory, and on disk when the session is opened
 // for writing: repairs are appended as entries, never by rewriting earlier lines).
 struct load_report {
@@ -194,8 +202,9 @@ class DURAR_API session_store {
   // expired (daily hour passed in local time, idle minutes exceeded; the old transcript is
   // archived as by reset()). Locked until the session is destroyed. Opening also mends the
   // file: a torn last line is cut off and tool calls an interrupted turn left unanswered
-  // get error results appended (see load_report).
-  [[nodiscard]] result<std::unique_ptr<session>> open(std::string_view key);
+  // get error results appended (see load_report), unless `options` keeps them open.
+  [[nodiscard]] result<std::unique_ptr<session>> open(std::string_view key,
+                                                      session_open_options options = {});
   // Read-only view of a key's current transcript (no lock, no repair written).
   [[nodiscard]] result<std::unique_ptr<session>> read(std::string_view key) const;
   // Loads a transcript file directly, read-only (export, tests, the original's files).

@@ -3,8 +3,12 @@
 #include <durar/agent.hpp>
 
 #include <asio/post.hpp>
+#include <fmt/format.h>
 
 #include "agent/agent_internal.hpp"
+
+#include <algorithm>
+#include <set>
 
 namespace durar {
 
@@ -39,7 +43,28 @@ std::vector<tool_definition> agent_state::tool_definitions() const {
   out.reserve(opts.tools.size());
   for (const auto& t : opts.tools)
     if (t) out.push_back(t->definition());
+  out.insert(out.end(), opts.client_tools.begin(), opts.client_tools.end());
   return out;
+}
+
+bool agent_state::is_client_tool(std::string_view name) const {
+  return std::any_of(opts.client_tools.begin(), opts.client_tools.end(),
+                     [&](const tool_definition& d) { return d.name == name; });
+}
+
+std::optional<durar::error> agent_state::options_problem() const {
+  std::set<std::string, std::less<>> names;
+  for (const auto& t : opts.tools)
+    if (t) names.insert(t->definition().name);
+  for (const auto& d : opts.client_tools) {
+    if (d.name.empty()) return error(errc::invalid_argument, "a client tool has no name");
+    if (!names.insert(d.name).second)
+      return error(errc::invalid_argument,
+                   fmt::format("client tool '{}': the agent has a tool of that name already; "
+                               "rename it",
+                               d.name));
+  }
+  return std::nullopt;
 }
 
 compaction_settings agent_state::compaction_for(const assistant_message* last) const {
@@ -85,14 +110,18 @@ void agent::subscribe(std::function<void(const agent_event&)> listener) {
   if (listener) impl_->listeners.push_back(std::move(listener));
 }
 
-void agent::start_run(user_message input, std::function<void(result<run_result>)> done,
-                      asio::cancellation_slot slot) {
+void agent::start_run(std::optional<user_message> input,
+                      std::function<void(result<run_result>)> done, asio::cancellation_slot slot) {
   auto self = impl_;
   if (self->current) {
     asio::post(self->io, [done = std::move(done)] {
       done(fail(errc::unavailable,
                 "the agent is already running; use steer() or follow_up() to add a message"));
     });
+    return;
+  }
+  if (auto problem = self->options_problem()) {
+    asio::post(self->io, [done = std::move(done), e = std::move(*problem)] { done(fail(e)); });
     return;
   }
   if (self->compacting) {
@@ -114,7 +143,41 @@ void agent::start_run(user_message input, std::function<void(result<run_result>)
   asio::post(self->io, [run] { run->start(); });
 }
 
-result<run_result> agent::run(user_message input) {
+result<run_result> agent::run(user_message input) { return run_blocking(std::move(input)); }
+
+result<run_result> agent::resume() { return run_blocking(std::nullopt); }
+
+std::vector<tool_call_block> agent::open_calls() const { return impl_->log.open_calls(); }
+
+result<void> agent::answer(std::vector<tool_result_message> results) {
+  if (impl_->current)
+    return fail(errc::unavailable, "the agent is running; answer its calls after the run ends");
+  const auto open = impl_->log.open_calls();
+  std::set<std::string, std::less<>> seen;
+  for (auto& r : results) {
+    auto call = std::find_if(open.begin(), open.end(),
+                             [&](const tool_call_block& c) { return c.id == r.tool_call_id; });
+    if (call == open.end())
+      return fail(errc::not_found, fmt::format(
+                                       "no open tool call '{}' to answer; open calls: {}",
+                                       r.tool_call_id, open.empty() ? std::string("none") : [&] {
+                                         std::string ids;
+                                         for (const auto& c : open)
+                                           ids += (ids.empty() ? "" : ", ") + c.id;
+                                         return ids;
+                                       }()));
+    if (!seen.insert(r.tool_call_id).second)
+      return fail(errc::invalid_argument,
+                  fmt::format("tool call '{}' is answered twice", r.tool_call_id));
+    r.tool_name = call->name;
+    if (r.timestamp == 0) r.timestamp = now_ms();
+  }
+  for (const auto& r : results)
+    if (auto a = impl_->log.append(message(r)); !a) return a;
+  return {};
+}
+
+result<run_result> agent::run_blocking(std::optional<user_message> input) {
   std::optional<result<run_result>> out;
   start_run(std::move(input), [&out](result<run_result> r) { out = std::move(r); }, {});
   asio::io_context& io = impl_->io;

@@ -49,6 +49,8 @@ std::string_view to_string(run_stop s) noexcept {
       return "loop_detected";
     case run_stop::timeout:
       return "timeout";
+    case run_stop::client_tools:
+      return "client_tools";
   }
   return "unknown";
 }

@@ -26,6 +26,8 @@ class transcript {
 
   result<void> append(const message& m);
   [[nodiscard]] std::vector<message> context() const;
+  // The calls of the last assistant message without a result yet (agent::open_calls).
+  [[nodiscard]] std::vector<tool_call_block> open_calls() const;
   [[nodiscard]] std::optional<compaction_plan> plan(const compaction_settings& settings) const;
   result<void> append_compaction(const compaction_record& c);
   [[nodiscard]] std::optional<compaction_record> last_compaction() const;
@@ -144,6 +146,9 @@ struct agent_state : std::enable_shared_from_this<agent_state> {
 
   void emit(const agent_event& e);
   [[nodiscard]] std::vector<tool_definition> tool_definitions() const;
+  [[nodiscard]] bool is_client_tool(std::string_view name) const;
+  // Why the options cannot run (a client tool named like another tool), if they cannot.
+  [[nodiscard]] std::optional<durar::error> options_problem() const;
   // The compaction settings for the model that answered last (its window), unless set.
   [[nodiscard]] compaction_settings compaction_for(const assistant_message* last) const;
   void start_next_waiting();
@@ -152,7 +157,8 @@ struct agent_state : std::enable_shared_from_this<agent_state> {
 // One run: the state machine of agent_run.cpp.
 class agent_run : public std::enable_shared_from_this<agent_run> {
  public:
-  agent_run(std::shared_ptr<agent_state> owner, user_message input,
+  // `input` nullopt: a resumed run, which starts with the model call.
+  agent_run(std::shared_ptr<agent_state> owner, std::optional<user_message> input,
             std::function<void(result<run_result>)> done, asio::cancellation_slot slot);
   ~agent_run();
   void start();
@@ -167,7 +173,9 @@ class agent_run : public std::enable_shared_from_this<agent_run> {
   void on_stream_event(const stream_event& e);
   void on_model_done(result<assistant_message> r);
   void handle_assistant(assistant_message m, std::optional<durar::error> failure);
-  void run_tools(std::size_t assistant_index);
+  // Runs the message's calls to the agent's own tools; `then_stop` ends the run after them
+  // with run_stop::client_tools instead of going on.
+  void run_tools(std::size_t assistant_index, bool then_stop);
   void end_turn(std::size_t assistant_index, std::vector<tool_result_message> results);
   void after_turn(bool more_tools);
   void continue_loop(bool more_tools);
@@ -179,7 +187,7 @@ class agent_run : public std::enable_shared_from_this<agent_run> {
   void emit(agent_event e);
 
   std::shared_ptr<agent_state> owner_;
-  user_message input_;
+  std::optional<user_message> input_;
   std::function<void(result<run_result>)> done_;
   asio::cancellation_slot slot_;
   std::optional<asio::steady_timer> timer_;

@@ -45,7 +45,7 @@ std::optional<user_message> pop(std::deque<user_message>& q) {
 
 }  // namespace
 
-agent_run::agent_run(std::shared_ptr<agent_state> owner, user_message input,
+agent_run::agent_run(std::shared_ptr<agent_state> owner, std::optional<user_message> input,
                      std::function<void(result<run_result>)> done, asio::cancellation_slot slot)
     : owner_(std::move(owner)),
       input_(std::move(input)),
@@ -85,7 +85,21 @@ void agent_run::start() {
   e.kind = agent_event_kind::turn_start;
   e.turn = turn_;
   emit(e);
-  if (!add_message(std::move(input_)))
+  // Calls a caller left unanswered (client tools it never ran) are closed before anything
+  // new, as the vendors require.
+  const auto open = owner_->log.open_calls();
+  for (const auto& c : open) {
+    tool_result_message r;
+    r.tool_call_id = c.id;
+    r.tool_name = c.name;
+    r.content.emplace_back(text_block{"No result: the caller did not run this call", {}});
+    r.details = json::object();
+    r.is_error = true;
+    r.timestamp = now_ms();
+    if (!add_message(std::move(r)))
+      return finish(run_stop::error, *append_failure_, append_failure_->message);
+  }
+  if (input_ && !add_message(std::move(*input_)))
     return finish(run_stop::error, *append_failure_, append_failure_->message);
   // Messages steered in before the run started go with its first turn.
   if (auto m = pop(owner_->steering)) pending_.push_back(std::move(*m));
@@ -271,7 +285,10 @@ void agent_run::handle_assistant(assistant_message m, std::optional<durar::error
     end_turn(index, std::move(results));
     return finish(run_stop::loop_detected, {}, *loop);
   }
-  run_tools(index);
+  const bool client_calls = std::any_of(calls.begin(), calls.end(), [&](const tool_call_block* c) {
+    return owner_->is_client_tool(c->name);
+  });
+  run_tools(index, client_calls);
 }
 
 void agent_run::close_open_calls(const assistant_message& m, const std::string& why,
@@ -292,12 +309,12 @@ void agent_run::close_open_calls(const assistant_message& m, const std::string& 
   }
 }
 
-void agent_run::run_tools(std::size_t assistant_index) {
+void agent_run::run_tools(std::size_t assistant_index, bool then_stop) {
   phase_ = phase::tools;
   const agent_options& o = owner_->opts;
   tool_batch_setup s;
   for (const auto* c : tool_calls_of(std::get<assistant_message>(out_.messages[assistant_index])))
-    s.calls.push_back(*c);
+    if (!owner_->is_client_tool(c->name)) s.calls.push_back(*c);
   s.tools = &o.tools;
   s.hooks = &o.hooks;
   s.parallel = o.parallel_tools;
@@ -315,7 +332,7 @@ void agent_run::run_tools(std::size_t assistant_index) {
     self->started_ = false;
     self->add_message(std::move(m));
   };
-  s.complete = [self, results, assistant_index] {
+  s.complete = [self, results, assistant_index, then_stop] {
     if (self->phase_ != phase::tools) return;
     self->phase_ = phase::idle;
     self->batch_.reset();  // the batch keeps itself alive until it returns
@@ -324,6 +341,7 @@ void agent_run::run_tools(std::size_t assistant_index) {
       return self->finish(run_stop::error, *self->append_failure_, self->append_failure_->message);
     if (self->stopping_)
       return self->finish(*self->stopping_, self->stop_failure_, self->stop_reason_);
+    if (then_stop) return self->finish(run_stop::client_tools);
     self->after_turn(true);
   };
   batch_ = std::make_shared<tool_batch>(std::move(s));

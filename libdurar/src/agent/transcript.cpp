@@ -4,6 +4,8 @@
 #include "agent/agent_internal.hpp"
 #include "session/session_internal.hpp"
 
+#include <algorithm>
+
 namespace durar::detail {
 
 result<void> transcript::append(const message& m) {
@@ -28,6 +30,55 @@ std::vector<message> transcript::context() const {
   out.reserve(out.size() + mem_.size() - from);
   for (std::size_t i = from; i < mem_.size(); ++i) out.push_back(mem_[i].msg);
   return out;
+}
+
+namespace {
+
+// The calls of `last` (the newest message that is not a tool result) that none of
+// `results` (the tool results after it) answers. A failed or aborted reply's calls never
+// ran and are never sent again: none of them is open.
+std::vector<tool_call_block> unanswered(const message* last,
+                                        const std::vector<const tool_result_message*>& results) {
+  std::vector<tool_call_block> out;
+  const auto* a = last != nullptr ? std::get_if<assistant_message>(last) : nullptr;
+  if (a == nullptr || a->stop == stop_reason::error || a->stop == stop_reason::aborted) return out;
+  for (const auto* c : tool_calls_of(*a)) {
+    if (std::none_of(results.begin(), results.end(),
+                     [&](const tool_result_message* r) { return r->tool_call_id == c->id; }))
+      out.push_back(*c);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<tool_call_block> transcript::open_calls() const {
+  std::vector<const tool_result_message*> results;
+  const message* last = nullptr;
+  if (s_ != nullptr) {
+    const auto path = s_->branch();
+    for (auto it = path.rbegin(); it != path.rend() && last == nullptr; ++it) {
+      const session_entry& e = **it;
+      if (!e.msg) {
+        if (e.type == "compaction") break;  // the calls before a summary are history
+        continue;                           // model and thinking changes, labels
+      }
+      if (const auto* r = std::get_if<tool_result_message>(&*e.msg)) {
+        results.push_back(r);
+      } else {
+        last = &*e.msg;
+      }
+    }
+  } else {
+    for (auto it = mem_.rbegin(); it != mem_.rend() && last == nullptr; ++it) {
+      if (const auto* r = std::get_if<tool_result_message>(&it->msg)) {
+        results.push_back(r);
+      } else {
+        last = &it->msg;
+      }
+    }
+  }
+  return unanswered(last, results);
 }
 
 std::optional<compaction_plan> transcript::plan(const compaction_settings& settings) const {

@@ -246,6 +246,7 @@ class run_relay : public std::enable_shared_from_this<run_relay> {
         case run_stop::done:
         case run_stop::max_turns:
         case run_stop::loop_detected:
+        case run_stop::client_tools:  // never asked for here: no client tools over WebSocket
           o.status = "ok";
           break;
         case run_stop::aborted:

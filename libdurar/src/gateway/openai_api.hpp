@@ -189,12 +189,41 @@ json chat_chunk(const std::string& id, std::int64_t created, const std::string& 
 
 // ---- /v1/responses -----------------------------------------------------------------------
 
+// The caller's function tools (`tools`, narrowed by `tool_choice`).
+struct client_tools {
+  std::vector<tool_definition> tools;  // offered to the model; none with tool_choice none
+  json echo = json::array();           // `tools` as given, for the response object
+  json choice = "auto";                // `tool_choice` as given
+  std::string instruction;             // required / a named function: said to the model
+};
+api_result<client_tools> parse_client_tools(const json& body);
+// A function_call_output item: call_id and output (a string, or parts whose text is kept).
+api_result<tool_output> parse_function_call_output(const json& item, const std::string& at);
+// Outputs as text for a model that never saw the calls (a fresh session): each with the
+// call's name and arguments when the input had its function_call item (`calls` by call_id).
+std::string outputs_as_text(const std::vector<tool_output>& outputs,
+                            const std::map<std::string, json, std::less<>>& calls);
+// The calls of a reply that go to the caller's tools, in the model's order.
+std::vector<const tool_call_block*> client_calls(const assistant_message& m,
+                                                 const std::vector<tool_definition>& tools);
+// {type: function_call, id: fc_<call id>, call_id, name, arguments (JSON text), status}
+json function_call_item(const tool_call_block& c, std::string_view status);
+
 struct responses_request {
   std::string model;
   bool stream = false;
   std::string user;
-  std::string message;  // the last user input, then `instructions`
+  // The turn's text when the session already holds the conversation: the new user message
+  // (the last one, if it comes after the model's last item), then `instructions`; "" when
+  // the new input is only tool outputs.
+  std::string message;
+  // The turn's text for a fresh session: the last user message, the tool outputs as text,
+  // then `instructions`.
+  std::string message_with_outputs;
   std::string instructions;
+  client_tools tools;
+  // function_call_output items of the new input (after the model's last item).
+  std::vector<tool_output> tool_outputs;
   std::string previous_response_id;
   std::optional<std::int64_t> max_output_tokens;
   std::vector<content_block> images;
@@ -213,6 +242,8 @@ struct response_meta {
   std::optional<std::int64_t> max_output_tokens;
   std::optional<double> temperature;
   std::optional<double> top_p;
+  json tools = json::array();
+  json tool_choice = "auto";
 };
 json responses_usage(const durar::usage& u);
 json output_text_part(const std::string& text);
@@ -232,6 +263,11 @@ class responses_stream {
   [[nodiscard]] std::string delta(const std::string& piece);  // response.output_text.delta
   // output_text.done, content_part.done, output_item.done, then response.completed.
   [[nodiscard]] std::string complete(const std::string& text, const durar::usage& u);
+  // As complete(), with the caller's function calls after the message item: each added,
+  // its arguments in one delta, done.
+  [[nodiscard]] std::string complete_with_calls(const std::string& text,
+                                                const std::vector<const tool_call_block*>& calls,
+                                                const durar::usage& u);
   // As complete() with the item incomplete, then response.failed.
   [[nodiscard]] std::string fail(const std::string& text, const durar::usage& u,
                                  const api_error& e);

@@ -38,20 +38,25 @@ api_result<responses_request> parse_responses_request(const json& body) {
   if (!sampling) return sampling.error();
   out.sampling = *sampling;
   out.max_output_tokens = sampling->max_tokens;
-  if (const json* t = body.find("tools"); t && !t->is_null() && !t->is_array())
-    return bad_request("tools: expected an array, got " + type_name(*t), "tools");
+  auto tools = parse_client_tools(body);
+  if (!tools) return tools.error();
+  out.tools = std::move(*tools);
 
   const json* input = body.find("input");
   if (input == nullptr || input->is_null())
     return bad_request("input: required; a string or an array of input items", "input");
   std::string instructions = out.instructions;
-  std::string text;
+  std::string text;                                // the last user message
+  bool text_is_new = true;                         // it follows the model's last item
+  std::map<std::string, json, std::less<>> calls;  // the input's function_call items
   if (input->is_string()) {
     text = input->as_string();
   } else if (input->is_array()) {
     // Only the last user message is the turn's input (the session holds the history);
-    // system and developer messages join `instructions`.
+    // system and developer messages join `instructions`. The new input is what follows the
+    // model's last item: its function_call_output items answer the calls it made.
     std::optional<std::size_t> last_user;
+    std::size_t fresh_from = 0;
     const auto& items = input->as_array();
     for (std::size_t i = 0; i < items.size(); ++i) {
       const json& item = items[i];
@@ -59,37 +64,65 @@ api_result<responses_request> parse_responses_request(const json& body) {
       if (!item.is_object())
         return bad_request(at + ": expected an object, got " + type_name(item), "input");
       const std::string type = item.string_or("type", "message");
-      if (type != "message") continue;  // function_call_output, reasoning, item_reference
+      if (type == "function_call") {
+        calls[item.string_or("call_id")] = item;
+        fresh_from = i + 1;
+        continue;
+      }
+      if (type == "reasoning" || type == "item_reference") fresh_from = i + 1;
+      if (type != "message") continue;
       const json& role = item["role"];
       if (!role.is_string()) return bad_request(at + ".role: expected a string", "input");
       if (role.as_string() == "user") {
         last_user = i;
+      } else if (role.as_string() == "assistant") {
+        fresh_from = i + 1;
       } else if (role.as_string() == "system" || role.as_string() == "developer") {
         auto t = content_text(item["content"], at + ".content", nullptr);
         if (!t) return t.error();
         if (!t->empty()) instructions += (instructions.empty() ? "" : "\n\n") + *t;
       }
     }
-    if (!last_user)
-      return bad_request(
-          "input: no message with role 'user'; the last user message is the "
-          "turn's input",
-          "input");
-    const std::string at = "input[" + std::to_string(*last_user) + "].content";
-    auto t = content_text(items[*last_user]["content"], at, &out.images);
-    if (!t) {
-      api_error e = t.error();
-      e.param = "input";
-      return e;
+    for (std::size_t i = fresh_from; i < items.size(); ++i) {
+      if (items[i].string_or("type", "message") != "function_call_output") continue;
+      auto o = parse_function_call_output(items[i], "input[" + std::to_string(i) + "]");
+      if (!o) return o.error();
+      out.tool_outputs.push_back(std::move(*o));
     }
-    text = std::move(*t);
+    if (!last_user && out.tool_outputs.empty())
+      return bad_request(
+          "input: no message with role 'user' and no function_call_output; the last user "
+          "message is the turn's input",
+          "input");
+    if (last_user) {
+      const std::string at = "input[" + std::to_string(*last_user) + "].content";
+      auto t = content_text(items[*last_user]["content"], at, &out.images);
+      if (!t) {
+        api_error e = t.error();
+        e.param = "input";
+        return e;
+      }
+      text = std::move(*t);
+      text_is_new = *last_user >= fresh_from;
+    } else {
+      text_is_new = false;
+    }
   } else {
     return bad_request("input: expected a string or an array of items, got " + type_name(*input),
                        "input");
   }
-  if (text.empty() && out.images.empty())
+  if (text.empty() && out.images.empty() && out.tool_outputs.empty())
     return bad_request("input: the user message is empty", "input");
-  out.message = turn_message(std::move(text), !out.images.empty(), instructions);
+  if (!out.tools.instruction.empty())
+    instructions += (instructions.empty() ? "" : "\n\n") + out.tools.instruction;
+  const bool has_images = !out.images.empty();
+  if (out.tool_outputs.empty() || text_is_new) {
+    out.message = turn_message(text, has_images, instructions);
+  }
+  std::string with_outputs = text;
+  if (!out.tool_outputs.empty())
+    with_outputs += (with_outputs.empty() ? "" : "\n\n") + outputs_as_text(out.tool_outputs, calls);
+  out.message_with_outputs = turn_message(std::move(with_outputs), has_images, instructions);
   return out;
 }
 
@@ -132,8 +165,8 @@ json response_object(const response_meta& m, std::string_view status, json outpu
        {"previous_response_id", or_null(m.previous_response_id)},
        {"temperature", m.temperature ? json(*m.temperature) : json()},
        {"top_p", m.top_p ? json(*m.top_p) : json()},
-       {"tool_choice", "auto"},
-       {"tools", json::array()},
+       {"tool_choice", m.tool_choice},
+       {"tools", m.tools},
        {"usage", std::move(usage)},
        {"user", or_null(m.user)},
        {"metadata", json::object()}});
@@ -195,6 +228,41 @@ std::string responses_stream::complete(const std::string& text, const durar::usa
   return out;
 }
 
+std::string responses_stream::complete_with_calls(const std::string& text,
+                                                  const std::vector<const tool_call_block*>& calls,
+                                                  const durar::usage& u) {
+  std::string out = close_item(text, "completed");
+  json output = json::array();
+  // The message item opened with the stream; a reply that only called tools leaves it empty
+  // and it stays out of the final response, as out of a whole one.
+  if (!text.empty()) output.push_back(output_message(meta_, text, "completed"));
+  std::int64_t index = 1;
+  for (const auto* c : calls) {
+    json added = function_call_item(*c, "in_progress");
+    added.set("arguments", "");
+    const std::string item_id = added["id"].as_string();
+    const std::string arguments = c->arguments.dump();
+    out += event("response.output_item.added",
+                 json::object({{"output_index", index}, {"item", std::move(added)}}));
+    out +=
+        event("response.function_call_arguments.delta",
+              json::object({{"item_id", item_id}, {"output_index", index}, {"delta", arguments}}));
+    out += event("response.function_call_arguments.done", json::object({{"item_id", item_id},
+                                                                        {"output_index", index},
+                                                                        {"name", c->name},
+                                                                        {"arguments", arguments}}));
+    json done = function_call_item(*c, "completed");
+    output.push_back(done);
+    out += event("response.output_item.done",
+                 json::object({{"output_index", index}, {"item", std::move(done)}}));
+    ++index;
+  }
+  out += event("response.completed",
+               json::object({{"response", response_object(meta_, "completed", std::move(output),
+                                                          responses_usage(u))}}));
+  return out;
+}
+
 std::string responses_stream::fail(const std::string& text, const durar::usage& u,
                                    const api_error& e) {
   std::string out = close_item(text, "incomplete");
@@ -230,12 +298,13 @@ void handle_responses(gateway_state& state, const std::shared_ptr<openai_context
   meta.max_output_tokens = parsed->max_output_tokens;
   meta.temperature = parsed->sampling.temperature;
   meta.top_p = parsed->sampling.top_p;
+  meta.tools = parsed->tools.echo;
+  meta.tool_choice = parsed->tools.choice;
 
   // Session: x-durar-session-key, else `user`, else the session of previous_response_id when
   // this gateway remembers it (an unknown id starts afresh rather than failing: ids do not
   // survive a restart), else a fresh one per call.
   turn_request turn;
-  turn.message = parsed->message;
   turn.agent_id = target->agent.id;
   turn.model = target->model_override;
   turn.attachments = std::move(parsed->images);
@@ -248,13 +317,34 @@ void handle_responses(gateway_state& state, const std::shared_ptr<openai_context
       chained ? *chained : http_session_key(req, target->agent.id, "openresponses", parsed->user);
   ctx->remember_response(meta.id, turn.session_key);
 
+  // The caller's tools, and its outputs for the calls the model made: into a session that
+  // holds those calls they go as their results; a fresh session never saw the calls, so the
+  // model reads them as text after the question.
+  turn.client_tools = parsed->tools.tools;
+  const bool fresh = !chained && !durar_header(req, "session-key") && parsed->user.empty();
+  if (!parsed->tool_outputs.empty() && fresh) {
+    turn.message = parsed->message_with_outputs;
+  } else {
+    turn.message = parsed->message;
+    turn.tool_outputs = std::move(parsed->tool_outputs);
+    if (turn.message.empty()) turn.attachments.clear();  // they came with an earlier turn
+  }
+  auto calls_of = [tools = turn.client_tools](const run_result& r) {
+    return r.stop == run_stop::client_tools ? client_calls(r.final, tools)
+                                            : std::vector<const tool_call_block*>{};
+  };
+
   if (!parsed->stream) {
     start_http_turn(
         state, std::move(turn), out, {},
-        [out, meta](const std::shared_ptr<http_turn>& t, result<run_result> r) {
+        [out, meta, calls_of](const std::shared_ptr<http_turn>& t, result<run_result> r) {
           if (auto failure = run_failure(r)) return respond_error(*out, to_api_error(*failure));
           std::string text = t->text.text().empty() ? text_of(r->final) : t->text.text();
-          json output = json::array({output_message(meta, text, "completed")});
+          const auto calls = calls_of(*r);
+          json output = json::array();
+          if (!text.empty() || calls.empty())
+            output.push_back(output_message(meta, text, "completed"));
+          for (const auto* c : calls) output.push_back(function_call_item(*c, "completed"));
           respond_json(
               *out, 200,
               response_object(meta, "completed", std::move(output), responses_usage(r->total)));
@@ -279,7 +369,7 @@ void handle_responses(gateway_state& state, const std::shared_ptr<openai_context
         open();
         if (!piece.empty()) out->write(st->events.delta(piece));
       },
-      [out, st, open](const std::shared_ptr<http_turn>& t, result<run_result> r) {
+      [out, st, open, calls_of](const std::shared_ptr<http_turn>& t, result<run_result> r) {
         auto failure = run_failure(r);
         if (!st->opened && failure) return respond_error(*out, to_api_error(*failure));
         open();
@@ -287,6 +377,8 @@ void handle_responses(gateway_state& state, const std::shared_ptr<openai_context
         durar::usage used = r ? r->total : durar::usage{};
         if (failure) {
           out->write(st->events.fail(text, used, to_api_error(*failure)));
+        } else if (auto calls = calls_of(*r); !calls.empty()) {
+          out->write(st->events.complete_with_calls(text, calls, used));
         } else {
           if (text.empty()) {
             text = text_of(r->final);

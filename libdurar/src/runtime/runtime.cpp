@@ -4,9 +4,11 @@
 #include <durar/workspace.hpp>
 
 #include <asio/post.hpp>
+#include <fmt/format.h>
 
 #include "runtime/runtime_impl.hpp"
 
+#include <algorithm>
 #include <map>
 
 namespace durar {
@@ -29,6 +31,42 @@ std::filesystem::path workspace_of(const config& cfg, const agent_config* a, boo
   if (is_default && !cfg.agents.workspace.empty())
     return expand_home(cfg.agents.workspace, cfg.env);
   return cfg.paths.state_dir / (is_default ? std::string("workspace") : "workspace-" + id);
+}
+
+struct placed_outputs {
+  bool answered = false;  // some outputs became tool results
+  std::string unplaced;   // the others, as text for the model ("" when none)
+};
+
+// A caller's tool outputs: those answering the calls the session stopped on become their
+// results; the rest (the caller kept the conversation itself, or the session moved on) are
+// text the model reads before the caller's message.
+result<placed_outputs> answer_open_calls(durar::agent& a, std::vector<tool_output> outputs) {
+  const auto open = a.open_calls();
+  std::vector<tool_result_message> results;
+  placed_outputs out;
+  for (auto& o : outputs) {
+    auto is = [&](const auto& x) { return x.tool_call_id == o.call_id; };
+    const bool is_open = std::any_of(open.begin(), open.end(),
+                                     [&](const tool_call_block& c) { return c.id == o.call_id; }) &&
+                         std::none_of(results.begin(), results.end(), is);
+    if (!is_open) {
+      out.unplaced += fmt::format("[Output of tool call {}{}]\n{}\n\n", o.call_id,
+                                  o.is_error ? ", an error" : "", o.output);
+      continue;
+    }
+    tool_result_message r;
+    r.tool_call_id = std::move(o.call_id);
+    r.content.emplace_back(text_block{std::move(o.output), {}});
+    r.details = json::object();
+    r.is_error = o.is_error;
+    results.push_back(std::move(r));
+  }
+  if (!results.empty()) {
+    if (auto r = a.answer(std::move(results)); !r) return fail(r.error());
+    out.answered = true;
+  }
+  return out;
 }
 
 }  // namespace
@@ -283,6 +321,8 @@ result<std::unique_ptr<durar::agent>> runtime::make_agent(const agent_profile& a
   // The prompt lists names and summaries only: the schemas go to the model with each call.
   for (const auto& t : opts.tools)
     prompt.tools.push_back({t->definition().name, t->definition().description, json()});
+  opts.client_tools = overrides.client_tools;
+  for (const auto& d : opts.client_tools) prompt.tools.push_back({d.name, d.description, json()});
   prompt.agent_id = a.id;
   prompt.model = opts.model.empty() ? cfg.agents.model.primary : opts.model;
   prompt.timezone = cfg.agents.user_timezone;
@@ -317,7 +357,9 @@ void runtime::async_turn(turn_request request, std::function<void(const agent_ev
   auto store = sessions(profile->id);
   if (!store) return fail_later(store.error());
   std::string key = session_key(profile->id, request.session_key);
-  auto opened = (*store)->open(key);
+  // Calls the session stopped on stay open for the caller's outputs to answer.
+  const bool answering = !request.tool_outputs.empty();
+  auto opened = (*store)->open(key, {.close_unanswered_calls = !answering});
   if (!opened) return fail_later(opened.error());
 
   // The session and the agent live until the run's handler has returned.
@@ -337,11 +379,19 @@ void runtime::async_turn(turn_request request, std::function<void(const agent_ev
     });
   }
 
-  user_message input = user_text(std::move(request.message));
+  std::string text = std::move(request.message);
+  bool answered = false;
+  if (answering) {
+    auto placed = answer_open_calls(*state->a, std::move(request.tool_outputs));
+    if (!placed) return fail_later(placed.error());
+    answered = placed->answered;
+    text = placed->unplaced + text;
+  }
+  const bool resume = answered && text.empty() && request.attachments.empty();
+  user_message input = user_text(std::move(text));
   for (auto& block : request.attachments) input.content.push_back(std::move(block));
   asio::io_context& io = impl_->io;
-  state->a->async_run(std::move(input), [this, state, &io,
-                                         done = std::move(done)](result<run_result> r) mutable {
+  auto on_done = [this, state, &io, done = std::move(done)](result<run_result> r) mutable {
     if (r && state->s) (void)record_turn(*state->s, r->final);
     // The agent is still on the stack of its own completion: free it, and close the session
     // (its lock with it), on the loop first; only then report, so the caller can start the
@@ -350,7 +400,12 @@ void runtime::async_turn(turn_request request, std::function<void(const agent_ev
       state.reset();
       done(std::move(r));
     });
-  });
+  };
+  if (resume) {
+    state->a->async_resume(std::move(on_done));
+  } else {
+    state->a->async_run(std::move(input), std::move(on_done));
+  }
 }
 
 result<void> runtime::record_turn(session& s, const assistant_message& last) const {

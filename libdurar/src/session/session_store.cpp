@@ -454,7 +454,8 @@ result<std::optional<session_info>> session_store::find(std::string_view key) co
   return info;
 }
 
-result<std::unique_ptr<session>> session_store::open(std::string_view key) {
+result<std::unique_ptr<session>> session_store::open(std::string_view key,
+                                                     session_open_options options) {
   const store_state& st = *impl_->state;
   session_info current;
   // Continuing the key's session is the common case and is batched; a new session for the
@@ -541,7 +542,9 @@ result<std::unique_ptr<session>> session_store::open(std::string_view key) {
   si.holds_key = true;
   si.adopt(std::move(*parsed));
   si.id = current.session_id;  // the index names the session, whatever the header says
-  if (auto r = si.repair_tail(); !r) return fail(r.error());
+  if (options.close_unanswered_calls) {
+    if (auto r = si.repair_tail(); !r) return fail(r.error());
+  }
   if (si.policy == fsync_policy::every_entry) {
     if (auto y = si.file.sync(); !y) return fail(y.error());
   }

@@ -1,0 +1,75 @@
+// The official openai SDK's function-calling loop against `durar gateway run`: the model's
+// call to the client's tool comes back as a function_call item, the SDK sends the output,
+// and the model answers from it. The fake vendor answers in turn: the call, then the answer.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { data, token, startFakeVendor, makeHome, startGateway } from './harness.mjs';
+
+let vendor, home, gw, client;
+
+const tools = [{
+  type: 'function',
+  name: 'get_weather',
+  description: 'Current weather for a city.',
+  parameters: {
+    type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false,
+  },
+  strict: true,
+}];
+
+before(async () => {
+  vendor = await startFakeVendor([
+    join(data, 'agent/openai-completions/weather_call.response.sse'),
+    join(data, 'agent/openai-completions/weather_answer.response.sse'),
+  ]);
+  home = makeHome(vendor.url);
+  gw = await startGateway(home.home);
+  client = new OpenAI({ apiKey: token, baseURL: `${gw.url}/v1`, maxRetries: 0, timeout: 20000 });
+});
+
+after(async () => {
+  const end = gw ? await gw.stop() : { code: 0 };
+  vendor?.stop();
+  const log = gw ? gw.stderr() : '';
+  home?.remove();
+  assert.equal(end.code, 0, `the gateway exits cleanly on SIGTERM: ${log}`);
+});
+
+test('a function call, its output by previous_response_id, then the answer', async () => {
+  const first = await client.responses.create({ model: 'durar', input: 'Weather in Paris?', tools });
+  const calls = first.output.filter((item) => item.type === 'function_call');
+  assert.equal(calls.length, 1, JSON.stringify(first.output));
+  assert.equal(calls[0].name, 'get_weather');
+  assert.deepEqual(JSON.parse(calls[0].arguments), { city: 'Paris' });
+
+  const second = await client.responses.create({
+    model: 'durar',
+    previous_response_id: first.id,
+    input: [{ type: 'function_call_output', call_id: calls[0].call_id, output: '18C and sunny' }],
+    tools,
+  });
+  assert.equal(second.output_text, 'It is 18°C and sunny in Paris.');
+});
+
+test('the same loop streamed, the SDK gathering the call from the events', async () => {
+  const stream = client.responses.stream({ model: 'durar', input: 'Weather in Paris?', tools });
+  const argumentDeltas = [];
+  stream.on('response.function_call_arguments.delta', (e) => argumentDeltas.push(e.delta));
+  const first = await stream.finalResponse();
+  const call = first.output.find((item) => item.type === 'function_call');
+  assert.ok(call, JSON.stringify(first.output));
+  assert.deepEqual(JSON.parse(argumentDeltas.join('')), { city: 'Paris' });
+
+  const second = await client.responses.create({
+    model: 'durar',
+    previous_response_id: first.id,
+    input: [{ type: 'function_call_output', call_id: call.call_id, output: '18C and sunny' }],
+    tools,
+    stream: true,
+  });
+  let text = '';
+  for await (const ev of second) if (ev.type === 'response.output_text.delta') text += ev.delta;
+  assert.equal(text, 'It is 18°C and sunny in Paris.');
+});

@@ -1,0 +1,191 @@
+// /v1/responses with the caller's own function tools: the model's call comes back as a
+// function_call item (whole and streamed), and the caller's function_call_output answers it,
+// into the session that holds the call or, for a fresh session, as text.
+#include "gateway_openai_harness.hpp"
+
+using namespace gateway_openai_test;
+
+namespace {
+
+const std::string weather_tools = R"("tools":[{"type":"function","name":"get_weather",
+    "description":"Current weather for a city.","parameters":{"type":"object",
+    "properties":{"city":{"type":"string"}},"required":["city"]}}])";
+
+// The vendor messages of a request with the given role.
+std::vector<json> messages_with_role(const json& body, const std::string& role) {
+  std::vector<json> out;
+  for (const auto& m : body["messages"].as_array())
+    if (m["role"] == role) out.push_back(m);
+  return out;
+}
+
+bool offers_tool(const json& body, const std::string& name) {
+  if (!body["tools"].is_array()) return false;
+  for (const auto& t : body["tools"].as_array())
+    if (t["function"]["name"] == name) return true;
+  return false;
+}
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("a response returns the model's call to the caller's tool, and its output answers it",
+          "[gateway][openai]") {
+  harness h;
+  h.vendor.enqueue(text_then_tool_call());
+  auto first = h.post("/v1/responses", R"({"model":"durar","user":"u1",
+      "input":"weather in Paris?",)" + weather_tools +
+                                           "}");
+  INFO(first->body);
+  REQUIRE(first->status == 200);
+  json r = first->json_body();
+  CHECK(r["status"] == "completed");
+  CHECK(r["tools"][0]["name"] == "get_weather");
+  REQUIRE(r["output"].as_array().size() == 2);
+  CHECK(r["output"][0]["type"] == "message");
+  CHECK(r["output"][0]["content"][0]["text"] == "Checking.");
+  const json& call = r["output"][1];
+  CHECK(call["type"] == "function_call");
+  CHECK(call["call_id"] == "call_1");
+  CHECK(call["name"] == "get_weather");
+  CHECK(parse(call["arguments"].as_string()) == json::object({{"city", "Paris"}}));
+  CHECK(call["status"] == "completed");
+  CHECK(offers_tool(h.vendor_body(0), "get_weather"));
+  CHECK(offers_tool(h.vendor_body(0), "read"));  // the agent's own stay
+
+  h.vendor.enqueue(reply("weather_answer"));
+  auto second = h.post("/v1/responses", R"({"model":"durar","user":"u1","input":[
+      {"role":"user","content":"weather in Paris?"},
+      {"type":"function_call","call_id":"call_1","name":"get_weather",
+       "arguments":"{\"city\":\"Paris\"}"},
+      {"type":"function_call_output","call_id":"call_1","output":"18C, sunny"}],)" +
+                                            weather_tools + "}");
+  INFO(second->body);
+  REQUIRE(second->status == 200);
+  json done = second->json_body();
+  CHECK(done["output"][0]["content"][0]["text"] == "It is 18°C and sunny in Paris.");
+  json sent = h.vendor_body(1);
+  auto results = messages_with_role(sent, "tool");
+  REQUIRE(results.size() == 1);
+  CHECK(results[0]["tool_call_id"] == "call_1");
+  CHECK(results[0]["content"].dump().find("18C, sunny") != std::string::npos);
+  // The question is in the session once: the caller's copy of it is not asked again.
+  CHECK(count_of(sent.dump(), "weather in Paris?") == 1);
+  CHECK(messages_with_role(sent, "user").size() == 1);
+}
+
+TEST_CASE("a streamed response adds the call as a function_call item after the text",
+          "[gateway][openai]") {
+  harness h;
+  h.vendor.enqueue(text_then_tool_call());
+  auto out = h.post("/v1/responses", R"({"model":"durar","stream":true,
+      "input":"weather in Paris?",)" + weather_tools +
+                                         "}");
+  INFO(out->body);
+  REQUIRE(out->status == 200);
+  auto events = out->sse_events();
+  auto data = out->sse_data();
+  REQUIRE(data.size() == events.size() + 1);
+  CHECK(data.back() == "[DONE]");
+  std::vector<std::string> expected_tail = {"response.output_text.done",
+                                            "response.content_part.done",
+                                            "response.output_item.done",
+                                            "response.output_item.added",
+                                            "response.function_call_arguments.delta",
+                                            "response.function_call_arguments.done",
+                                            "response.output_item.done",
+                                            "response.completed"};
+  REQUIRE(events.size() > expected_tail.size());
+  CHECK(std::vector<std::string>(events.end() - static_cast<std::ptrdiff_t>(expected_tail.size()),
+                                 events.end()) == expected_tail);
+  for (std::size_t i = 0; i < events.size(); ++i)
+    CHECK(parse(data[i])["sequence_number"] == static_cast<std::int64_t>(i));
+
+  json added = parse(data[events.size() - 5]);
+  CHECK(added["output_index"] == 1);
+  CHECK(added["item"]["type"] == "function_call");
+  CHECK(added["item"]["arguments"] == "");
+  json args_done = parse(data[events.size() - 3]);
+  CHECK(parse(args_done["arguments"].as_string()) == json::object({{"city", "Paris"}}));
+  CHECK(args_done["item_id"] == added["item"]["id"]);
+  json completed = parse(data[events.size() - 1])["response"];
+  CHECK(completed["status"] == "completed");
+  REQUIRE(completed["output"].as_array().size() == 2);
+  CHECK(completed["output"][1]["call_id"] == "call_1");
+
+  // Chained by previous_response_id, the output alone goes on from the call.
+  h.vendor.enqueue(reply("weather_answer"));
+  auto next = h.post("/v1/responses", R"({"model":"durar","previous_response_id":")" +
+                                          completed["id"].as_string() + R"(","input":[
+      {"type":"function_call_output","call_id":"call_1","output":"18C, sunny"}],)" +
+                                          weather_tools + "}");
+  INFO(next->body);
+  REQUIRE(next->status == 200);
+  CHECK(next->json_body()["output"][0]["content"][0]["text"] == "It is 18°C and sunny in Paris.");
+  auto results = messages_with_role(h.vendor_body(1), "tool");
+  REQUIRE(results.size() == 1);
+  CHECK(results[0]["tool_call_id"] == "call_1");
+}
+
+TEST_CASE("a caller that keeps the conversation itself gets its outputs read as text",
+          "[gateway][openai]") {
+  harness h;
+  h.vendor.enqueue(reply("weather_answer"));
+  // No user, no previous_response_id: a fresh session that never saw the call.
+  auto out = h.post("/v1/responses", R"({"model":"durar","input":[
+      {"role":"user","content":"weather in Paris?"},
+      {"type":"function_call","call_id":"call_9","name":"get_weather",
+       "arguments":"{\"city\":\"Paris\"}"},
+      {"type":"function_call_output","call_id":"call_9","output":"18C, sunny"}],)" +
+                                         weather_tools + "}");
+  INFO(out->body);
+  REQUIRE(out->status == 200);
+  json sent = h.vendor_body(0);
+  CHECK(messages_with_role(sent, "tool").empty());
+  auto users = messages_with_role(sent, "user");
+  REQUIRE(users.size() == 1);
+  const std::string text = users[0]["content"].dump();
+  CHECK(text.find("weather in Paris?") != std::string::npos);
+  CHECK(text.find("get_weather") != std::string::npos);
+  CHECK(text.find("18C, sunny") != std::string::npos);
+}
+
+TEST_CASE("tool_choice narrows the caller's tools, and bad tools are refused before any turn",
+          "[gateway][openai]") {
+  harness h;
+  h.vendor.enqueue(reply("answer_one"));
+  REQUIRE(h.post("/v1/responses", R"({"input":"hi","tool_choice":"none",)" + weather_tools + "}")
+              ->status == 200);
+  CHECK_FALSE(offers_tool(h.vendor_body(0), "get_weather"));
+
+  h.vendor.enqueue(reply("answer_one"));
+  REQUIRE(h.post("/v1/responses",
+                 R"({"input":"hi","tool_choice":{"type":"function","name":"get_weather"},)" +
+                     weather_tools + "}")
+              ->status == 200);
+  json forced = h.vendor_body(1);
+  CHECK(offers_tool(forced, "get_weather"));
+  CHECK(forced.dump().find("Call the tool get_weather") != std::string::npos);
+
+  auto unknown =
+      h.post("/v1/responses", R"({"input":"hi","tool_choice":{"type":"function","name":"nope"},)" +
+                                  weather_tools + "}");
+  CHECK(unknown->status == 400);
+  CHECK(unknown->json_body()["error"]["param"] == "tool_choice");
+  auto builtin = h.post("/v1/responses", R"({"input":"hi","tools":[{"type":"web_search"}]})");
+  CHECK(builtin->status == 400);
+  CHECK(builtin->json_body()["error"]["message"].as_string().find("only function tools") !=
+        std::string::npos);
+  // A name the agent's own tools have would make the model's calls ambiguous.
+  auto clash =
+      h.post("/v1/responses", R"({"input":"hi","tools":[{"type":"function","name":"read"}]})");
+  INFO(clash->body);
+  CHECK(clash->status == 400);
+  CHECK(clash->json_body()["error"]["message"].as_string().find("read") != std::string::npos);
+  CHECK(h.vendor.requests().size() == 2);
+}
