@@ -119,6 +119,8 @@ parse_outcome parse_command_line(const std::vector<std::string>& argv,
   // Pass 2: globals anywhere, then the command's own flags and positionals.
   std::size_t path_words_left = best_len;
   bool only_positional = false;
+  std::string stray_option;  // the first option no command took, when no command was named
+  bool stray_first = false;  // ... and it came before any word (`durar --confg x doctor`)
   for (std::size_t i = 0; i < argv.size() && out.error.empty(); ++i) {
     const std::string& a = argv[i];
     bool is_flag = !only_positional && !a.empty() && a[0] == '-' && a != "-";
@@ -134,7 +136,13 @@ parse_outcome parse_command_line(const std::vector<std::string>& argv,
       continue;
     }
     if (take_global(argv, i, out.globals, out.error)) continue;
-    if (best == nullptr) continue;  // reported below as an unknown command
+    if (best == nullptr) {  // reported below, after an unknown command if there is one
+      if (stray_option.empty()) {
+        stray_option = a;
+        stray_first = out.args.positional.empty();
+      }
+      continue;
+    }
     const bool long_form = a.rfind("--", 0) == 0;
     std::string name = a.substr(long_form ? 2 : 1);
     std::optional<std::string> inline_value;
@@ -169,7 +177,23 @@ parse_outcome parse_command_line(const std::vector<std::string>& argv,
   if (!out.error.empty()) return out;
 
   if (best == nullptr) {
-    if (words.empty()) return out;  // bare `durar`: the caller prints help
+    // `durar --bogus`, `durar config --bogus`: no command to own the option, only globals.
+    auto unknown_option = [&] {
+      std::string name = stray_option;
+      name.erase(0, std::min(name.find_first_not_of('-'), name.size()));
+      name = name.substr(0, name.find('='));
+      std::vector<std::string> names;
+      for (const auto& f : global_flags) names.push_back(f.name);
+      std::string hint = suggest(name, names);
+      out.error = "unknown option '" + stray_option + "'" +
+                  (hint.empty() ? "" : " (did you mean '--" + hint + "'?)");
+      out.group.clear();  // the tool's help lists the global options, a group's does not
+    };
+    if (words.empty() || stray_first) {
+      // An unknown option before the first word may have taken that word as its value.
+      if (!stray_option.empty()) unknown_option();
+      return out;  // bare `durar`: the caller prints help
+    }
     std::vector<std::string> groups, subcommands;
     for (const auto& c : commands) {
       auto path = split_words(c.path);
@@ -178,7 +202,10 @@ parse_outcome parse_command_line(const std::vector<std::string>& argv,
     }
     if (!subcommands.empty()) {
       out.group = words[0];
-      if (words.size() == 1) return out;  // `durar config`: group help
+      if (words.size() == 1) {  // `durar config`: group help
+        if (!stray_option.empty()) unknown_option();
+        return out;
+      }
       std::string hint = suggest(words[1], subcommands);
       out.error = "unknown command '" + words[0] + " " + words[1] + "'" +
                   (hint.empty() ? "" : " (did you mean '" + words[0] + " " + hint + "'?)");

@@ -255,13 +255,56 @@ int run_gateway(context& ctx, const parsed_args& args) {
   return exec_self(ctx, restart_for);
 }
 
+// One word of a unit file: as is when plain, else double-quoted with \\ and \" escaped.
+// '%' starts a specifier everywhere and '$' a variable in ExecStart=, so both are doubled.
+std::string unit_word(const std::string& word, bool exec) {
+  std::string out;
+  bool quote = word.empty();
+  for (char c : word) {
+    if (c == '%') out += '%';
+    if (c == '$' && exec) out += '$';
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == ' ' || c == '\t' || c == '\\' || c == '"' || c == '\'' || c == ';') quote = true;
+    out += c;
+  }
+  return quote ? '"' + out + '"' : out;
+}
+
+// The variables that choose where the gateway keeps its state and finds its config, so the
+// service runs on what this shell would: NAME=value pairs for Environment= lines.
+std::vector<std::pair<std::string, std::string>> unit_environment(const context& ctx,
+                                                                  const config_paths& paths) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto set = [&](std::string_view name) {
+    auto v = ctx.env.get(name);
+    return v && v->find_first_not_of(" \t\r\n") != std::string::npos ? v : std::nullopt;
+  };
+  if (auto home = set("DURAR_HOME") ? set("DURAR_HOME") : set("OPENCLAW_HOME")) {
+    std::string h = *home;
+    if (auto user_home = ctx.env.get("HOME"); user_home && (h == "~" || h.starts_with("~/")))
+      h = *user_home + h.substr(1);
+    out.emplace_back("DURAR_HOME", h);
+  }
+  if (set("DURAR_STATE_DIR") || set("OPENCLAW_STATE_DIR"))
+    out.emplace_back("DURAR_STATE_DIR", paths.state_dir.string());
+  if (paths.config_source == "DURAR_CONFIG_PATH" || paths.config_source == "OPENCLAW_CONFIG_PATH")
+    out.emplace_back("DURAR_CONFIG_PATH", paths.config_file.string());
+  if (auto port = set("DURAR_GATEWAY_PORT")) out.emplace_back("DURAR_GATEWAY_PORT", *port);
+  return out;
+}
+
 // A systemd user unit that keeps `durar gateway run` up, like the original's service.
-std::string unit_text(const std::filesystem::path& durar, const context& ctx) {
+std::string unit_text(const std::filesystem::path& durar, const context& ctx,
+                      const config_paths& paths) {
   std::string args = "gateway run";
-  if (ctx.globals.config_path)
-    args = "--config " + std::filesystem::absolute(*ctx.globals.config_path).string() + " " + args;
-  if (!ctx.globals.profile.empty()) args = "--profile " + ctx.globals.profile + " " + args;
+  if (paths.config_source == "--config")
+    args = "--config " + unit_word(paths.config_file.string(), true) + " " + args;
+  if (!ctx.globals.profile.empty())
+    args = "--profile " + unit_word(ctx.globals.profile, true) + " " + args;
   if (ctx.globals.dev) args = "--dev " + args;
+  std::string environment;
+  for (const auto& [name, value] : unit_environment(ctx, paths))
+    environment += "Environment=" + unit_word(name + "=" + value, false) + "\n";
   return fmt::format(
       "[Unit]\n"
       "Description=Durar gateway (OpenAI-compatible API and control protocol)\n"
@@ -269,6 +312,7 @@ std::string unit_text(const std::filesystem::path& durar, const context& ctx) {
       "Wants=network-online.target\n"
       "\n"
       "[Service]\n"
+      "{}"
       "ExecStart={} {}\n"
       "Restart=always\n"
       "RestartSec=5\n"
@@ -276,33 +320,68 @@ std::string unit_text(const std::filesystem::path& durar, const context& ctx) {
       "\n"
       "[Install]\n"
       "WantedBy=default.target\n",
-      durar.string(), args);
+      environment, unit_word(durar.string(), true), args);
 }
 
-int install_service(context& ctx, const parsed_args&) {
-  auto home = ctx.env.get("HOME");
-  if (!home || home->empty()) return fail_with(ctx, exit_failure, "HOME is not set");
+std::string read_whole(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+int install_service(context& ctx, const parsed_args& args) {
+  auto paths = resolve_paths(ctx.load().paths, ctx.env);
+  if (!paths) return fail_with(ctx, exit_failure, paths.error().message);
+  // Where systemd looks for user units: $XDG_CONFIG_HOME/systemd/user, ~/.config by default.
+  std::filesystem::path config_home;
+  if (auto xdg = ctx.env.get("XDG_CONFIG_HOME"); xdg && !xdg->empty() && xdg->front() == '/') {
+    config_home = *xdg;
+  } else {
+    auto home = ctx.env.get("HOME");
+    if (!home || home->empty()) return fail_with(ctx, exit_failure, "HOME is not set");
+    config_home = std::filesystem::path(*home) / ".config";
+  }
   std::error_code ec;
   std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) return fail_with(ctx, exit_failure, "cannot find the durar binary: " + ec.message());
   std::string name = ctx.globals.profile.empty() ? std::string("durar-gateway")
                                                  : "durar-gateway-" + ctx.globals.profile;
   if (ctx.globals.dev) name = "durar-gateway-dev";
-  std::filesystem::path unit =
-      std::filesystem::path(*home) / ".config/systemd/user" / (name + ".service");
-  std::filesystem::create_directories(unit.parent_path(), ec);
-  std::ofstream out(unit, std::ios::trunc);
-  out << unit_text(self, ctx);
-  out.close();
-  if (ec || !out) return fail_with(ctx, exit_failure, "cannot write " + unit.string());
+  std::filesystem::path unit = config_home / "systemd/user" / (name + ".service");
+  const std::string text = unit_text(self, ctx, *paths);
+
+  const bool existed = std::filesystem::exists(unit, ec);
+  const bool unchanged = existed && read_whole(unit) == text;
+  if (existed && !unchanged && !args.has("force"))
+    return fail_with(ctx, exit_failure,
+                     unit.string() +
+                         " already exists and differs from the unit this would write; pass "
+                         "--force to replace it");
+  if (!unchanged) {
+    std::filesystem::create_directories(unit.parent_path(), ec);
+    std::ofstream out(unit, std::ios::trunc);
+    out << text;
+    out.close();
+    if (ec || !out) return fail_with(ctx, exit_failure, "cannot write " + unit.string());
+  }
   if (ctx.globals.json) {
-    print_json(json::object({{"unit", unit.string()}, {"service", name}}));
+    print_json(json::object({{"unit", unit.string()},
+                             {"service", name},
+                             {"replaced", existed && !unchanged},
+                             {"unchanged", unchanged}}));
     return exit_ok;
   }
-  print(stdout, "Wrote " + unit.string() +
+  if (unchanged) {
+    print(stdout, unit.string() + " is already installed and up to date.\n");
+    return exit_ok;
+  }
+  print(stdout, (existed ? "Replaced " : "Wrote ") + unit.string() +
                     "\nStart it now and at login with:\n"
                     "  systemctl --user daemon-reload && systemctl --user enable --now " +
-                    name + "\n");
+                    name + "\n" +
+                    (existed ? "A running service takes the new unit with: systemctl --user "
+                               "daemon-reload && systemctl --user restart " +
+                                   name + "\n"
+                             : std::string()));
   return exit_ok;
 }
 
@@ -378,7 +457,7 @@ std::vector<command_spec> gateway_commands() {
           {"gateway install",
            "",
            "Write a systemd user unit that keeps the gateway running",
-           {},
+           {{"force", "", "replace an existing unit that differs"}},
            0,
            0,
            install_service},

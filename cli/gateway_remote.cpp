@@ -5,6 +5,7 @@
 
 #include "output.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 
@@ -67,19 +68,32 @@ result<std::optional<running_gateway>> find_running_gateway(const context& ctx,
   return std::optional<running_gateway>(running_gateway{std::move(*client), std::move(*target)});
 }
 
-std::string gateway_refusal(const gateway_client_options& target, const error& e) {
+namespace {
+
+// What a refusal was about: the secret presented, why it was refused, where to set it.
+struct refusal {
+  std::string what, why, variable, key;
+};
+
+refusal explain_refusal(const gateway_client_options& target, const error& e) {
   std::string why = e.message;
   if (why.starts_with("unauthorized: ")) why.erase(0, 14);
   // The gateway names what it checks ("gateway password mismatch"); a throttled attempt
   // does not, and then what we presented tells.
   bool password = why.find("password") != std::string::npos ||
                   (why.find("token") == std::string::npos && target.password && !target.token);
+  if (password) return {"password", why, "DURAR_GATEWAY_PASSWORD", "gateway.auth.password"};
+  return {"token", why, "DURAR_GATEWAY_TOKEN", "gateway.auth.token"};
+}
+
+}  // namespace
+
+std::string gateway_refusal(const gateway_client_options& target, const error& e) {
+  refusal r = explain_refusal(target, e);
   return fmt::format(
       "the gateway at {} refused the {} ({}): set {} or {} to the gateway's, or use --local to "
       "run in this process",
-      target.url, password ? "password" : "token", why,
-      password ? "DURAR_GATEWAY_PASSWORD" : "DURAR_GATEWAY_TOKEN",
-      password ? "gateway.auth.password" : "gateway.auth.token");
+      target.url, r.what, r.why, r.variable, r.key);
 }
 
 namespace {
@@ -111,14 +125,26 @@ int gateway_status(context& ctx, const parsed_args& args) {
   auto target = gateway_target(ctx, args);
   if (!target) return fail_with(ctx, exit_failure, target.error().message);
   std::string url = target->url;
+  const gateway_client_options presented = *target;
   auto client = gateway_client::connect(std::move(*target));
   if (!client) {
-    if (ctx.globals.json)
-      print_json(
-          json::object({{"running", false}, {"url", url}, {"error", client.error().message}}));
-    else
+    // A refusal is an answer: the gateway runs, it only would not take our credentials.
+    const bool refused = client.error().code == errc::unauthenticated;
+    if (ctx.globals.json) {
+      json j =
+          json::object({{"running", refused}, {"url", url}, {"error", client.error().message}});
+      if (refused) j.set("authorized", false);
+      print_json(j);
+    } else if (refused) {
+      refusal r = explain_refusal(presented, client.error());
+      print(stdout, fmt::format("Gateway: running at {}, but it refused the {} ({}).\n"
+                                "Set {} or {} to the gateway's {}{}.\n",
+                                url, r.what, r.why, r.variable, r.key, r.what,
+                                r.what == "token" ? " (or pass --token TOKEN)" : ""));
+    } else {
       print(stdout,
             fmt::format("Gateway: not reachable at {} ({})\n", url, client.error().message));
+    }
     return exit_failure;
   }
   auto status = (*client)->call("status");
@@ -160,9 +186,53 @@ int health(context& ctx, const parsed_args& args) {
   });
 }
 
+// "3d 4h", "5m 2s": an uptime, to its two largest units.
+std::string uptime_text(std::int64_t ms) {
+  std::int64_t s = std::max<std::int64_t>(ms, 0) / 1000;
+  if (s < 60) return fmt::format("{}s", s);
+  if (s < 3600) return fmt::format("{}m {}s", s / 60, s % 60);
+  if (s < 86400) return fmt::format("{}h {}m", s / 3600, s % 3600 / 60);
+  return fmt::format("{}d {}h", s / 86400, s % 86400 / 3600);
+}
+
+// The status method's answer for people; --json prints it whole.
+void render_status(const json& s) {
+  const json& gw = s["gateway"];
+  std::string out =
+      fmt::format("Gateway: running on {}:{} (version {}, up {}, auth {})\n",
+                  gw.string_or("host", "?"), gw.int_or("port", 0), s.string_or("version", "?"),
+                  uptime_text(s.int_or("uptimeMs", 0)), gw.string_or("authMode", "?"));
+  out += "Config: " + s.string_or("configPath", "?") + "\n";
+  out += "State dir: " + s.string_or("stateDir", "?") + "\n";
+  std::string model = s.string_or("defaultModel");
+  out += "Default model: " + (model.empty() ? std::string("(none)") : model) + "\n";
+  if (s["agents"].is_array()) {
+    std::string agents;
+    for (const auto& a : s["agents"].as_array()) {
+      agents += (agents.empty() ? "" : ", ") + a.string_or("agentId", "?");
+      if (a.bool_or("isDefault", false)) agents += " (default)";
+    }
+    out += "Agents: " + (agents.empty() ? std::string("(none)") : agents) + "\n";
+  }
+  const json& sessions = s["sessions"];
+  out += fmt::format("Sessions: {}", sessions.int_or("count", 0));
+  if (sessions["recent"].is_array() && !sessions["recent"].empty()) {
+    std::string keys;
+    std::size_t shown = 0;
+    for (const auto& r : sessions["recent"].as_array()) {
+      if (shown++ == 3) break;
+      keys += (keys.empty() ? "" : ", ") + r.string_or("key", "?");
+    }
+    out += " (latest: " + keys + ")";
+  }
+  out += "\n";
+  out += fmt::format("Runs in flight: {}, clients connected: {}\n", s["runs"].int_or("active", 0),
+                     s.int_or("clients", 0));
+  print(stdout, out);
+}
+
 int status(context& ctx, const parsed_args& args) {
-  return call_and_print(ctx, args, "status", json::object(),
-                        [](const json& s) { print(stdout, s.dump(2) + "\n"); });
+  return call_and_print(ctx, args, "status", json::object(), render_status);
 }
 
 }  // namespace

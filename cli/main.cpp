@@ -21,6 +21,16 @@ std::vector<durar::cli::command_spec> all_commands() {
     auto cmds = group();
     all.insert(all.end(), cmds.begin(), cmds.end());
   }
+  // `durar help [command]` is `durar [command] --help`; run() answers it before dispatch.
+  all.push_back({"help",
+                 "[command]",
+                 "Show the help of the tool, a command group or a command (as --help does)",
+                 {},
+                 0,
+                 3,
+                 [](durar::cli::context&, const durar::cli::parsed_args&) {
+                   return durar::cli::exit_usage;
+                 }});
   return all;
 }
 
@@ -35,6 +45,14 @@ int run(int argc, char** argv) {
   std::vector<std::string> words(argv + 1, argv + argc);
   const auto commands = all_commands();
   parse_outcome parsed = parse_command_line(words, commands);
+  if (parsed.error.empty() && parsed.args.command != nullptr &&
+      parsed.args.command->path == "help" && !parsed.globals.help) {
+    std::vector<std::string> asked = parsed.args.positional;
+    asked.emplace_back("--help");
+    global_options first = parsed.globals;
+    parsed = parse_command_line(asked, commands);
+    parsed.globals.no_color = first.no_color;
+  }
 
   context ctx;
   ctx.globals = parsed.globals;
@@ -46,7 +64,9 @@ int run(int argc, char** argv) {
   }
   if (!parsed.error.empty()) {
     fail_with(ctx, exit_usage, parsed.error);
-    print(stderr, "Run 'durar --help' for usage.\n");
+    // A mistyped subcommand gets its group's list; anything else the tool's.
+    print(stderr, "Run 'durar " + (parsed.group.empty() ? "" : parsed.group + " ") +
+                      "--help' for usage.\n");
     return exit_usage;
   }
   if (!parsed.group.empty()) {

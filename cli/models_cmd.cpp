@@ -1,6 +1,7 @@
 // durar models: list what can be used and set the default.
 #include <durar/catalog.hpp>
 #include <durar/router.hpp>
+#include <durar/suggest.hpp>
 
 #include <fmt/format.h>
 
@@ -117,8 +118,22 @@ int models_list(context& ctx, const parsed_args& args) {
   for (const auto& r : servers)
     for (const auto& m : r.models) add(models, *cat, m.ref(), "local");
   if (auto only = args.value("provider")) {
-    std::erase_if(models, [&](const listed_model& m) { return m.ref.provider != *only; });
-    std::erase_if(servers, [&](const discovery_report& r) { return r.provider != *only; });
+    // A provider the catalog does not know is a mistake, not an empty list.
+    const provider_info* wanted = cat->provider(*only);
+    if (wanted == nullptr) {
+      std::vector<std::string> ids;
+      for (const auto& p : cat->providers()) ids.push_back(p.id);
+      std::string hint = suggest(*only, ids);
+      return fail_with(ctx, exit_failure,
+                       "unknown provider '" + *only + "'" +
+                           (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                           "; 'durar models list --all' shows the catalog's providers");
+    }
+    auto other = [&](const std::string& id) {
+      return id != *only && id != wanted->id && cat->provider(id) != wanted;
+    };
+    std::erase_if(models, [&](const listed_model& m) { return other(m.ref.provider); });
+    std::erase_if(servers, [&](const discovery_report& r) { return other(r.provider); });
   }
 
   auto auth_of = [&](const listed_model& m) {
