@@ -374,6 +374,16 @@ std::optional<turn_params> read_turn(const method_call& call, bool session_requi
       return std::nullopt;
     }
   t.target = call.core->target(session_key, agent_id);
+  // A key naming its agent ("agent:ghost:main") must name a known one: refused here, before
+  // any ack, as the HTTP API and chat.history refuse it.
+  if (t.target.agent_id != normalize_agent_id(agent_id))
+    if (auto a = call.core->state.rt.agent(t.target.agent_id); !a) {
+      control_error e = to_control_error(a.error());
+      e.message = "invalid " + call.method + " params: session key '" + t.target.key +
+                  "' names an " + e.message;
+      call.fail(e);
+      return std::nullopt;
+    }
   t.request.agent_id = t.target.agent_id;
   t.request.session_key = t.target.key;
   return t;

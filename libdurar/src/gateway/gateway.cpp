@@ -18,6 +18,7 @@
 #include "tailnet.hpp"
 
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <openssl/rand.h>
 #include <sys/resource.h>
@@ -83,6 +84,22 @@ result<std::chrono::milliseconds> resolve_ms(const std::optional<std::chrono::mi
         errc::invalid_argument,
         std::string(env) + " must be a number of milliseconds (1-86400000), not '" + *v + "'");
   return std::chrono::milliseconds(n);
+}
+
+// gateway.controlUi.allowedOrigins: the browser origins (besides loopback ones, always
+// allowed) whose WebSockets the gateway takes; "*" takes any.
+std::vector<std::string> allowed_origins_of(const config& cfg) {
+  std::vector<std::string> out;
+  const json& list = cfg.document["gateway"]["controlUi"]["allowedOrigins"];
+  if (!list.is_array()) return out;
+  for (const auto& v : list.as_array()) {
+    if (!v.is_string()) continue;
+    std::string_view o = v.as_string();
+    while (!o.empty() && std::isspace(static_cast<unsigned char>(o.front()))) o.remove_prefix(1);
+    while (!o.empty() && std::isspace(static_cast<unsigned char>(o.back()))) o.remove_suffix(1);
+    if (!o.empty()) out.emplace_back(o);
+  }
+  return out;
 }
 
 bool is_loopback(const std::string& host) {
@@ -265,6 +282,7 @@ result<std::unique_ptr<gateway>> gateway::create(asio::io_context& io, runtime& 
   auto auth = resolve_gateway_auth(cfg, s.bind_host, s.port, token_created);
   if (!auth) return fail(auth.error());
   s.auth = std::move(*auth);
+  s.allowed_origins = allowed_origins_of(cfg);
 
   std::unique_ptr<gateway> gw(new gateway());
   auto shutdown_timeout = resolve_ms(options.shutdown_timeout, cfg,

@@ -42,7 +42,7 @@ struct gateway_state {
   std::chrono::system_clock::time_point started_wall = std::chrono::system_clock::now();
 
   gateway_state(asio::io_context& ctx, runtime& r, gateway_settings s)
-      : io(ctx), rt(r), settings(std::move(s)), auth(settings.auth), runs(ctx, r) {}
+      : io(ctx), rt(r), settings(std::move(s)), auth(settings.auth), runs(ctx, r, &log) {}
   [[nodiscard]] std::int64_t uptime_ms() const {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                  started)

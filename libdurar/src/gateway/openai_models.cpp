@@ -1,6 +1,8 @@
 // GET /v1/models and /v1/models/{id}: the models an OpenAI client sees are the gateway's
 // agents. Also how a request picks its agent, backend model and session.
+#include <durar/catalog.hpp>
 #include <durar/session.hpp>
+#include <durar/suggest.hpp>
 
 #include "openai_api.hpp"
 
@@ -30,6 +32,40 @@ std::optional<std::string_view> after_prefix(std::string_view s, std::string_vie
 constexpr std::string_view model_hint =
     "models are this gateway's agents: durar, durar/default or durar/<agentId> (GET "
     "/v1/models); a backend provider/model goes in the x-durar-model header";
+
+// A bare name ("zz", no provider) that is neither an alias nor a model the catalog or the
+// allowlist knows: the catalog would place it under the primary's provider and the vendor
+// would refuse it mid-turn. Refused here, as an unknown provider is, with the nearest name.
+std::optional<api_error> unknown_bare_model(const catalog& cat, std::string_view text,
+                                            const model_ref& ref) {
+  std::string_view input = text;
+  while (!input.empty() && std::isspace(static_cast<unsigned char>(input.front())))
+    input.remove_prefix(1);
+  while (!input.empty() && std::isspace(static_cast<unsigned char>(input.back())))
+    input.remove_suffix(1);
+  if (input.find('/') != std::string_view::npos || iequals(input, "openrouter:auto") ||
+      cat.model(ref) != nullptr)
+    return {};
+  std::vector<std::string> names;  // what a bare name may be near: aliases and model ids
+  for (const auto& [r, alias] : cat.allowlist()) {
+    if (r == ref || (!alias.empty() && iequals(alias, input))) return {};
+    if (!alias.empty()) names.push_back(alias);
+  }
+  for (const auto& p : cat.providers())
+    for (const auto& m : p.models) names.push_back(m.id);
+  std::string message = "x-durar-model: unknown model '" + std::string(input) +
+                        "': not an alias, and no provider's catalog has it; write it as "
+                        "provider/model";
+  if (std::string near = suggest(input, names); !near.empty()) {
+    // A model id reads best as a full ref, the guessed provider's first.
+    std::string shown;
+    for (const auto& p : cat.providers())
+      for (const auto& m : p.models)
+        if (m.id == near && (shown.empty() || p.id == ref.provider)) shown = m.ref().str();
+    message += " (did you mean '" + (shown.empty() ? near : shown) + "'?)";
+  }
+  return not_found(std::move(message), {}, "model_not_found");
+}
 
 }  // namespace
 
@@ -101,6 +137,7 @@ api_result<turn_target> resolve_turn_target(gateway_state& state, const http_req
       if (e.status == 404) e.code = "model_not_found";
       return e;
     }
+    if (auto e = unknown_bare_model(state.rt.router().models(), *backend, *ref)) return *e;
     out.model_override = ref->str();
   }
   return out;

@@ -52,10 +52,34 @@ void run_registry::pump(const std::string& key) {
       auto& q = it->second;
       q.erase(std::remove(q.begin(), q.end(), head), q.end());
     }
+    log_failure(*head, r);
     if (head->done) head->done(std::move(r));
     asio::post(io_, [this, key] { pump(key); });
   };
   rt_.async_turn(head->request, head->on_event, std::move(finished), head->cancel->slot());
+}
+
+// A failed run's reason (an upstream 5xx, a refused key, a timeout), for the operator: the
+// client got a 502 or an error event, the log says why. Aborts are not failures.
+void run_registry::log_failure(const run& r, const result<run_result>& outcome) const {
+  if (log_ == nullptr || !log_->enabled(log_level::warn)) return;
+  const durar::error* e = nullptr;
+  std::string_view how = "failed";
+  if (!outcome) {
+    if (outcome.error().code != errc::cancelled) e = &outcome.error();
+  } else if (outcome->stop == run_stop::error) {
+    e = &outcome->failure;
+  } else if (outcome->stop == run_stop::timeout) {
+    e = &outcome->failure;
+    how = "timed out";
+  }
+  if (e == nullptr) return;
+  const std::string& key = r.request.session_key;
+  // error::message never holds secrets; a vendor's own text might echo one back.
+  std::string reason = redact_log_text(e->describe());
+  log_->warn(log_subsystem::gateway,
+             "run " + r.id + " (session " + key + ") " + std::string(how) + ": " + reason,
+             json::object({{"runId", r.id}, {"sessionKey", key}}));
 }
 
 bool run_registry::abort(const std::string& run_id) {

@@ -8,6 +8,7 @@
 #include <asio/cancellation_signal.hpp>
 #include <asio/io_context.hpp>
 
+#include "gateway_log.hpp"
 #include "idle_trim.hpp"
 
 #include <deque>
@@ -21,7 +22,9 @@ namespace durar::gateway_detail {
 
 class run_registry {
  public:
-  run_registry(asio::io_context& io, runtime& rt) : io_(io), rt_(rt) {}
+  // `log` (may be null) gets a warning for every run that fails, with its reason.
+  run_registry(asio::io_context& io, runtime& rt, const gateway_log* log = nullptr)
+      : io_(io), rt_(rt), log_(log) {}
 
   // Queues a turn on its session's lane and returns its run id (a UUID). `request`'s
   // session key is resolved first ("" = the agent's main session). `on_event` sees the
@@ -59,9 +62,11 @@ class run_registry {
   };
   void pump(const std::string& key);
   void check_idle();
+  void log_failure(const run& r, const result<run_result>& outcome) const;
 
   asio::io_context& io_;
   runtime& rt_;
+  const gateway_log* log_;
   std::map<std::string, std::deque<std::shared_ptr<run>>> lanes_;  // key -> runs, head runs
   bool closed_ = false;
   std::function<void()> on_idle_;
