@@ -162,6 +162,28 @@ TEST_CASE("chat.send and agent refuse a session key naming an unknown agent befo
   CHECK(ws->events("agent").empty());
 }
 
+TEST_CASE("chat.send and agent refuse an agentId the session key contradicts",
+          "[gateway][admission]") {
+  using namespace gateway_control_test;
+  fixture f(std::chrono::seconds(30), {},
+            "  list:\n    - id: main\n      default: true\n    - id: coder\n");
+  auto ws = f.connected();
+  for (std::string method : {"chat.send", "agent"}) {
+    INFO(method);
+    json res = f.call(ws, method,
+                      json::object({{"sessionKey", "agent:main:main"},
+                                    {"agentId", "coder"},
+                                    {"message", "hi"},
+                                    {"idempotencyKey", method + "-mismatch"}}));
+    CHECK(res["ok"] == json(false));
+    CHECK(res["error"]["code"] == json("INVALID_REQUEST"));
+    CHECK(res["error"]["message"].as_string().find(
+              "agent \"coder\" does not match session key agent \"main\"") != std::string::npos);
+  }
+  CHECK(f.state->runs.active() == 0);
+  CHECK(f.vendor.requests == 0);
+}
+
 TEST_CASE("a failed WebSocket run is a gateway warning with its run id, session and reason",
           "[gateway][admission]") {
   using namespace gateway_control_test;

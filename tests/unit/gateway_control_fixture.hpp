@@ -197,11 +197,13 @@ struct fixture {
   std::uint64_t next_id = 1;
   int next_req = 1;
 
+  // `agents_list`: YAML lines for agents.list ("  list:\n    - id: main\n..."), none by default.
   explicit fixture(std::chrono::milliseconds tick = std::chrono::seconds(30),
-                   std::vector<std::string> origins = {}) {
+                   std::vector<std::string> origins = {}, const std::string& agents_list = {}) {
     fs::path file = dir.path / "durar.yaml";
     std::ofstream(file) << "agents:\n"
-                           "  defaults:\n"
+                        << agents_list
+                        << "  defaults:\n"
                            "    model:\n"
                            "      primary: fake/m1\n"
                            "    models:\n"

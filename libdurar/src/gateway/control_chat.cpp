@@ -374,6 +374,13 @@ std::optional<turn_params> read_turn(const method_call& call, bool session_requi
       return std::nullopt;
     }
   t.target = call.core->target(session_key, agent_id);
+  // A key that names its agent ("agent:coder:main") and an agentId that names another: the
+  // original refuses the pair rather than guess which one was meant.
+  if (!agent_id.empty() && t.target.agent_id != normalize_agent_id(agent_id)) {
+    call.fail(invalid_request("invalid " + call.method + " params: agent \"" + agent_id +
+                              "\" does not match session key agent \"" + t.target.agent_id + "\""));
+    return std::nullopt;
+  }
   // A key naming its agent ("agent:ghost:main") must name a known one: refused here, before
   // any ack, as the HTTP API and chat.history refuse it.
   if (t.target.agent_id != normalize_agent_id(agent_id))
