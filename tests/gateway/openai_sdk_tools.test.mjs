@@ -1,6 +1,7 @@
-// The official openai SDK's function-calling loop against `durar gateway run`: the model's
-// call to the client's tool comes back as a function_call item, the SDK sends the output,
-// and the model answers from it. The fake vendor answers in turn: the call, then the answer.
+// The official openai SDK's function-calling loops (Responses and Chat Completions) against
+// `durar gateway run`: the model's call to the client's tool comes back, the SDK sends the
+// output, and the model answers from it. The fake vendor answers in turn: the call, then
+// the answer.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -72,4 +73,22 @@ test('the same loop streamed, the SDK gathering the call from the events', async
   let text = '';
   for await (const ev of second) if (ev.type === 'response.output_text.delta') text += ev.delta;
   assert.equal(text, 'It is 18°C and sunny in Paris.');
+});
+
+test('chat completions: tool_calls, then the tool message, as the SDK loop sends them', async () => {
+  const chatTools = tools.map(({ type, name, description, parameters }) => ({
+    type, function: { name, description, parameters },
+  }));
+  const messages = [{ role: 'user', content: 'Weather in Paris?' }];
+  const first = await client.chat.completions.create({ model: 'durar', messages, tools: chatTools });
+  const choice = first.choices[0];
+  assert.equal(choice.finish_reason, 'tool_calls');
+  const call = choice.message.tool_calls[0];
+  assert.equal(call.function.name, 'get_weather');
+  assert.deepEqual(JSON.parse(call.function.arguments), { city: 'Paris' });
+
+  messages.push(choice.message, { role: 'tool', tool_call_id: call.id, content: '18C and sunny' });
+  const second = await client.chat.completions.create({ model: 'durar', messages, tools: chatTools });
+  assert.equal(second.choices[0].message.content, 'It is 18°C and sunny in Paris.');
+  assert.equal(second.choices[0].finish_reason, 'stop');
 });

@@ -327,3 +327,33 @@ TEST_CASE("function_call_output items after the model's last item are the turn's
   REQUIRE_FALSE(no_id.ok());
   CHECK(no_id.error().message.find("input[0].call_id: required") != std::string::npos);
 }
+
+TEST_CASE("chat requests take Chat Completions tools and the tool messages of the new input",
+          "[gateway][openai]") {
+  auto r = parse_chat_request(parse(R"({"messages":[
+      {"role":"tool","tool_call_id":"c0","content":"old"},
+      {"role":"user","content":"weather?"},
+      {"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function",
+       "function":{"name":"get_weather","arguments":"{}"}}]},
+      {"role":"tool","tool_call_id":"c1","content":[{"type":"text","text":"sunny"}]}],
+      "tools":[{"type":"function","function":{"name":"get_weather","description":"W."}}],
+      "tool_choice":{"type":"function","function":{"name":"get_weather"}}})"));
+  REQUIRE(r.ok());
+  REQUIRE(r->tools.tools.size() == 1);
+  CHECK(r->tools.tools[0].description == "W.");
+  REQUIRE(r->tool_outputs.size() == 1);  // c0 came before the last assistant message
+  CHECK(r->tool_outputs[0].call_id == "c1");
+  CHECK(r->tool_outputs[0].output == "sunny");
+  CHECK(r->message.empty());
+  CHECK(r->message_with_outputs.find("You called get_weather with {} (call c1)") !=
+        std::string::npos);
+  CHECK(r->message_with_outputs.find("Call the tool get_weather") != std::string::npos);
+
+  auto bad = parse_chat_request(parse(R"({"messages":[{"role":"user","content":"x"}],
+      "tools":[{"type":"function","function":{"description":"no name"}}]})"));
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message.find("tools[0].function.name: required") != std::string::npos);
+  auto no_id = parse_chat_request(parse(R"({"messages":[{"role":"tool","content":"x"}]})"));
+  REQUIRE_FALSE(no_id.ok());
+  CHECK(no_id.error().message.find("messages[0].tool_call_id: required") != std::string::npos);
+}

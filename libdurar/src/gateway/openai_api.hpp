@@ -166,28 +166,7 @@ std::shared_ptr<http_turn> start_http_turn(
     std::function<void(const std::string& piece)> on_progress,
     std::function<void(const std::shared_ptr<http_turn>&, result<run_result>)> on_done);
 
-// ---- /v1/chat/completions ----------------------------------------------------------------
-
-struct chat_request {
-  std::string model;  // as sent; "" when absent
-  bool stream = false;
-  bool include_usage = false;  // stream_options.include_usage: a last chunk with usage
-  std::string user;
-  std::string message;  // the last user message, then the system/developer messages
-  std::vector<content_block> images;
-  sampling_fields sampling;  // max_completion_tokens (else max_tokens), temperature, top_p
-};
-api_result<chat_request> parse_chat_request(const json& body);
-
-json chat_usage(const durar::usage& u);
-json chat_completion(const std::string& id, std::int64_t created, const std::string& model,
-                     const std::string& content, std::string_view finish_reason,
-                     const durar::usage& u);
-// One chat.completion.chunk; finish_reason null when empty.
-json chat_chunk(const std::string& id, std::int64_t created, const std::string& model, json delta,
-                std::string_view finish_reason = {});
-
-// ---- /v1/responses -----------------------------------------------------------------------
+// ---- the caller's own tools --------------------------------------------------------------
 
 // The caller's function tools (`tools`, narrowed by `tool_choice`).
 struct client_tools {
@@ -196,11 +175,15 @@ struct client_tools {
   json choice = "auto";                // `tool_choice` as given
   std::string instruction;             // required / a named function: said to the model
 };
+// `tools` and `tool_choice` of either API: {type: function, name, ...} or {type: function,
+// function: {name, ...}}; auto, none, required, {type: function, name} or {..., function:
+// {name}}. Other tool types, repeated names and a choice naming no tool are 400s.
 api_result<client_tools> parse_client_tools(const json& body);
 // A function_call_output item: call_id and output (a string, or parts whose text is kept).
 api_result<tool_output> parse_function_call_output(const json& item, const std::string& at);
 // Outputs as text for a model that never saw the calls (a fresh session): each with the
-// call's name and arguments when the input had its function_call item (`calls` by call_id).
+// call's name and arguments when the input had the call (`calls`: {name, arguments} by
+// call id).
 std::string outputs_as_text(const std::vector<tool_output>& outputs,
                             const std::map<std::string, json, std::less<>>& calls);
 // The calls of a reply that go to the caller's tools, in the model's order.
@@ -208,6 +191,38 @@ std::vector<const tool_call_block*> client_calls(const assistant_message& m,
                                                  const std::vector<tool_definition>& tools);
 // {type: function_call, id: fc_<call id>, call_id, name, arguments (JSON text), status}
 json function_call_item(const tool_call_block& c, std::string_view status);
+// {id, type: function, function: {name, arguments (JSON text)}}
+json chat_tool_call(const tool_call_block& c);
+
+// ---- /v1/chat/completions ----------------------------------------------------------------
+
+struct chat_request {
+  std::string model;  // as sent; "" when absent
+  bool stream = false;
+  bool include_usage = false;  // stream_options.include_usage: a last chunk with usage
+  std::string user;
+  // The last user message (when it follows the last assistant message, or there are no tool
+  // outputs), then the system/developer messages; "" when the new input is only outputs.
+  std::string message;
+  // For a fresh session: the last user message, the tool outputs as text, the instructions.
+  std::string message_with_outputs;
+  client_tools tools;
+  std::vector<tool_output> tool_outputs;  // tool messages after the last assistant message
+  std::vector<content_block> images;
+  sampling_fields sampling;  // max_completion_tokens (else max_tokens), temperature, top_p
+};
+api_result<chat_request> parse_chat_request(const json& body);
+
+json chat_usage(const durar::usage& u);
+// `tool_calls` (chat_tool_call each) null for none; with them, content is null when empty.
+json chat_completion(const std::string& id, std::int64_t created, const std::string& model,
+                     const std::string& content, std::string_view finish_reason,
+                     const durar::usage& u, json tool_calls = {});
+// One chat.completion.chunk; finish_reason null when empty.
+json chat_chunk(const std::string& id, std::int64_t created, const std::string& model, json delta,
+                std::string_view finish_reason = {});
+
+// ---- /v1/responses -----------------------------------------------------------------------
 
 struct responses_request {
   std::string model;

@@ -275,8 +275,16 @@ api_result<chat_request> parse_chat_request(const json& body) {
   if (!messages->is_array())
     return bad_request("messages: expected an array, got " + type_name(*messages), "messages");
 
+  auto tools = parse_client_tools(body);
+  if (!tools) return tools.error();
+  out.tools = std::move(*tools);
+
+  // Only the last user message is the turn's input (the session holds the history). Tool
+  // messages after the last assistant message answer the calls it made.
   std::optional<std::size_t> last_user;
+  std::size_t fresh_from = 0;
   std::string instructions;
+  std::map<std::string, json, std::less<>> calls;  // the assistant messages' tool_calls
   const auto& list = messages->as_array();
   for (std::size_t i = 0; i < list.size(); ++i) {
     const json& m = list[i];
@@ -287,27 +295,57 @@ api_result<chat_request> parse_chat_request(const json& body) {
     if (!role.is_string()) return bad_request(at + ".role: expected a string", "messages");
     if (role.as_string() == "user") {
       last_user = i;
+    } else if (role.as_string() == "assistant") {
+      fresh_from = i + 1;
+      if (m["tool_calls"].is_array())
+        for (const auto& c : m["tool_calls"].as_array())
+          if (c.is_object() && c["function"].is_object()) calls[c.string_or("id")] = c["function"];
     } else if (role.as_string() == "system" || role.as_string() == "developer") {
       auto text = content_text(m["content"], at + ".content", nullptr);
       if (!text) return text.error();
       if (!text->empty()) instructions += (instructions.empty() ? "" : "\n\n") + *text;
     }
   }
-  if (!last_user)
+  for (std::size_t i = fresh_from; i < list.size(); ++i) {
+    const json& m = list[i];
+    if (m["role"] != "tool") continue;
+    const std::string at = "messages[" + std::to_string(i) + "]";
+    const json& id = m["tool_call_id"];
+    if (!id.is_string() || id.as_string().empty())
+      return bad_request(at + ".tool_call_id: required, a non-empty string", "messages");
+    auto text = content_text(m["content"], at + ".content", nullptr);
+    if (!text) return text.error();
+    out.tool_outputs.push_back({id.as_string(), std::move(*text), false});
+  }
+  if (!last_user && out.tool_outputs.empty())
     return bad_request(
         "messages: no message with role 'user'; the last user message is the "
         "turn's input",
         "messages");
-  const std::string at = "messages[" + std::to_string(*last_user) + "].content";
-  auto text = content_text(list[*last_user]["content"], at, &out.images);
-  if (!text) {
-    api_error e = text.error();
-    e.param = "messages";
-    return e;
+  std::string text;
+  bool text_is_new = false;
+  if (last_user) {
+    const std::string at = "messages[" + std::to_string(*last_user) + "].content";
+    auto t = content_text(list[*last_user]["content"], at, &out.images);
+    if (!t) {
+      api_error e = t.error();
+      e.param = "messages";
+      return e;
+    }
+    if (t->empty() && out.images.empty() && out.tool_outputs.empty())
+      return bad_request(at + ": the last user message is empty", "messages");
+    text = std::move(*t);
+    text_is_new = *last_user >= fresh_from;
   }
-  if (text->empty() && out.images.empty())
-    return bad_request(at + ": the last user message is empty", "messages");
-  out.message = turn_message(std::move(*text), !out.images.empty(), instructions);
+  if (!out.tools.instruction.empty())
+    instructions += (instructions.empty() ? "" : "\n\n") + out.tools.instruction;
+  const bool has_images = !out.images.empty();
+  if (out.tool_outputs.empty() || text_is_new)
+    out.message = turn_message(text, has_images, instructions);
+  std::string with_outputs = text;
+  if (!out.tool_outputs.empty())
+    with_outputs += (with_outputs.empty() ? "" : "\n\n") + outputs_as_text(out.tool_outputs, calls);
+  out.message_with_outputs = turn_message(std::move(with_outputs), has_images, instructions);
   return out;
 }
 
@@ -323,8 +361,12 @@ json chat_usage(const durar::usage& u) {
 
 json chat_completion(const std::string& id, std::int64_t created, const std::string& model,
                      const std::string& content, std::string_view finish_reason,
-                     const durar::usage& u) {
-  json message = json::object({{"role", "assistant"}, {"content", content}, {"refusal", json()}});
+                     const durar::usage& u, json tool_calls) {
+  const bool calls = !tool_calls.is_null();
+  json message = json::object({{"role", "assistant"},
+                               {"content", calls && content.empty() ? json() : json(content)},
+                               {"refusal", json()}});
+  if (calls) message.set("tool_calls", std::move(tool_calls));
   json choice = json::object({{"index", 0},
                               {"message", std::move(message)},
                               {"logprobs", json()},
@@ -364,12 +406,29 @@ void handle_chat_completions(gateway_state& state, const http_request& req,
   if (!target) return respond_error(*out, target.error());
 
   turn_request turn;
-  turn.message = parsed->message;
   turn.agent_id = target->agent.id;
   turn.session_key = http_session_key(req, target->agent.id, "openai", parsed->user);
   turn.model = target->model_override;
   turn.attachments = std::move(parsed->images);
   apply_sampling(turn, parsed->sampling);
+  // The caller's tools and its outputs, as on /v1/responses: into a session that holds the
+  // calls (by `user` or x-durar-session-key) as their results, else as text.
+  turn.client_tools = parsed->tools.tools;
+  const bool fresh = !durar_header(req, "session-key") && parsed->user.empty();
+  if (!parsed->tool_outputs.empty() && fresh) {
+    turn.message = parsed->message_with_outputs;
+  } else {
+    turn.message = parsed->message;
+    turn.tool_outputs = std::move(parsed->tool_outputs);
+    if (turn.message.empty()) turn.attachments.clear();  // they came with an earlier turn
+  }
+  // The reply's calls to the caller's tools (finish_reason tool_calls), null for none.
+  auto tool_calls_of = [tools = turn.client_tools](const run_result& r) {
+    if (r.stop != run_stop::client_tools) return json();
+    json calls = json::array();
+    for (const auto* c : client_calls(r.final, tools)) calls.push_back(chat_tool_call(*c));
+    return calls;
+  };
 
   struct chat_state {
     std::string id = "chatcmpl_" + new_uuid();
@@ -383,16 +442,17 @@ void handle_chat_completions(gateway_state& state, const http_request& req,
   st->include_usage = parsed->include_usage;
 
   if (!parsed->stream) {
-    start_http_turn(state, std::move(turn), out, {},
-                    [out, st](const std::shared_ptr<http_turn>& t, result<run_result> r) {
-                      if (auto failure = run_failure(r))
-                        return respond_error(*out, to_api_error(*failure));
-                      std::string content =
-                          t->text.text().empty() ? text_of(r->final) : t->text.text();
-                      respond_json(*out, 200,
-                                   chat_completion(st->id, st->created, st->model, content,
-                                                   finish_reason_of(*r), r->total));
-                    });
+    start_http_turn(
+        state, std::move(turn), out, {},
+        [out, st, tool_calls_of](const std::shared_ptr<http_turn>& t, result<run_result> r) {
+          if (auto failure = run_failure(r)) return respond_error(*out, to_api_error(*failure));
+          std::string content = t->text.text().empty() ? text_of(r->final) : t->text.text();
+          json calls = tool_calls_of(*r);
+          const std::string_view finish = calls.is_null() ? finish_reason_of(*r) : "tool_calls";
+          respond_json(*out, 200,
+                       chat_completion(st->id, st->created, st->model, content, finish, r->total,
+                                       std::move(calls)));
+        });
     return;
   }
 
@@ -415,7 +475,8 @@ void handle_chat_completions(gateway_state& state, const http_request& req,
         open();
         if (!piece.empty()) content(piece);
       },
-      [out, st, open, content](const std::shared_ptr<http_turn>& t, result<run_result> r) {
+      [out, st, open, content, tool_calls_of](const std::shared_ptr<http_turn>& t,
+                                              result<run_result> r) {
         auto failure = run_failure(r);
         if (!st->opened && failure) return respond_error(*out, to_api_error(*failure));
         open();
@@ -423,10 +484,21 @@ void handle_chat_completions(gateway_state& state, const http_request& req,
           // After the first byte the status is spent: the error goes into the stream.
           out->write(sse_data(error_body(to_api_error(*failure))));
         } else {
-          if (t->text.text().empty())
+          json calls = tool_calls_of(*r);
+          if (t->text.text().empty() && calls.is_null())
             if (std::string whole = text_of(r->final); !whole.empty()) content(whole);
-          out->write(sse_data(
-              chat_chunk(st->id, st->created, st->model, json::object(), finish_reason_of(*r))));
+          std::string_view finish = finish_reason_of(*r);
+          if (!calls.is_null()) {
+            // One chunk per call, whole: its index, id, name and all of its arguments.
+            std::int64_t index = 0;
+            for (auto& c : calls.as_array()) {
+              c.set("index", index++);
+              out->write(sse_data(chat_chunk(st->id, st->created, st->model,
+                                             json::object({{"tool_calls", json::array({c})}}))));
+            }
+            finish = "tool_calls";
+          }
+          out->write(sse_data(chat_chunk(st->id, st->created, st->model, json::object(), finish)));
           if (st->include_usage) {
             json chunk = chat_chunk(st->id, st->created, st->model, json::object());
             chunk.set("choices", json::array());

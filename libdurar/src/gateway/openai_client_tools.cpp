@@ -1,7 +1,8 @@
-// The client's own function tools on /v1/responses: `tools` and `tool_choice` in, the
-// function_call_output items of the new input, and the calls the model made back out as
-// function_call items. The agent runs its own tools; a call to one of the client's ends the
-// turn, and the client's next request brings the output.
+// The client's own function tools on /v1/responses and /v1/chat/completions: `tools` and
+// `tool_choice` in, the outputs of the new input (function_call_output items, tool
+// messages), and the calls the model made back out (function_call items, tool_calls). The
+// agent runs its own tools; a call to one of the client's ends the turn, and the client's
+// next request brings the output.
 #include "openai_api.hpp"
 
 namespace durar::gateway_detail {
@@ -35,17 +36,21 @@ api_result<client_tools> parse_client_tools(const json& body) {
         return bad_request(
             at + ".type: '" + type + "' is not supported; only function tools are (type: function)",
             "tools");
+      // Responses put the function's fields on the tool; Chat Completions under `function`.
+      const bool nested = item["function"].is_object();
+      const json& fn = nested ? item["function"] : item;
+      const std::string in = nested ? at + ".function" : at;
       tool_definition d;
-      const json& name = item["name"];
+      const json& name = fn["name"];
       if (!name.is_string() || name.as_string().empty())
-        return bad_request(at + ".name: required, a non-empty string", "tools");
+        return bad_request(in + ".name: required, a non-empty string", "tools");
       d.name = name.as_string();
-      if (const json* desc = item.find("description"); desc && !desc->is_null()) {
-        if (!desc->is_string()) return bad_request(at + ".description: expected a string", "tools");
+      if (const json* desc = fn.find("description"); desc && !desc->is_null()) {
+        if (!desc->is_string()) return bad_request(in + ".description: expected a string", "tools");
         d.description = desc->as_string();
       }
-      if (const json* p = item.find("parameters"); p && !p->is_null()) {
-        if (!p->is_object()) return bad_request(at + ".parameters: expected an object", "tools");
+      if (const json* p = fn.find("parameters"); p && !p->is_null()) {
+        if (!p->is_object()) return bad_request(in + ".parameters: expected an object", "tools");
         d.parameters = *p;
       }
       for (const auto& seen : out.tools)
@@ -147,6 +152,13 @@ json function_call_item(const tool_call_block& c, std::string_view status) {
                        {"name", c.name},
                        {"arguments", c.arguments.dump()},
                        {"status", status}});
+}
+
+json chat_tool_call(const tool_call_block& c) {
+  return json::object(
+      {{"id", c.id},
+       {"type", "function"},
+       {"function", json::object({{"name", c.name}, {"arguments", c.arguments.dump()}})}});
 }
 
 }  // namespace durar::gateway_detail

@@ -1,6 +1,6 @@
-// /v1/responses with the caller's own function tools: the model's call comes back as a
-// function_call item (whole and streamed), and the caller's function_call_output answers it,
-// into the session that holds the call or, for a fresh session, as text.
+// The caller's own function tools on /v1/responses and /v1/chat/completions: the model's
+// call comes back (a function_call item, tool_calls; whole and streamed), and the caller's
+// output answers it, into the session that holds the call or, for a fresh session, as text.
 #include "gateway_openai_harness.hpp"
 
 using namespace gateway_openai_test;
@@ -188,4 +188,82 @@ TEST_CASE("tool_choice narrows the caller's tools, and bad tools are refused bef
   CHECK(clash->status == 400);
   CHECK(clash->json_body()["error"]["message"].as_string().find("read") != std::string::npos);
   CHECK(h.vendor.requests().size() == 2);
+}
+
+TEST_CASE("a chat completion returns tool_calls, and a tool message answers them",
+          "[gateway][openai]") {
+  const std::string chat_tools = R"("tools":[{"type":"function","function":{"name":"get_weather",
+      "description":"Current weather for a city.","parameters":{"type":"object",
+      "properties":{"city":{"type":"string"}},"required":["city"]}}}])";
+  harness h;
+  h.vendor.enqueue(text_then_tool_call());
+  auto first = h.post("/v1/chat/completions", R"({"model":"durar","user":"u2","messages":[
+      {"role":"user","content":"weather in Paris?"}],)" +
+                                                  chat_tools + "}");
+  INFO(first->body);
+  REQUIRE(first->status == 200);
+  json c = first->json_body()["choices"][0];
+  CHECK(c["finish_reason"] == "tool_calls");
+  CHECK(c["message"]["content"] == "Checking.");
+  REQUIRE(c["message"]["tool_calls"].as_array().size() == 1);
+  const json& call = c["message"]["tool_calls"][0];
+  CHECK(call["id"] == "call_1");
+  CHECK(call["type"] == "function");
+  CHECK(call["function"]["name"] == "get_weather");
+  CHECK(parse(call["function"]["arguments"].as_string()) == json::object({{"city", "Paris"}}));
+  CHECK(offers_tool(h.vendor_body(0), "get_weather"));
+
+  // The SDK's loop: the whole history again, then the tool message.
+  h.vendor.enqueue(reply("weather_answer"));
+  auto second = h.post("/v1/chat/completions", R"({"model":"durar","user":"u2","messages":[
+      {"role":"user","content":"weather in Paris?"},
+      {"role":"assistant","content":"Checking.","tool_calls":[{"id":"call_1","type":"function",
+       "function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]},
+      {"role":"tool","tool_call_id":"call_1","content":"18C, sunny"}],)" +
+                                                   chat_tools + "}");
+  INFO(second->body);
+  REQUIRE(second->status == 200);
+  json answer = second->json_body()["choices"][0];
+  CHECK(answer["message"]["content"] == "It is 18°C and sunny in Paris.");
+  CHECK(answer["finish_reason"] == "stop");
+  CHECK(answer["message"].find("tool_calls") == nullptr);
+  json sent = h.vendor_body(1);
+  auto results = messages_with_role(sent, "tool");
+  REQUIRE(results.size() == 1);
+  CHECK(results[0]["tool_call_id"] == "call_1");
+  CHECK(count_of(sent.dump(), "weather in Paris?") == 1);
+
+  // Streamed: the call arrives whole in a tool_calls delta, then finish_reason tool_calls.
+  h.vendor.enqueue(text_then_tool_call());
+  auto streamed = h.post("/v1/chat/completions", R"({"model":"durar","stream":true,"messages":[
+      {"role":"user","content":"weather in Paris?"}],)" +
+                                                     chat_tools + "}");
+  INFO(streamed->body);
+  REQUIRE(streamed->status == 200);
+  auto chunks = streamed->sse_data();
+  REQUIRE(chunks.size() >= 4);
+  CHECK(chunks.back() == "[DONE]");
+  json finish = parse(chunks[chunks.size() - 2]);
+  CHECK(finish["choices"][0]["finish_reason"] == "tool_calls");
+  json delta = parse(chunks[chunks.size() - 3])["choices"][0]["delta"];
+  REQUIRE(delta["tool_calls"].is_array());
+  CHECK(delta["tool_calls"][0]["index"] == 0);
+  CHECK(delta["tool_calls"][0]["id"] == "call_1");
+  CHECK(delta["tool_calls"][0]["function"]["name"] == "get_weather");
+
+  // Without `user` every call is a fresh session: the output is read as text.
+  h.vendor.enqueue(reply("weather_answer"));
+  auto stateless = h.post("/v1/chat/completions", R"({"model":"durar","messages":[
+      {"role":"user","content":"weather in Oslo?"},
+      {"role":"assistant","content":null,"tool_calls":[{"id":"call_7","type":"function",
+       "function":{"name":"get_weather","arguments":"{\"city\":\"Oslo\"}"}}]},
+      {"role":"tool","tool_call_id":"call_7","content":"-3C"}],)" +
+                                                      chat_tools + "}");
+  REQUIRE(stateless->status == 200);
+  json plain = h.vendor_body(3);
+  CHECK(messages_with_role(plain, "tool").empty());
+  const std::string text = messages_with_role(plain, "user").back()["content"].dump();
+  CHECK(text.find("weather in Oslo?") != std::string::npos);
+  CHECK(text.find("get_weather with {\\\"city\\\":\\\"Oslo\\\"}") != std::string::npos);
+  CHECK(text.find("-3C") != std::string::npos);
 }
