@@ -110,7 +110,7 @@ void agent_printer::finish() {
 }
 
 int report_run(const context& ctx, const result<run_result>& r) {
-  if (!r) return fail_with(ctx, exit_failure, r.error().describe());
+  if (!r) return fail_with(ctx, exit_failure, r.error().detail());
   switch (r->stop) {
     case run_stop::done:
     case run_stop::client_tools:  // the CLI offers no client tools
@@ -121,7 +121,7 @@ int report_run(const context& ctx, const result<run_result>& r) {
     case run_stop::error:
     case run_stop::timeout:
       return fail_with(ctx, exit_failure,
-                       r->failure.message.empty() ? r->reason : r->failure.describe());
+                       r->failure.message.empty() ? r->reason : r->failure.detail());
     case run_stop::max_turns:
     case run_stop::loop_detected:
       return fail_with(ctx, exit_failure, r->reason);

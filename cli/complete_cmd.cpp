@@ -123,7 +123,7 @@ int complete(context& ctx, const parsed_args& args) {
   if (!outcome) return fail_with(ctx, exit_failure, "the call did not finish");
   if (!*outcome) {
     if (printed) print(stdout, "\n");
-    return fail_with(ctx, exit_failure, outcome->error().describe());
+    return fail_with(ctx, exit_failure, outcome->error().detail());
   }
   if (!ctx.globals.json) {
     const auto& m = **outcome;

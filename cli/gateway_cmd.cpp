@@ -9,6 +9,7 @@
 
 #include "approval.hpp"
 #include "context.hpp"
+#include "gateway_remote.hpp"
 #include "output.hpp"
 #include "port_owner.hpp"
 
@@ -386,7 +387,7 @@ int install_service(context& ctx, const parsed_args& args) {
 }
 
 int show_logs(context& ctx, const parsed_args& args) {
-  auto cfg = load_config(ctx.load());
+  auto cfg = config_or_defaults(ctx);  // a broken config still has a log folder to show
   if (!cfg) return fail_with(ctx, exit_failure, cfg.error().message);
   const std::filesystem::path pattern = logger_options_from(*cfg).file;
   std::filesystem::path file = latest_log_file(pattern);

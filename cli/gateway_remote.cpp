@@ -11,8 +11,22 @@
 
 namespace durar::cli {
 
+result<config> config_or_defaults(const context& ctx) {
+  load_options opts = ctx.load();
+  config_check check = check_config(opts);
+  if (check.ok()) return std::move(*check.value);
+  auto paths = resolve_paths(opts.paths, ctx.env);
+  if (!paths) return fail(paths.error());
+  print(stderr, ctx.styles.yellow("warning:") + " the config " + paths->config_file.string() +
+                    " has errors ('durar config validate' shows them); going on without it\n");
+  config cfg;
+  cfg.paths = std::move(*paths);
+  cfg.env = ctx.env;
+  return cfg;
+}
+
 result<gateway_client_options> gateway_target(const context& ctx, const parsed_args& args) {
-  auto cfg = load_config(ctx.load());
+  auto cfg = config_or_defaults(ctx);
   if (!cfg) return fail(cfg.error());
   gateway_client_options o;
   // --url, then DURAR_GATEWAY_PORT, then the gateway running on this state dir (whatever
@@ -51,8 +65,9 @@ result<std::optional<running_gateway>> find_running_gateway(const context& ctx,
                                                             const parsed_args& args,
                                                             std::chrono::milliseconds wait) {
   auto cfg = load_config(ctx.load());
+  if (!cfg) return std::optional<running_gateway>();  // the caller reports the config's errors
   auto target = gateway_target(ctx, args);
-  if (!cfg || !target) return std::optional<running_gateway>();
+  if (!target) return std::optional<running_gateway>();
   target->timeout = wait;
   auto client = gateway_client::connect(*target);
   if (!client) {

@@ -90,9 +90,9 @@ int main(int argc, char** argv) {
   try {
     return run(argc, argv);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: internal: %s\n", e.what());
+    std::fprintf(stderr, "error: internal error: %s\n", e.what());
   } catch (...) {
-    std::fprintf(stderr, "error: internal: unknown exception\n");
+    std::fprintf(stderr, "error: internal error: unknown exception\n");
   }
   return durar::cli::exit_failure;
 }

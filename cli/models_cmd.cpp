@@ -320,7 +320,7 @@ int models_probe(context& ctx, const parsed_args& args) {
     print_json(j);
     return out ? exit_ok : exit_failure;
   }
-  if (!out) return fail_with(ctx, exit_failure, args.positional[0] + ": " + out.error().describe());
+  if (!out) return fail_with(ctx, exit_failure, args.positional[0] + ": " + out.error().detail());
   print(stdout, fmt::format("{} {}/{} in {} ms · tokens in {} out {} · ${:.6f} · \"{}\"\n",
                             ctx.styles.green("ok"), out->provider, out->model, ms, out->usage.input,
                             out->usage.output, out->usage.cost.total, text_of(*out)));

@@ -37,6 +37,7 @@ void print(std::FILE* to, std::string_view text);
 void print_json(const json& value);
 
 // "error: <message>" on stderr; returns `code` so callers can `return fail_with(...)`.
+// Messages are for people: an error's detail(), not its describe() with the code name.
 int fail_with(const context& ctx, int code, std::string_view message);
 
 // Prints each issue as "file:line:col: error: path: message", colored by severity.

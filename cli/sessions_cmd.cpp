@@ -176,7 +176,7 @@ int compact(context& ctx, const parsed_args& args) {
   auto a = (*o)->rt->make_agent((*o)->profile, s->get());
   if (!a) return fail_with(ctx, exit_failure, a.error().message);
   auto r = (*a)->compact(args.value("instructions").value_or(""));
-  if (!r) return fail_with(ctx, exit_failure, r.error().describe());
+  if (!r) return fail_with(ctx, exit_failure, r.error().detail());
   if (ctx.globals.json) {
     print_json(json::object({{"summary", r->summary},
                              {"firstKeptEntryId", r->first_kept_entry_id},

@@ -212,6 +212,72 @@ TEST_CASE("YAML flow style is edited in place, what cannot be is rewritten with 
   CHECK_THAT(notes[0].message, Catch::Contains("not implemented by Durar yet"));
 }
 
+TEST_CASE("config_unset removes the objects it empties and keeps the rest of the file",
+          "[config]") {
+  temp_dir tmp;
+  fs::path yaml = tmp.path / "durar.yaml";
+  spit(yaml,
+       "# Durar config\n"
+       "gateway:\n"
+       "  port: 19100  # the port\n"
+       "agents:\n"
+       "  defaults:\n"
+       "    model:\n"
+       "      primary: openai/gpt-5.4\n"
+       "    workspace: /w  # kept\n"
+       "# trailing comment\n");
+  REQUIRE_OK(durar::config_unset(yaml, "gateway.port"));
+  CHECK(slurp(yaml) ==
+        "# Durar config\n"
+        "agents:\n"
+        "  defaults:\n"
+        "    model:\n"
+        "      primary: openai/gpt-5.4\n"
+        "    workspace: /w  # kept\n"
+        "# trailing comment\n");
+  // Two levels emptied: model goes, defaults keeps workspace.
+  REQUIRE_OK(durar::config_unset(yaml, "agents.defaults.model.primary"));
+  CHECK(slurp(yaml) ==
+        "# Durar config\n"
+        "agents:\n"
+        "  defaults:\n"
+        "    workspace: /w  # kept\n"
+        "# trailing comment\n");
+
+  fs::path json5 = tmp.path / "openclaw.json5";
+  spit(json5,
+       "// Durar config\n"
+       "{\n"
+       "  gateway: { auth: { mode: 'token' } }, // gateway\n"
+       "  agents: { defaults: { workspace: '/w' } },\n"
+       "}\n");
+  REQUIRE_OK(durar::config_unset(json5, "gateway.auth.mode"));
+  CHECK(slurp(json5) ==
+        "// Durar config\n"
+        "{\n"
+        "  agents: { defaults: { workspace: '/w' } },\n"
+        "}\n");
+  CHECK(loaded(json5).find("gateway") == nullptr);
+
+  // An array item emptied stays (removing it would renumber the others), and so does an
+  // emptied array.
+  fs::path list = tmp.path / "list.yaml";
+  spit(list,
+       "agents:\n"
+       "  list:\n"
+       "    - id: main\n"
+       "      workspace: /w\n"
+       "  defaults:\n"
+       "    model:\n"
+       "      fallbacks:\n"
+       "        - openai/gpt-5.4\n");
+  REQUIRE_OK(durar::config_unset(list, "agents.list[0].workspace"));
+  REQUIRE_OK(durar::config_unset(list, "agents.defaults.model.fallbacks[0]"));
+  json doc = loaded(list);
+  CHECK(doc["agents"]["list"][0]["id"] == json("main"));
+  CHECK(doc["agents"]["defaults"]["model"]["fallbacks"] == json::array());
+}
+
 TEST_CASE("an openclaw.json imports to YAML that loads back the same", "[config]") {
   temp_dir tmp;
   fs::path features = tmp.path / "features.json5";

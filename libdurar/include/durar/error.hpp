@@ -45,7 +45,10 @@ struct DURAR_API error {
   // (rate limits, timeouts, 5xx); false for caller mistakes.
   [[nodiscard]] bool retryable() const noexcept;
 
-  // "code: message" plus the HTTP status and provider text when present.
+  // The message plus the HTTP status, the provider's text and Retry-After when present: what
+  // to show people.
+  [[nodiscard]] std::string detail() const;
+  // "code: " then detail(): for logs and programs.
   [[nodiscard]] std::string describe() const;
 };
 

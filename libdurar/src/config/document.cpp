@@ -142,7 +142,12 @@ config_issue parse_issue(const std::string& file, const parse_error& e) {
   issue.line = e.line;
   issue.column = e.column;
   issue.message = e.message;
+  issue.path = e.path;
   return issue;
+}
+
+std::string duplicate_key_message(int first_line) {
+  return "duplicate key (first defined on line " + std::to_string(first_line) + ")";
 }
 
 }  // namespace detail

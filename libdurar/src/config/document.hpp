@@ -51,7 +51,11 @@ struct document {
 struct parse_error {
   int line = 0, column = 0;
   std::string message;
+  std::string path = {};  // the key path it is about (a duplicate key), else ""
 };
+
+// The message for a key written twice in one object, with the line of its first occurrence.
+std::string duplicate_key_message(int first_line);
 
 struct parse_outcome {
   std::optional<document> doc;

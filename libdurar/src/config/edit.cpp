@@ -105,6 +105,31 @@ result<void> apply_edit(const std::filesystem::path& file, std::string_view path
   return {};
 }
 
+// The path to remove so that no object is left empty by the unset: while the object
+// holding the last key has no other member (and is itself a member of an object), remove
+// that object instead. `gateway.port` alone under gateway removes gateway, as the
+// original's unsetConfigValueAtPath does; array items and emptied arrays stay.
+std::vector<std::string> without_emptied_parents(const json& root,
+                                                 std::vector<std::string> segments) {
+  while (segments.size() > 1) {
+    const std::size_t n = segments.size();
+    const json* parent = &root;
+    for (std::size_t i = 0; i + 1 < n && parent != nullptr; ++i) {
+      auto index = index_segment(segments[i]);
+      if (!index)
+        parent = parent->find(segments[i]);
+      else
+        parent = parent->is_array() && *index < parent->size() ? &(*parent)[*index] : nullptr;
+    }
+    if (parent == nullptr || !parent->is_object() || parent->size() != 1 ||
+        index_segment(segments[n - 2]) || index_segment(segments[n - 1]) ||
+        parent->find(segments[n - 1]) == nullptr)
+      break;
+    segments.pop_back();
+  }
+  return segments;
+}
+
 bool secret_key(std::string_view key) {
   std::string k(key);
   for (char& c : k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -202,7 +227,12 @@ result<void> config_unset(const std::filesystem::path& file, std::string_view pa
     if (!doc) return fail(doc.error());
     auto expected = detail::json_without(doc->root, *segments);
     if (!expected) return fail(expected.error());
-    auto edited = detail::text_without(*doc, *segments);
+    auto removed = detail::without_emptied_parents(doc->root, *segments);
+    if (removed.size() != segments->size()) {
+      expected = detail::json_without(doc->root, removed);
+      if (!expected) return fail(expected.error());
+    }
+    auto edited = detail::text_without(*doc, removed);
     return detail::apply_edit(file, path, *expected, *doc, exists, std::move(edited), notes);
   } catch (const std::exception& e) {
     return fail(errc::internal, std::string("config unset: ") + e.what());

@@ -27,6 +27,7 @@ int hex_value(char c) {
 struct failure {
   std::size_t offset;
   std::string message;
+  std::string path = {};  // the key path, for a duplicate key
 };
 
 class reader {
@@ -157,14 +158,15 @@ class reader {
         throw failure{i_, "expected ':' after key '" + key.substr(0, 60) + "'"};
       ++i_;
       std::string child = path_key(path, key);
+      // A duplicate key is an error: JSON5 (and JavaScript) would keep the last one silently,
+      // which hides a mistake (two `gateway:` blocks, the first one ignored).
+      if (std::any_of(members.begin(), members.end(),
+                      [&](const auto& m) { return m.first == key; })) {
+        const node_place* first = doc_.find(child);
+        throw failure{key_begin, duplicate_key_message(first ? first->key_line : 0), child};
+      }
       json v = value(child, depth + 1, key_begin);
-      // Duplicate keys: the last one wins, as in JSON5 and JavaScript.
-      auto it = std::find_if(members.begin(), members.end(),
-                             [&](const auto& m) { return m.first == key; });
-      if (it != members.end())
-        it->second = std::move(v);
-      else
-        members.emplace_back(std::move(key), std::move(v));
+      members.emplace_back(std::move(key), std::move(v));
       skip_space();
       if (i_ < s_.size() && s_[i_] == ',') {
         ++i_;
@@ -403,7 +405,7 @@ parse_outcome read_json5(std::string text, const std::string& file) {
     r.run();
   } catch (const failure& f) {
     auto [line, col] = doc.line_column(f.offset);
-    out.error = parse_error{line, col, f.message};
+    out.error = parse_error{line, col, f.message, f.path};
     return out;
   }
   if (!doc.root.is_object()) {

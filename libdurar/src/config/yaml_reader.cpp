@@ -22,6 +22,7 @@ constexpr std::size_t max_values = 100'000;
 struct failure {
   int line, column;  // 1-based
   std::string message;
+  std::string path = {};  // the key path, for a duplicate key
 };
 
 bool all_digits(std::string_view s, int base) {
@@ -307,16 +308,18 @@ class converter {
       std::size_t kend = scalar_end(kpos, flow, km.column);
       std::size_t lead = after_colon(kend);
       std::string child = path_key(path, key);
+      // A duplicate key is an error, as in the YAML spec (yaml-cpp keeps both silently).
+      if (std::any_of(members.begin(), members.end(),
+                      [&](const auto& m) { return m.first == key; })) {
+        const node_place* first = doc_.find(child);
+        auto [line, column] = doc_.line_column(kpos);
+        throw failure{line, column, duplicate_key_message(first ? first->key_line : 0), child};
+      }
       json value = convert(v, child, depth + 1, km.column, flow, kpos,
                            lead == std::string::npos ? kend : lead);
       if (lead == std::string::npos) doc_.places[child].editable = false;
       place.end = std::max(place.end, doc_.places[child].end);
-      auto found = std::find_if(members.begin(), members.end(),
-                                [&](const auto& m) { return m.first == key; });
-      if (found != members.end())
-        found->second = std::move(value);  // the last duplicate wins, as in JSON5
-      else
-        members.emplace_back(std::move(key), std::move(value));
+      members.emplace_back(std::move(key), std::move(value));
     }
     return json(std::move(members));
   }
@@ -364,7 +367,7 @@ parse_outcome read_yaml(std::string text, const std::string& file) {
     converter c(doc);
     doc.root = c.root(root);
   } catch (const failure& f) {
-    out.error = parse_error{f.line, f.column, f.message};
+    out.error = parse_error{f.line, f.column, f.message, f.path};
     return out;
   } catch (const YAML::DeepRecursion& e) {
     out.error = parse_error{e.mark.line + 1, e.mark.column + 1,

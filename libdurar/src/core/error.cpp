@@ -47,8 +47,10 @@ bool error::retryable() const noexcept {
   }
 }
 
-std::string error::describe() const {
-  std::string out = fmt::format("{}: {}", to_string(code), message);
+std::string error::describe() const { return fmt::format("{}: {}", to_string(code), detail()); }
+
+std::string error::detail() const {
+  std::string out = message;
   if (http_status != 0) out += fmt::format(" (HTTP {})", http_status);
   // Transports usually quote the vendor's words in the message already: say them once.
   if (!provider_message.empty() && message.find(provider_message) == std::string::npos)
