@@ -14,6 +14,7 @@
 #include "../unit/gateway_control_fixture.hpp"
 #include "../unit/gateway_openai_fixture.hpp"
 #include "gateway_server_fixture.hpp"
+#include "gateway_thread.hpp"
 #include "temp_dir.hpp"
 
 #include <chrono>
@@ -36,8 +37,7 @@ struct file_gateway {
   asio::io_context io;
   std::unique_ptr<durar::runtime> rt;
   std::unique_ptr<durar::gateway> gw;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
-  std::thread thread;
+  std::optional<gateway_test::serving_thread> loop;
   std::vector<durar::config_issue> warnings;
 
   explicit file_gateway(const std::string& yaml) {
@@ -60,21 +60,7 @@ struct file_gateway {
     REQUIRE(g);
     gw = std::move(*g);
     REQUIRE(gw->start());
-    guard.emplace(io.get_executor());
-    thread = std::thread([this] { io.run(); });
-  }
-  ~file_gateway() {
-    std::promise<void> stopped;
-    asio::post(io, [&] {
-      gw->stop();
-      stopped.set_value();
-    });
-    stopped.get_future().wait_for(10s);
-    guard.reset();
-    io.stop();
-    thread.join();
-    gw.reset();
-    rt.reset();
+    loop.emplace(io, *gw);
   }
   file_gateway(const file_gateway&) = delete;
   file_gateway& operator=(const file_gateway&) = delete;

@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include "gateway_server_fixture.hpp"
+#include "gateway_thread.hpp"
 #include "temp_dir.hpp"
 
 #include <chrono>
@@ -40,8 +41,7 @@ struct log_harness {
   std::unique_ptr<logger> log;
   std::unique_ptr<runtime> rt;
   std::unique_ptr<gateway> gw;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
-  std::thread thread;
+  std::optional<gateway_test::serving_thread> loop;
 
   log_harness() {
     logger_options lo;
@@ -66,21 +66,7 @@ struct log_harness {
     REQUIRE(g);
     gw = std::move(*g);
     REQUIRE(gw->start());
-    guard.emplace(io.get_executor());
-    thread = std::thread([this] { io.run(); });
-  }
-  ~log_harness() {
-    std::promise<void> stopped;
-    asio::post(io, [&] {
-      gw->stop();
-      stopped.set_value();
-    });
-    stopped.get_future().wait_for(10s);
-    guard.reset();
-    io.stop();
-    thread.join();
-    gw.reset();
-    rt.reset();
+    loop.emplace(io, *gw);
   }
   log_harness(const log_harness&) = delete;
   log_harness& operator=(const log_harness&) = delete;

@@ -11,6 +11,7 @@
 
 #include "fake_vendor_server.hpp"
 #include "gateway_server_fixture.hpp"
+#include "gateway_thread.hpp"
 #include "temp_dir.hpp"
 
 #include <condition_variable>
@@ -115,8 +116,7 @@ struct reload_harness {
   asio::io_context io;
   std::unique_ptr<runtime> rt;
   std::unique_ptr<gateway> gw;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
-  std::thread thread;
+  std::optional<gateway_test::serving_thread> loop;
 
   explicit reload_harness(int debounce_ms = 100) {
     text.vendor_url = vendor.base_url();
@@ -138,21 +138,7 @@ struct reload_harness {
     REQUIRE(g);
     gw = std::move(*g);
     REQUIRE(gw->start());
-    guard.emplace(io.get_executor());
-    thread = std::thread([this] { io.run(); });
-  }
-  ~reload_harness() {
-    std::promise<void> stopped;
-    asio::post(io, [&] {
-      gw->stop();
-      stopped.set_value();
-    });
-    stopped.get_future().wait_for(10s);
-    guard.reset();
-    io.stop();
-    thread.join();
-    gw.reset();
-    rt.reset();
+    loop.emplace(io, *gw);
   }
   reload_harness(const reload_harness&) = delete;
   reload_harness& operator=(const reload_harness&) = delete;

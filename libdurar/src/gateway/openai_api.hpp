@@ -194,6 +194,21 @@ json function_call_item(const tool_call_block& c, std::string_view status);
 // {id, type: function, function: {name, arguments (JSON text)}}
 json chat_tool_call(const tool_call_block& c);
 
+// A parsed chat or responses request's text, tools and outputs into its turn. Outputs go to
+// a session that holds the calls (by `user`, x-durar-session-key, previous_response_id) as
+// their results; a `fresh` session never saw the calls, so the model reads them as text.
+template <class Request>
+void set_turn_input(turn_request& turn, Request& parsed, bool fresh) {
+  turn.client_tools = parsed.tools.tools;
+  if (!parsed.tool_outputs.empty() && fresh) {
+    turn.message = std::move(parsed.message_with_outputs);
+    return;
+  }
+  turn.message = std::move(parsed.message);
+  turn.tool_outputs = std::move(parsed.tool_outputs);
+  if (turn.message.empty()) turn.attachments.clear();  // they came with an earlier turn
+}
+
 // ---- /v1/chat/completions ----------------------------------------------------------------
 
 struct chat_request {

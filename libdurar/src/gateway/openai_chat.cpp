@@ -411,17 +411,7 @@ void handle_chat_completions(gateway_state& state, const http_request& req,
   turn.model = target->model_override;
   turn.attachments = std::move(parsed->images);
   apply_sampling(turn, parsed->sampling);
-  // The caller's tools and its outputs, as on /v1/responses: into a session that holds the
-  // calls (by `user` or x-durar-session-key) as their results, else as text.
-  turn.client_tools = parsed->tools.tools;
-  const bool fresh = !durar_header(req, "session-key") && parsed->user.empty();
-  if (!parsed->tool_outputs.empty() && fresh) {
-    turn.message = parsed->message_with_outputs;
-  } else {
-    turn.message = parsed->message;
-    turn.tool_outputs = std::move(parsed->tool_outputs);
-    if (turn.message.empty()) turn.attachments.clear();  // they came with an earlier turn
-  }
+  set_turn_input(turn, *parsed, !durar_header(req, "session-key") && parsed->user.empty());
   // The reply's calls to the caller's tools (finish_reason tool_calls), null for none.
   auto tool_calls_of = [tools = turn.client_tools](const run_result& r) {
     if (r.stop != run_stop::client_tools) return json();

@@ -317,18 +317,8 @@ void handle_responses(gateway_state& state, const std::shared_ptr<openai_context
       chained ? *chained : http_session_key(req, target->agent.id, "openresponses", parsed->user);
   ctx->remember_response(meta.id, turn.session_key);
 
-  // The caller's tools, and its outputs for the calls the model made: into a session that
-  // holds those calls they go as their results; a fresh session never saw the calls, so the
-  // model reads them as text after the question.
-  turn.client_tools = parsed->tools.tools;
-  const bool fresh = !chained && !durar_header(req, "session-key") && parsed->user.empty();
-  if (!parsed->tool_outputs.empty() && fresh) {
-    turn.message = parsed->message_with_outputs;
-  } else {
-    turn.message = parsed->message;
-    turn.tool_outputs = std::move(parsed->tool_outputs);
-    if (turn.message.empty()) turn.attachments.clear();  // they came with an earlier turn
-  }
+  set_turn_input(turn, *parsed,
+                 !chained && !durar_header(req, "session-key") && parsed->user.empty());
   auto calls_of = [tools = turn.client_tools](const run_result& r) {
     return r.stop == run_stop::client_tools ? client_calls(r.final, tools)
                                             : std::vector<const tool_call_block*>{};
