@@ -2,8 +2,14 @@
 #include <durar/catalog.hpp>
 #include <durar/version.hpp>
 
+#include <fmt/format.h>
+
 #include "context.hpp"
 #include "output.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <sys/stat.h>
 
 namespace durar::cli {
 
@@ -26,7 +32,44 @@ std::vector<provider_status> credentialed(const catalog& cat, const environment&
   return out;
 }
 
-int doctor(context& ctx, const parsed_args&) {
+// A file or folder that holds secrets (keys in the config, the gateway token, transcripts)
+// which others on the machine may read: Durar makes them private, but earlier versions, an
+// editor or a copy may not have.
+struct open_permission {
+  std::filesystem::path path;
+  mode_t mode = 0;  // permission bits now
+  mode_t want = 0;  // 0700 for folders, 0600 for files
+  bool fixed = false;
+  std::string fix_error;
+};
+
+std::vector<open_permission> open_permissions(const config_paths& paths, bool fix) {
+  std::vector<open_permission> out;
+  auto look = [&](const std::filesystem::path& p, mode_t want) {
+    struct stat st {};
+    // lstat: a symlink's own bits mean nothing, and chmod would follow it elsewhere.
+    if (::lstat(p.c_str(), &st) != 0 || S_ISLNK(st.st_mode)) return;
+    if ((st.st_mode & 077) == 0) return;
+    open_permission o;
+    o.path = p;
+    o.mode = static_cast<mode_t>(st.st_mode & 07777);
+    o.want = want;
+    if (fix) {
+      if (::chmod(p.c_str(), want) == 0) {
+        o.fixed = true;
+      } else {
+        o.fix_error = std::strerror(errno);
+      }
+    }
+    out.push_back(std::move(o));
+  };
+  look(paths.state_dir, 0700);
+  look(paths.config_file, 0600);
+  look(paths.state_dir / "gateway.token", 0600);
+  return out;
+}
+
+int doctor(context& ctx, const parsed_args& args) {
   config_check check = check_config(ctx.load());
   auto paths = resolve_paths(ctx.load().paths, ctx.env);
   if (!paths) return fail_with(ctx, exit_failure, paths.error().message);
@@ -48,6 +91,7 @@ int doctor(context& ctx, const parsed_args&) {
   std::string primary = check.ok() ? check.value->agents.model.primary : "";
   int port = check.ok() && check.value->gateway.port ? *check.value->gateway.port
                                                      : paths->default_gateway_port;
+  const auto permissions = open_permissions(*paths, args.has("fix"));
 
   if (ctx.globals.json) {
     json creds = json::array();
@@ -68,6 +112,16 @@ int doctor(context& ctx, const parsed_args&) {
         {"defaultModel", primary},
         {"credentials", creds},
         {"issues", issues_json(check.issues)},
+        {"permissions",
+         [&] {
+           json list = json::array();
+           for (const auto& p : permissions)
+             list.push_back(json::object({{"path", p.path.string()},
+                                          {"mode", fmt::format("{:04o}", p.mode)},
+                                          {"recommended", fmt::format("{:04o}", p.want)},
+                                          {"fixed", p.fixed}}));
+           return list;
+         }()},
     }));
     return errors == 0 && catalog_problem.empty() ? exit_ok : exit_failure;
   }
@@ -103,6 +157,23 @@ int doctor(context& ctx, const parsed_args&) {
     }
     out += format_table(cred_rows, 200);
   }
+  out += "\n" + st.bold("Permissions") + "\n";
+  if (permissions.empty()) out += "  private (only you can read the state dir and the config)\n";
+  for (const auto& p : permissions) {
+    const std::string what =
+        fmt::format("{} is {:04o}: open to others on this machine", p.path.string(), p.mode);
+    if (p.fixed) {
+      out += "  " + st.green(fmt::format("{}; changed to {:04o}", what, p.want)) + "\n";
+    } else if (!p.fix_error.empty()) {
+      out +=
+          "  " + st.red(fmt::format("{}; chmod {:o} failed: {}", what, p.want, p.fix_error)) + "\n";
+    } else {
+      out += "  " +
+             st.yellow(fmt::format("{}; fix with: chmod {:o} {} (or durar doctor --fix)", what,
+                                   p.want, p.path.string())) +
+             "\n";
+    }
+  }
   out += "\n" + st.bold("Config problems") + "\n";
   print(stdout, out);
   if (check.issues.empty() && catalog_problem.empty()) {
@@ -123,8 +194,9 @@ int doctor(context& ctx, const parsed_args&) {
 std::vector<command_spec> doctor_commands() {
   return {{"doctor",
            "",
-           "Show the version, config and state paths, credentials and config problems",
-           {},
+           "Show the version, config and state paths, credentials, permissions and config "
+           "problems",
+           {{"fix", "", "make the state dir (0700), the config and gateway.token (0600) private"}},
            0,
            0,
            doctor}};

@@ -4,6 +4,8 @@
 
 #include "run_cli.hpp"
 
+#include <sys/stat.h>
+
 using durar::test::run_durar;
 using durar::test::temp_home;
 
@@ -82,4 +84,40 @@ TEST_CASE("doctor points at an existing openclaw.json to import", "[cli][doctor]
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("durar config import " + home.path() + "/.openclaw/openclaw.json") !=
         std::string::npos);
+}
+
+TEST_CASE("doctor names a state dir and config others can read, and --fix makes them private",
+          "[cli][doctor]") {
+  temp_home home;
+  const std::string config = home.write(".durar/durar.yaml", "gateway:\n  port: 19002\n");
+  const std::string state = home.path() + "/.durar";
+  REQUIRE(::chmod(state.c_str(), 0755) == 0);
+  REQUIRE(::chmod(config.c_str(), 0644) == 0);
+  auto mode = [](const std::string& p) {
+    struct stat st {};
+    REQUIRE(::stat(p.c_str(), &st) == 0);
+    return st.st_mode & 07777;
+  };
+
+  auto r = run_durar({"doctor"}, {{"HOME", home.path()}});
+  CHECK(r.exit_code == 0);  // a warning, not a failure
+  INFO(r.out);
+  CHECK(r.out.find(state + " is 0755") != std::string::npos);
+  CHECK(r.out.find("chmod 700 " + state) != std::string::npos);
+  CHECK(r.out.find(config + " is 0644") != std::string::npos);
+  CHECK(mode(state) == 0755);  // looking changes nothing
+
+  auto j = run_durar({"doctor", "--json"}, {{"HOME", home.path()}});
+  auto doc = durar::json::parse(j.out);
+  REQUIRE(doc.has_value());
+  REQUIRE((*doc)["permissions"].as_array().size() == 2);
+  CHECK((*doc)["permissions"][0]["recommended"] == "0700");
+
+  auto fixed = run_durar({"doctor", "--fix"}, {{"HOME", home.path()}});
+  CHECK(fixed.exit_code == 0);
+  CHECK(fixed.out.find("changed to 0700") != std::string::npos);
+  CHECK(mode(state) == 0700);
+  CHECK(mode(config) == 0600);
+  auto after = run_durar({"doctor"}, {{"HOME", home.path()}});
+  CHECK(after.out.find("private (only you") != std::string::npos);
 }
