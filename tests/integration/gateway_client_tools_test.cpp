@@ -267,3 +267,20 @@ TEST_CASE("a chat completion returns tool_calls, and a tool message answers them
   CHECK(text.find("get_weather with {\\\"city\\\":\\\"Oslo\\\"}") != std::string::npos);
   CHECK(text.find("-3C") != std::string::npos);
 }
+
+TEST_CASE("outputs for calls a kept session does not hold reach the model as text",
+          "[gateway][openai]") {
+  harness h;
+  h.vendor.enqueue(reply("answer_one"));
+  auto out = h.post("/v1/responses", R"({"model":"durar","user":"u3","input":[
+      {"type":"function_call_output","call_id":"call_zz","output":"42"},
+      {"role":"user","content":"and?"}]})");
+  INFO(out->body);
+  REQUIRE(out->status == 200);
+  json sent = h.vendor_body(0);
+  CHECK(messages_with_role(sent, "tool").empty());
+  auto users = messages_with_role(sent, "user");
+  REQUIRE(users.size() == 1);
+  CHECK(users[0]["content"].dump().find("[Output of tool call call_zz]\\n42\\n\\nand?") !=
+        std::string::npos);
+}

@@ -51,7 +51,8 @@ result<placed_outputs> answer_open_calls(durar::agent& a, std::vector<tool_outpu
                                      [&](const tool_call_block& c) { return c.id == o.call_id; }) &&
                          std::none_of(results.begin(), results.end(), is);
     if (!is_open) {
-      out.unplaced += fmt::format("[Output of tool call {}{}]\n{}\n\n", o.call_id,
+      if (!out.unplaced.empty()) out.unplaced += "\n\n";
+      out.unplaced += fmt::format("[Output of tool call {}{}]\n{}", o.call_id,
                                   o.is_error ? ", an error" : "", o.output);
       continue;
     }
@@ -385,7 +386,8 @@ void runtime::async_turn(turn_request request, std::function<void(const agent_ev
     auto placed = answer_open_calls(*state->a, std::move(request.tool_outputs));
     if (!placed) return fail_later(placed.error());
     answered = placed->answered;
-    text = placed->unplaced + text;
+    if (!placed->unplaced.empty())
+      text = text.empty() ? placed->unplaced : placed->unplaced + "\n\n" + text;
   }
   const bool resume = answered && text.empty() && request.attachments.empty();
   user_message input = user_text(std::move(text));
