@@ -14,7 +14,7 @@ secs=${1:-10}
 build=${2:-$root/build-fuzz}
 mkdir -p "$build"
 build=$(cd "$build" && pwd)
-all_targets="json partial_json config_text stream transcript apply_patch control ws http"
+all_targets="json partial_json config_text stream transcript apply_patch control ws http openai_request"
 targets=${FUZZ_TARGETS:-$all_targets}
 
 if [ ! -f "$build/CMakeCache.txt" ]; then
@@ -65,7 +65,7 @@ seed() {
 dict_for() {
   case $1 in
     http) echo "-dict=$root/fuzz/http.dict" ;;
-    json | partial_json | stream | control) echo "-dict=$root/fuzz/json.dict" ;;
+    json | partial_json | stream | control | openai_request) echo "-dict=$root/fuzz/json.dict" ;;
   esac
 }
 
