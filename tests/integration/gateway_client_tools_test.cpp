@@ -186,8 +186,16 @@ TEST_CASE("tool_choice narrows the caller's tools, and bad tools are refused bef
       h.post("/v1/responses", R"({"input":"hi","tools":[{"type":"function","name":"read"}]})");
   INFO(clash->body);
   CHECK(clash->status == 400);
-  CHECK(clash->json_body()["error"]["message"].as_string().find("read") != std::string::npos);
+  CHECK(clash->json_body()["error"]["param"] == "tools");
+  CHECK(clash->json_body()["error"]["message"].as_string().find("'read'") != std::string::npos);
+  auto chat_clash = h.post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"hi"}],
+      "tools":[{"type":"function","function":{"name":"exec"}}]})");
+  CHECK(chat_clash->status == 400);
   CHECK(h.vendor.requests().size() == 2);
+  // Refused before any session was made for them.
+  auto sessions = h.rt->sessions("main");
+  REQUIRE(sessions);
+  CHECK((*sessions)->list()->size() == 2);
 }
 
 TEST_CASE("a chat completion returns tool_calls, and a tool message answers them",

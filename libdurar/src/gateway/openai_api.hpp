@@ -194,6 +194,11 @@ json function_call_item(const tool_call_block& c, std::string_view status);
 // {id, type: function, function: {name, arguments (JSON text)}}
 json chat_tool_call(const tool_call_block& c);
 
+// A 400 when one of the caller's tools has the name of one of the agent's own (its calls
+// would be ambiguous, and vendors refuse two functions of one name), decided before the turn.
+std::optional<api_error> client_tool_conflict(gateway_state& state, const agent_profile& agent,
+                                              const client_tools& tools);
+
 // A parsed chat or responses request's text, tools and outputs into its turn. Outputs go to
 // a session that holds the calls (by `user`, x-durar-session-key, previous_response_id) as
 // their results; a `fresh` session never saw the calls, so the model reads them as text.

@@ -404,6 +404,8 @@ void handle_chat_completions(gateway_state& state, const http_request& req,
   if (!parsed) return respond_error(*out, parsed.error());
   auto target = resolve_turn_target(state, req, parsed->model);
   if (!target) return respond_error(*out, target.error());
+  if (auto clash = client_tool_conflict(state, target->agent, parsed->tools))
+    return respond_error(*out, *clash);
 
   turn_request turn;
   turn.agent_id = target->agent.id;

@@ -154,6 +154,20 @@ json function_call_item(const tool_call_block& c, std::string_view status) {
                        {"status", status}});
 }
 
+std::optional<api_error> client_tool_conflict(gateway_state& state, const agent_profile& agent,
+                                              const client_tools& tools) {
+  if (tools.tools.empty()) return std::nullopt;
+  for (const auto& own : state.rt.tools_for(agent)) {
+    const std::string& name = own->definition().name;
+    for (const auto& t : tools.tools)
+      if (t.name == name)
+        return bad_request(
+            "tools: '" + name + "' is the name of one of the agent's own tools; rename yours",
+            "tools");
+  }
+  return std::nullopt;
+}
+
 json chat_tool_call(const tool_call_block& c) {
   return json::object(
       {{"id", c.id},

@@ -286,6 +286,8 @@ void handle_responses(gateway_state& state, const std::shared_ptr<openai_context
   if (!parsed) return respond_error(*out, parsed.error());
   auto target = resolve_turn_target(state, req, parsed->model);
   if (!target) return respond_error(*out, target.error());
+  if (auto clash = client_tool_conflict(state, target->agent, parsed->tools))
+    return respond_error(*out, *clash);
 
   response_meta meta;
   meta.id = "resp_" + new_uuid();
