@@ -194,6 +194,25 @@ json function_call_item(const tool_call_block& c, std::string_view status);
 // {id, type: function, function: {name, arguments (JSON text)}}
 json chat_tool_call(const tool_call_block& c);
 
+// A parsed chat or responses request's two texts: `message` (the last user message when it
+// is new input, i.e. follows the model's last item or comes without outputs) and
+// `message_with_outputs` (it, then the outputs as text), each followed by the caller's
+// `instructions` and the tool_choice instruction. `calls` as outputs_as_text takes them.
+template <class Request>
+void compose_turn_text(Request& out, const std::string& text, bool text_is_new,
+                       std::string instructions,
+                       const std::map<std::string, json, std::less<>>& calls) {
+  if (!out.tools.instruction.empty())
+    instructions += (instructions.empty() ? "" : "\n\n") + out.tools.instruction;
+  const bool has_images = !out.images.empty();
+  if (out.tool_outputs.empty() || text_is_new)
+    out.message = turn_message(text, has_images, instructions);
+  std::string with_outputs = text;
+  if (!out.tool_outputs.empty())
+    with_outputs += (with_outputs.empty() ? "" : "\n\n") + outputs_as_text(out.tool_outputs, calls);
+  out.message_with_outputs = turn_message(std::move(with_outputs), has_images, instructions);
+}
+
 // A 400 when one of the caller's tools has the name of one of the agent's own (its calls
 // would be ambiguous, and vendors refuse two functions of one name), decided before the turn.
 std::optional<api_error> client_tool_conflict(gateway_state& state, const agent_profile& agent,

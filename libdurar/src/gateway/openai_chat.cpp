@@ -337,15 +337,7 @@ api_result<chat_request> parse_chat_request(const json& body) {
     text = std::move(*t);
     text_is_new = *last_user >= fresh_from;
   }
-  if (!out.tools.instruction.empty())
-    instructions += (instructions.empty() ? "" : "\n\n") + out.tools.instruction;
-  const bool has_images = !out.images.empty();
-  if (out.tool_outputs.empty() || text_is_new)
-    out.message = turn_message(text, has_images, instructions);
-  std::string with_outputs = text;
-  if (!out.tool_outputs.empty())
-    with_outputs += (with_outputs.empty() ? "" : "\n\n") + outputs_as_text(out.tool_outputs, calls);
-  out.message_with_outputs = turn_message(std::move(with_outputs), has_images, instructions);
+  compose_turn_text(out, text, text_is_new, std::move(instructions), calls);
   return out;
 }
 
