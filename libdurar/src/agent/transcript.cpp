@@ -55,27 +55,43 @@ std::vector<tool_call_block> unanswered(const message* last,
 std::vector<tool_call_block> transcript::open_calls() const {
   std::vector<const tool_result_message*> results;
   const message* last = nullptr;
+  // Newest first: tool results until the message they follow. False once that is found.
+  auto take = [&](const message& m) {
+    if (const auto* r = std::get_if<tool_result_message>(&m)) {
+      results.push_back(r);
+      return true;
+    }
+    last = &m;
+    return false;
+  };
   if (s_ != nullptr) {
-    const auto path = s_->branch();
-    for (auto it = path.rbegin(); it != path.rend() && last == nullptr; ++it) {
-      const session_entry& e = **it;
-      if (!e.msg) {
-        if (e.type == "compaction") break;  // the calls before a summary are history
-        continue;                           // model and thinking changes, labels
+    // Only the tail of the active branch matters (every run asks): entries follow their
+    // parent in the file unless the session was branched, and only then is the whole branch
+    // looked up.
+    const auto& entries = s_->entries();
+    auto step = [&](const session_entry& e) {
+      if (e.msg) return take(*e.msg);
+      return e.type != "compaction";  // the calls before a summary are history
+    };
+    bool linear = true;
+    const session_entry* child = nullptr;
+    for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+      if (child != nullptr && child->parent_id != it->id) {
+        linear = false;
+        break;
       }
-      if (const auto* r = std::get_if<tool_result_message>(&*e.msg)) {
-        results.push_back(r);
-      } else {
-        last = &*e.msg;
+      if (!step(*it)) break;
+      child = &*it;
+    }
+    if (!linear) {
+      results.clear();
+      last = nullptr;
+      const auto path = s_->branch();
+      for (auto it = path.rbegin(); it != path.rend() && step(**it); ++it) {
       }
     }
   } else {
-    for (auto it = mem_.rbegin(); it != mem_.rend() && last == nullptr; ++it) {
-      if (const auto* r = std::get_if<tool_result_message>(&it->msg)) {
-        results.push_back(r);
-      } else {
-        last = &it->msg;
-      }
+    for (auto it = mem_.rbegin(); it != mem_.rend() && take(it->msg); ++it) {
     }
   }
   return unanswered(last, results);
