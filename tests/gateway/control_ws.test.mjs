@@ -4,20 +4,17 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { data, token, startFakeVendor, makeHome, startGateway, runCli } from './harness.mjs';
+import { data, token, startStack, runCli } from './harness.mjs';
 
-let vendor, home, gw;
+let stack, home, gw;
 
 before(async () => {
-  vendor = await startFakeVendor([join(data, 'providers/router/hello.response.sse')]);
-  home = makeHome(vendor.url);
-  gw = await startGateway(home.home);
+  stack = await startStack([join(data, 'providers/router/hello.response.sse')]);
+  ({ home, gw } = stack);
 });
 
 after(async () => {
-  if (gw) await gw.stop();
-  vendor?.stop();
-  home?.remove();
+  await stack?.stop();
 });
 
 // Opens a socket and gathers frames; `next(pred)` waits (bounded) for a matching one.

@@ -79,3 +79,28 @@ export function runCli(home, args, extraEnv = {}) {
     child.on('exit', (code) => resolve({ code, out, err }));
   });
 }
+
+// The fake vendor serving `recordings`, a private HOME configured for it, and `durar gateway
+// run` on it. `stop()` ends all three and gives the gateway's exit code and its stderr.
+export async function startStack(recordings) {
+  const vendor = await startFakeVendor(recordings);
+  const home = makeHome(vendor.url);
+  let gw;
+  try {
+    gw = await startGateway(home.home);
+  } catch (e) {
+    vendor.stop();
+    home.remove();
+    throw e;
+  }
+  return {
+    vendor, home, gw,
+    stop: async () => {
+      const end = await gw.stop();
+      vendor.stop();
+      const log = gw.stderr();
+      home.remove();
+      return { code: end.code, log };
+    },
+  };
+}

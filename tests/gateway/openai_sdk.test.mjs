@@ -5,26 +5,22 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { data, token, vendorKey, startFakeVendor, makeHome, startGateway } from './harness.mjs';
+import { data, token, vendorKey, startStack } from './harness.mjs';
 
-let vendor, home, gw, client;
+let stack, home, gw, client;
 
 before(async () => {
-  vendor = await startFakeVendor([
+  stack = await startStack([
     join(data, 'providers/router/hello.response.sse'),
     `/v1/embeddings=${join(data, 'providers/openai-completions/embeddings.response.json')}`,
   ]);
-  home = makeHome(vendor.url);
-  gw = await startGateway(home.home);
+  ({ home, gw } = stack);
   client = new OpenAI({ apiKey: token, baseURL: `${gw.url}/v1`, maxRetries: 0, timeout: 20000 });
 });
 
 after(async () => {
-  const end = gw ? await gw.stop() : { code: 0 };
-  vendor?.stop();
-  const log = gw ? gw.stderr() : '';
-  home?.remove();
-  assert.equal(end.code, 0, `the gateway exits cleanly on SIGTERM: ${log}`);
+  const { code, log } = stack ? await stack.stop() : { code: 0, log: '' };
+  assert.equal(code, 0, `the gateway exits cleanly on SIGTERM: ${log}`);
   assert.ok(!log.includes(token) && !log.includes(vendorKey), 'no secret in the gateway log');
 });
 

@@ -6,9 +6,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { data, token, startFakeVendor, makeHome, startGateway } from './harness.mjs';
+import { data, token, startStack } from './harness.mjs';
 
-let vendor, home, gw, client;
+let stack, client;
 
 const tools = [{
   type: 'function',
@@ -21,21 +21,16 @@ const tools = [{
 }];
 
 before(async () => {
-  vendor = await startFakeVendor([
+  stack = await startStack([
     join(data, 'agent/openai-completions/weather_call.response.sse'),
     join(data, 'agent/openai-completions/weather_answer.response.sse'),
   ]);
-  home = makeHome(vendor.url);
-  gw = await startGateway(home.home);
-  client = new OpenAI({ apiKey: token, baseURL: `${gw.url}/v1`, maxRetries: 0, timeout: 20000 });
+  client = new OpenAI({ apiKey: token, baseURL: `${stack.gw.url}/v1`, maxRetries: 0, timeout: 20000 });
 });
 
 after(async () => {
-  const end = gw ? await gw.stop() : { code: 0 };
-  vendor?.stop();
-  const log = gw ? gw.stderr() : '';
-  home?.remove();
-  assert.equal(end.code, 0, `the gateway exits cleanly on SIGTERM: ${log}`);
+  const { code, log } = stack ? await stack.stop() : { code: 0, log: '' };
+  assert.equal(code, 0, `the gateway exits cleanly on SIGTERM: ${log}`);
 });
 
 test('a function call, its output by previous_response_id, then the answer', async () => {
