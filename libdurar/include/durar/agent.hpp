@@ -116,8 +116,14 @@ struct agent_options {
   // the agent's own calls in it ran, with run_stop::client_tools; the caller answers the
   // calls (answer()) and resumes (async_resume()) or sends its next message.
   std::vector<tool_definition> client_tools;
+  // Over `tools` and `client_tools`. A forced choice (required, named) holds for a run's
+  // model calls until one of them called a tool; the run's later calls are automatic, so
+  // the model can answer. A resumed run goes on from calls already made: automatic. A name
+  // no tool has, or required without tools, is an invalid_argument error at the run's start.
+  durar::tool_choice tool_choice;
   agent_hooks hooks;
-  request_options request;  // temperature, timeouts, params (thinking is set from above)
+  // Temperature, timeouts, params (thinking and tool_choice are set from above).
+  request_options request;
   int max_turns = 100;
   int loop_limit = 3;
   bool parallel_tools = true;            // a tool's sequential() still forces order for it

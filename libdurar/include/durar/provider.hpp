@@ -80,6 +80,26 @@ enum class thinking_level { off, minimal, low, medium, high, xhigh };
 DURAR_API std::string_view to_string(thinking_level t) noexcept;
 DURAR_API std::optional<thinking_level> parse_thinking_level(std::string_view s) noexcept;
 
+// Whether the model may, must or must not call one of the call's tools: each transport's
+// `tool_choice` (Google: toolConfig.functionCallingConfig). Sent only when the call offers
+// tools; `automatic` sends nothing (the vendors' default). Ollama has no such field (`none`
+// leaves the tools out, a forced choice is not sent), and Anthropic takes no forced choice
+// with extended thinking on (not sent either): say it in the prompt as well where it matters.
+enum class tool_choice_mode {
+  automatic,  // the model decides
+  none,       // no tool calls
+  required,   // at least one call, to any tool
+  named,      // a call to the tool `name`
+};
+
+struct tool_choice {
+  tool_choice_mode mode = tool_choice_mode::automatic;
+  std::string name;  // named only
+  [[nodiscard]] bool forced() const noexcept {
+    return mode == tool_choice_mode::required || mode == tool_choice_mode::named;
+  }
+};
+
 struct request_options {
   std::optional<double> temperature;
   std::optional<double> top_p;             // nucleus sampling, 0..1
@@ -89,8 +109,9 @@ struct request_options {
   std::chrono::milliseconds idle_timeout{120'000};           // no byte for this long
   std::chrono::milliseconds total_timeout{0};                // 0: none
   std::vector<std::pair<std::string, std::string>> headers;  // extra request headers
-  std::string session_id;  // cache affinity where the vendor supports it
-  json params;             // agents.defaults.models[ref].params, passed to the transport
+  std::string session_id;          // cache affinity where the vendor supports it
+  json params;                     // agents.defaults.models[ref].params, passed to the transport
+  durar::tool_choice tool_choice;  // over conversation::tools
 };
 
 // Everything a transport sees for one attempt.

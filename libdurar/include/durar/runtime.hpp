@@ -69,6 +69,9 @@ struct turn_request {
   // own: a reply that calls one ends the turn with run_stop::client_tools, the call open in
   // the session until the caller's next turn brings its output (agent_options::client_tools).
   std::vector<tool_definition> client_tools;
+  // Over the agent's tools and `client_tools` (agent_options::tool_choice: a forced choice
+  // holds until a model call of the turn called a tool).
+  durar::tool_choice tool_choice;
   // The caller's outputs for client tool calls. Those answering the calls the session's last
   // turn stopped on become their tool results; any other (the caller kept the conversation
   // itself, or the session moved on) reaches the model as text ahead of `message`. `message`

@@ -64,6 +64,13 @@ std::optional<durar::error> agent_state::options_problem() const {
                                "rename it",
                                d.name));
   }
+  const durar::tool_choice& choice = opts.tool_choice;
+  if (choice.mode == tool_choice_mode::required && names.empty())
+    return error(errc::invalid_argument, "tool_choice required, but the agent has no tools");
+  if (choice.mode == tool_choice_mode::named && !names.contains(choice.name))
+    return error(
+        errc::invalid_argument,
+        fmt::format("tool_choice names '{}', which is not one of the agent's tools", choice.name));
   return std::nullopt;
 }
 

@@ -197,6 +197,9 @@ class agent_run : public std::enable_shared_from_this<agent_run> {
   std::vector<user_message> pending_;
   detail::loop_guard guard_;
   bool overflow_retried_ = false;
+  // A model call of this run called a tool (a resumed run goes on from calls already made):
+  // a forced tool_choice is spent and the rest of the run's calls are automatic.
+  bool tool_called_ = false;
   std::optional<run_stop> stopping_;
   durar::error stop_failure_;
   std::string stop_reason_;

@@ -51,7 +51,8 @@ agent_run::agent_run(std::shared_ptr<agent_state> owner, std::optional<user_mess
       input_(std::move(input)),
       done_(std::move(done)),
       slot_(slot),
-      guard_(owner_->opts.loop_limit) {}
+      guard_(owner_->opts.loop_limit),
+      tool_called_(!input_) {}
 
 agent_run::~agent_run() = default;
 
@@ -187,6 +188,7 @@ void agent_run::request_model() {
   req.conv.tools = owner_->tool_definitions();
   req.options = o.request;
   req.options.thinking = o.thinking;
+  req.options.tool_choice = o.tool_choice.forced() && tool_called_ ? tool_choice{} : o.tool_choice;
   if (req.options.session_id.empty()) req.options.session_id = owner_->log.session_id();
   call_cancel_.emplace();
   auto self = shared_from_this();
@@ -269,6 +271,7 @@ void agent_run::handle_assistant(assistant_message m, std::optional<durar::error
 
   const auto& a = std::get<assistant_message>(out_.messages[index]);
   auto calls = tool_calls_of(a);
+  if (!calls.empty()) tool_called_ = true;
   if (calls.empty()) {
     end_turn(index, {});
     return after_turn(false);

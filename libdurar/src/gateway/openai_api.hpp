@@ -174,6 +174,7 @@ struct client_tools {
   json echo = json::array();           // `tools` as given, for the response object
   json choice = "auto";                // `tool_choice` as given
   std::string instruction;             // required / a named function: said to the model
+  durar::tool_choice enforced;         // required / a named function: asked of the vendor
 };
 // `tools` and `tool_choice` of either API: {type: function, name, ...} or {type: function,
 // function: {name, ...}}; auto, none, required, {type: function, name} or {..., function:
@@ -221,9 +222,14 @@ std::optional<api_error> client_tool_conflict(gateway_state& state, const agent_
 // A parsed chat or responses request's text, tools and outputs into its turn. Outputs go to
 // a session that holds the calls (by `user`, x-durar-session-key, previous_response_id) as
 // their results; a `fresh` session never saw the calls, so the model reads them as text.
+// A forced tool_choice goes to the vendor for new input; a turn that only brings outputs
+// goes on from calls the model made already, so the model may answer (as the agent does
+// after a tool call).
 template <class Request>
 void set_turn_input(turn_request& turn, Request& parsed, bool fresh) {
   turn.client_tools = parsed.tools.tools;
+  if (parsed.tool_outputs.empty() || !parsed.message.empty())
+    turn.tool_choice = parsed.tools.enforced;
   if (!parsed.tool_outputs.empty() && fresh) {
     turn.message = std::move(parsed.message_with_outputs);
     return;

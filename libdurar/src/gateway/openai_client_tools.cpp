@@ -74,6 +74,7 @@ api_result<client_tools> parse_client_tools(const json& body) {
       if (out.tools.empty())
         return bad_request("tool_choice: 'required' but no tools are given", "tool_choice");
       out.instruction = "Call one of these tools before you answer: " + names_of(out.tools) + ".";
+      out.enforced.mode = tool_choice_mode::required;
       return out;
     }
     return bad_request("tool_choice: expected auto, none, required or {type: function, name}",
@@ -92,6 +93,7 @@ api_result<client_tools> parse_client_tools(const json& body) {
   if (out.tools.empty())
     return bad_request("tool_choice: no tool named '" + name + "' in tools", "tool_choice");
   out.instruction = "Call the tool " + name + " before you answer.";
+  out.enforced = {tool_choice_mode::named, name};
   return out;
 }
 

@@ -323,6 +323,7 @@ result<std::unique_ptr<durar::agent>> runtime::make_agent(const agent_profile& a
   for (const auto& t : opts.tools)
     prompt.tools.push_back({t->definition().name, t->definition().description, json()});
   opts.client_tools = overrides.client_tools;
+  opts.tool_choice = overrides.tool_choice;
   for (const auto& d : opts.client_tools) prompt.tools.push_back({d.name, d.description, json()});
   prompt.agent_id = a.id;
   prompt.model = opts.model.empty() ? cfg.agents.model.primary : opts.model;

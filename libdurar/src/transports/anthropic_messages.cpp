@@ -399,7 +399,17 @@ result<http_request> build_anthropic_request(const call_spec& call) {
     if (call.options.temperature) body.set("temperature", *call.options.temperature);
     if (call.options.top_p) body.set("top_p", *call.options.top_p);
   }
-  if (!call.conv.tools.empty()) body.set("tools", convert_tools(call, cc));
+  if (!call.conv.tools.empty()) {
+    body.set("tools", convert_tools(call, cc));
+    // A forced call cannot go with extended thinking: the vendor refuses the request.
+    const tool_choice& choice = call.options.tool_choice;
+    if (choice.mode == tool_choice_mode::none)
+      body.set("tool_choice", json::object({{"type", "none"}}));
+    else if (choice.mode == tool_choice_mode::required && !thinking)
+      body.set("tool_choice", json::object({{"type", "any"}}));
+    else if (choice.mode == tool_choice_mode::named && !thinking)
+      body.set("tool_choice", json::object({{"type", "tool"}, {"name", choice.name}}));
+  }
   if (!thinking_json.is_null()) body.set("thinking", std::move(thinking_json));
   if (!output_config.is_null()) body.set("output_config", std::move(output_config));
 

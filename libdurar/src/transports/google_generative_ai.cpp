@@ -336,6 +336,18 @@ result<http_request> build_google_request(const call_spec& call) {
       decls.push_back(std::move(decl));
     }
     body.set("tools", json::array({json::object({{"functionDeclarations", std::move(decls)}})}));
+    const tool_choice& choice = call.options.tool_choice;
+    json calling;
+    if (choice.mode == tool_choice_mode::none) {
+      calling = json::object({{"mode", "NONE"}});
+    } else if (choice.mode == tool_choice_mode::required) {
+      calling = json::object({{"mode", "ANY"}});
+    } else if (choice.mode == tool_choice_mode::named) {
+      calling =
+          json::object({{"mode", "ANY"}, {"allowedFunctionNames", json::array({choice.name})}});
+    }
+    if (!calling.is_null())
+      body.set("toolConfig", json::object({{"functionCallingConfig", std::move(calling)}}));
   }
   json gen = json::object();
   if (call.options.temperature) gen.set("temperature", *call.options.temperature);

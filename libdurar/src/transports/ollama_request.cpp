@@ -249,7 +249,11 @@ result<http_request> build_ollama_request(const call_spec& call) {
   json body = json::object({{"model", wire_model_id(model)},
                             {"messages", messages_json(call.conv, model)},
                             {"stream", true}});
-  if (json tools = tools_json(call.conv.tools); !tools.empty()) body.set("tools", std::move(tools));
+  // Ollama has no tool_choice: `none` is the tools left out, as the other vendors read it; a
+  // forced choice cannot be sent.
+  if (options.tool_choice.mode != tool_choice_mode::none)
+    if (json tools = tools_json(call.conv.tools); !tools.empty())
+      body.set("tools", std::move(tools));
   if (json opts = options_json(model, options); !opts.empty()) body.set("options", std::move(opts));
   if (options.params.is_object())
     for (const auto& [key, value] : options.params.as_object())

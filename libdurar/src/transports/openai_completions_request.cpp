@@ -397,6 +397,21 @@ void write_tools(std::string& out, const std::vector<tool_definition>& tools) {
   out += ']';
 }
 
+// "none", "required" or {type: function, function: {name}}; null for automatic.
+json completions_tool_choice(const tool_choice& c) {
+  switch (c.mode) {
+    case tool_choice_mode::none:
+      return "none";
+    case tool_choice_mode::required:
+      return "required";
+    case tool_choice_mode::named:
+      return json::object({{"type", "function"}, {"function", json::object({{"name", c.name}})}});
+    case tool_choice_mode::automatic:
+      break;
+  }
+  return {};
+}
+
 }  // namespace
 
 openai_compat resolve_openai_compat(const model_info& model, const provider_info& provider) {
@@ -476,7 +491,10 @@ result<http_request> build_openai_completions_request(const call_spec& call) {
   if (opt.top_p) body.set("top_p", *opt.top_p);
   json after_tools = json::object();  // the members after "tools", when there are tools
   if (!call.conv.tools.empty()) {
-    if (!compat.native) after_tools.set("tool_choice", "auto");  // some default to "none"
+    if (json choice = completions_tool_choice(opt.tool_choice); !choice.is_null())
+      after_tools.set("tool_choice", std::move(choice));
+    else if (!compat.native)
+      after_tools.set("tool_choice", "auto");  // some default to "none"
   } else if (!compat.native && conversation_has_tools(call.conv)) {
     body.set("tools", json::array());  // LiteLLM-style proxies refuse tool history without it
   }

@@ -437,6 +437,20 @@ result<http_request> build_openai_responses_request(const call_spec& call) {
                                     {"parameters", t.parameters},
                                     {"strict", false}}));
     body.set("tools", std::move(tools));
+    switch (options.tool_choice.mode) {
+      case tool_choice_mode::none:
+        body.set("tool_choice", "none");
+        break;
+      case tool_choice_mode::required:
+        body.set("tool_choice", "required");
+        break;
+      case tool_choice_mode::named:
+        body.set("tool_choice",
+                 json::object({{"type", "function"}, {"name", options.tool_choice.name}}));
+        break;
+      case tool_choice_mode::automatic:
+        break;
+    }
   }
   if (model.reasoning) {
     if (options.thinking != thinking_level::off) {
