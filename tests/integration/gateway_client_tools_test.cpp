@@ -241,7 +241,8 @@ TEST_CASE("a chat completion returns tool_calls, and a tool message answers them
   CHECK(results[0]["tool_call_id"] == "call_1");
   CHECK(count_of(sent.dump(), "weather in Paris?") == 1);
 
-  // Streamed: the call arrives whole in a tool_calls delta, then finish_reason tool_calls.
+  // Streamed: the call's index, id and name in a tool_calls delta, then its arguments, then
+  // finish_reason tool_calls.
   h.vendor.enqueue(text_then_tool_call());
   auto streamed = h.post("/v1/chat/completions", R"({"model":"durar","stream":true,"messages":[
       {"role":"user","content":"weather in Paris?"}],)" +
@@ -249,15 +250,18 @@ TEST_CASE("a chat completion returns tool_calls, and a tool message answers them
   INFO(streamed->body);
   REQUIRE(streamed->status == 200);
   auto chunks = streamed->sse_data();
-  REQUIRE(chunks.size() >= 4);
+  REQUIRE(chunks.size() >= 5);
   CHECK(chunks.back() == "[DONE]");
   json finish = parse(chunks[chunks.size() - 2]);
   CHECK(finish["choices"][0]["finish_reason"] == "tool_calls");
-  json delta = parse(chunks[chunks.size() - 3])["choices"][0]["delta"];
+  json delta = parse(chunks[chunks.size() - 4])["choices"][0]["delta"];
   REQUIRE(delta["tool_calls"].is_array());
   CHECK(delta["tool_calls"][0]["index"] == 0);
   CHECK(delta["tool_calls"][0]["id"] == "call_1");
   CHECK(delta["tool_calls"][0]["function"]["name"] == "get_weather");
+  json arguments = parse(chunks[chunks.size() - 3])["choices"][0]["delta"]["tool_calls"][0];
+  CHECK(arguments["index"] == 0);
+  CHECK(parse(arguments["function"]["arguments"].as_string()) == json::object({{"city", "Paris"}}));
 
   // Without `user` every call is a fresh session: the output is read as text.
   h.vendor.enqueue(reply("weather_answer"));
@@ -291,4 +295,217 @@ TEST_CASE("outputs for calls a kept session does not hold reach the model as tex
   REQUIRE(users.size() == 1);
   CHECK(users[0]["content"].dump().find("[Output of tool call call_zz]\\n42\\n\\nand?") !=
         std::string::npos);
+}
+
+namespace {
+
+// A reply that only calls tools, streamed as OpenAI streams them: each call's id and name
+// first, then its arguments in fragments. `calls`: {id, name, fragments}.
+struct streamed_call {
+  std::string id;
+  std::string name;
+  std::vector<std::string> fragments;
+};
+fake_response tool_calls_in_fragments(const std::vector<streamed_call>& calls) {
+  auto chunk = [](const json& delta, const json& finish) {
+    json c = json::object(
+        {{"id", "chatcmpl-f"},
+         {"object", "chat.completion.chunk"},
+         {"created", 1},
+         {"model", "m1"},
+         {"choices", json::array({json::object(
+                         {{"index", 0}, {"delta", delta}, {"finish_reason", finish}})})}});
+    return "data: " + c.dump() + "\n\n";
+  };
+  fake_response r;
+  r.headers = {{"Content-Type", "text/event-stream"}};
+  r.body = chunk(json::object({{"role", "assistant"}}), json());
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    const auto index = static_cast<std::int64_t>(i);
+    r.body += chunk(
+        json::object(
+            {{"tool_calls",
+              json::array({json::object(
+                  {{"index", index},
+                   {"id", calls[i].id},
+                   {"type", "function"},
+                   {"function", json::object({{"name", calls[i].name}, {"arguments", ""}})}})})}}),
+        json());
+    for (const auto& f : calls[i].fragments)
+      r.body +=
+          chunk(json::object(
+                    {{"tool_calls",
+                      json::array({json::object(
+                          {{"index", index}, {"function", json::object({{"arguments", f}})}})})}}),
+                json());
+  }
+  r.body += chunk(json::object(), "tool_calls") + "data: [DONE]\n\n";
+  return r;
+}
+
+const std::vector<std::string> paris_fragments = {"{\"ci", "ty\": \"Pa", "ris\"}"};
+
+std::vector<json> parsed_data(const recording_responder& out) {
+  std::vector<json> events;
+  for (const auto& d : out.sse_data())
+    if (d != "[DONE]") events.push_back(parse(d));
+  return events;
+}
+
+}  // namespace
+
+TEST_CASE("a streamed response streams a call's arguments as the model writes them",
+          "[gateway][openai]") {
+  harness h;
+  // The agent's own read first (it runs inside the turn and is not shown), then the
+  // caller's get_weather, its arguments in three fragments.
+  h.vendor.enqueue(
+      tool_calls_in_fragments({{"call_own", "read", {"{\"path\":", "\"nothing.txt\"}"}},
+                               {"call_5", "get_weather", paris_fragments}}));
+  auto out = h.post("/v1/responses", R"({"model":"durar","stream":true,
+      "input":"weather in Paris?",)" + weather_tools +
+                                         "}");
+  INFO(out->body);
+  REQUIRE(out->status == 200);
+  CHECK(out->sse_data().back() == "[DONE]");
+  // A reply that only calls tools has no message item: the call is the first output.
+  CHECK(out->sse_events() ==
+        std::vector<std::string>{
+            "response.created", "response.in_progress", "response.output_item.added",
+            "response.function_call_arguments.delta", "response.function_call_arguments.delta",
+            "response.function_call_arguments.delta", "response.function_call_arguments.done",
+            "response.output_item.done", "response.completed"});
+  auto events = parsed_data(*out);
+  REQUIRE(events.size() == 9);
+  for (std::size_t i = 0; i < events.size(); ++i)
+    CHECK(events[i]["sequence_number"] == static_cast<std::int64_t>(i));
+  const json& added = events[2];
+  CHECK(added["output_index"] == 0);
+  CHECK(added["item"]["type"] == "function_call");
+  CHECK(added["item"]["call_id"] == "call_5");
+  CHECK(added["item"]["name"] == "get_weather");
+  CHECK(added["item"]["status"] == "in_progress");
+  CHECK(added["item"]["arguments"] == "");
+  std::string joined;
+  for (std::size_t i = 0; i < paris_fragments.size(); ++i) {
+    CHECK(events[3 + i]["delta"] == paris_fragments[i]);
+    CHECK(events[3 + i]["item_id"] == added["item"]["id"]);
+    CHECK(events[3 + i]["output_index"] == 0);
+    joined += events[3 + i]["delta"].as_string();
+  }
+  CHECK(events[6]["arguments"] == joined);  // the deltas add up to the arguments
+  CHECK(events[6]["name"] == "get_weather");
+  const json& done = events[7]["item"];
+  CHECK(done["status"] == "completed");
+  CHECK(parse(done["arguments"].as_string()) == json::object({{"city", "Paris"}}));
+  // The final response has the items the stream opened, at the indexes it gave them.
+  const json& completed = events[8]["response"];
+  REQUIRE(completed["output"].as_array().size() == 1);
+  CHECK(completed["output"][0] == done);
+  // The agent's own call ran inside the turn, before the turn ended on the caller's.
+  CHECK(h.vendor.requests().size() == 1);
+  CHECK(out->body.find("call_own") == std::string::npos);
+  CHECK(out->body.find("nothing.txt") == std::string::npos);
+
+  // Each delta went out as it came, not gathered into the write that completes.
+  std::size_t delta_writes = 0;
+  for (const auto& c : out->chunks) {
+    if (c.find("response.function_call_arguments.delta") == std::string::npos) continue;
+    ++delta_writes;
+    CHECK(c.find("response.completed") == std::string::npos);
+  }
+  CHECK(delta_writes == paris_fragments.size());
+}
+
+TEST_CASE("a streamed call's arguments reach the caller while the model is still writing",
+          "[gateway][openai]") {
+  harness h;
+  auto stalled = tool_calls_in_fragments({{"call_5", "get_weather", paris_fragments}});
+  stalled.stall_after = stalled.body.find(R"("finish_reason":"tool_calls")");
+  h.vendor.enqueue(stalled);
+  for (const std::string path : {"/v1/responses", "/v1/chat/completions"}) {
+    INFO(path);
+    const bool responses = path == "/v1/responses";
+    auto out = h.call(
+        "POST", path,
+        responses ? R"({"model":"durar","stream":true,"input":"weather?",)" + weather_tools + "}"
+                  : R"({"model":"durar","stream":true,"messages":[
+          {"role":"user","content":"weather?"}],"tools":[{"type":"function",
+          "function":{"name":"get_weather","parameters":{"type":"object"}}}]})");
+    auto fragments_seen = [&] {
+      std::size_t n = 0;
+      for (const auto& d : out->sse_data()) {
+        if (d == "[DONE]") continue;
+        json e = parse(d);
+        if (responses
+                ? e["type"] == "response.function_call_arguments.delta"
+                : e["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"].is_string())
+          ++n;
+      }
+      return n;
+    };
+    // The upstream stalls before it ends the reply, so these come from the stream alone.
+    const std::size_t expected = responses ? 3 : 4;  // chat: the first chunk's "" too
+    REQUIRE(durar::test::run_until(h.io, [&] { return fragments_seen() == expected; }));
+    CHECK_FALSE(out->finished());
+    out->disconnect();  // the run is aborted
+    REQUIRE(durar::test::run_until(h.io, [&] { return out->finished(); }));
+    h.io.restart();
+    h.io.poll();
+    if (responses) h.vendor.enqueue(stalled);
+  }
+}
+
+TEST_CASE("a streamed chat completion streams tool_calls as the model writes them",
+          "[gateway][openai]") {
+  harness h;
+  h.vendor.enqueue(
+      tool_calls_in_fragments({{"call_own", "read", {"{\"path\":\"nothing.txt\"}"}},
+                               {"call_5", "get_weather", paris_fragments},
+                               {"call_6", "get_weather", {"{\"city\":", "\"Oslo\"}"}}}));
+  auto out = h.post("/v1/chat/completions", R"({"model":"durar","stream":true,"messages":[
+      {"role":"user","content":"weather in Paris and Oslo?"}],
+      "tools":[{"type":"function","function":{"name":"get_weather",
+      "parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]})");
+  INFO(out->body);
+  REQUIRE(out->status == 200);
+  auto data = out->sse_data();
+  REQUIRE(data.size() >= 3);
+  CHECK(data.back() == "[DONE]");
+  data.pop_back();
+  std::vector<json> chunks;
+  for (const auto& d : data) chunks.push_back(parse(d));
+  CHECK(chunks.front()["choices"][0]["delta"] == json::object({{"role", "assistant"}}));
+  CHECK(chunks.back()["choices"][0]["finish_reason"] == "tool_calls");
+  CHECK(chunks.back()["choices"][0]["delta"] == json::object());
+  // Between them: per call, a first chunk with index, id, type and name, then one chunk per
+  // fragment of its arguments; no content.
+  std::vector<json> deltas;
+  for (std::size_t i = 1; i + 1 < chunks.size(); ++i) {
+    const json& d = chunks[i]["choices"][0]["delta"];
+    CHECK(d.find("content") == nullptr);
+    CHECK(chunks[i]["choices"][0]["finish_reason"].is_null());
+    REQUIRE(d["tool_calls"].as_array().size() == 1);
+    deltas.push_back(d["tool_calls"][0]);
+  }
+  REQUIRE(deltas.size() == 1 + paris_fragments.size() + 1 + 2);
+  CHECK(deltas[0]["index"] == 0);
+  CHECK(deltas[0]["id"] == "call_5");
+  CHECK(deltas[0]["type"] == "function");
+  CHECK(deltas[0]["function"]["name"] == "get_weather");
+  CHECK(deltas[0]["function"]["arguments"] == "");
+  std::map<std::int64_t, std::string> arguments;
+  for (std::size_t i = 0; i < deltas.size(); ++i) {
+    const bool first = i == 0 || i == 1 + paris_fragments.size();
+    CHECK((deltas[i].find("id") != nullptr) == first);
+    arguments[deltas[i]["index"].as_int()] += deltas[i]["function"]["arguments"].as_string();
+  }
+  for (std::size_t i = 0; i < paris_fragments.size(); ++i)
+    CHECK(deltas[1 + i]["function"]["arguments"] == paris_fragments[i]);
+  CHECK(deltas[4]["index"] == 1);
+  CHECK(deltas[4]["id"] == "call_6");
+  REQUIRE(arguments.size() == 2);
+  CHECK(parse(arguments[0]) == json::object({{"city", "Paris"}}));
+  CHECK(parse(arguments[1]) == json::object({{"city", "Oslo"}}));
+  CHECK(out->body.find("call_own") == std::string::npos);
 }

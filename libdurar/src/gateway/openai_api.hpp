@@ -165,6 +165,36 @@ std::shared_ptr<http_turn> start_http_turn(
     gateway_state& state, turn_request request, const std::shared_ptr<http_responder>& responder,
     std::function<void(const std::string& piece)> on_progress,
     std::function<void(const std::shared_ptr<http_turn>&, result<run_result>)> on_done);
+// As above, with every agent event of the run too, after on_progress has had its text.
+std::shared_ptr<http_turn> start_http_turn(
+    gateway_state& state, turn_request request, const std::shared_ptr<http_responder>& responder,
+    std::function<void(const std::string& piece)> on_progress,
+    std::function<void(const agent_event&)> on_event,
+    std::function<void(const std::shared_ptr<http_turn>&, result<run_result>)> on_done);
+
+// The model's calls to the caller's tools as they stream, from the agent's events: a call
+// starts (its id and name known), its arguments arrive as raw JSON fragments, it ends (its
+// arguments whole). Calls to the agent's own tools are not reported.
+class client_call_stream {
+ public:
+  enum class step { start, arguments, end };
+  struct update {
+    step what;
+    std::size_t index;            // the call's place among the run's client calls, from 0
+    const tool_call_block* call;  // the call so far: id and name; at end, whole
+    std::string_view delta;       // arguments: the new fragment
+  };
+  explicit client_call_stream(std::vector<tool_definition> tools) : tools_(std::move(tools)) {}
+  // The update an event makes, if any; valid until the next feed.
+  std::optional<update> feed(const agent_event& e);
+  [[nodiscard]] std::size_t count() const noexcept { return ids_.size(); }
+  [[nodiscard]] bool started(std::string_view call_id) const;
+
+ private:
+  std::vector<tool_definition> tools_;
+  std::vector<std::string> ids_;                 // the calls started, in order
+  std::map<std::size_t, std::size_t> by_block_;  // content index -> index, this message
+};
 
 // ---- the caller's own tools --------------------------------------------------------------
 
@@ -314,29 +344,55 @@ json response_object(const response_meta& m, std::string_view status, json outpu
                      json error = {});
 
 // Writes the Responses stream's events in their order, each with the next sequence_number.
+// Items come one after another, as OpenAI sends them: the message item opens with the first
+// text, a function call closes it, and text after a call opens another message item.
 class responses_stream {
  public:
   explicit responses_stream(response_meta meta) : meta_(std::move(meta)) {}
-  // response.created, response.in_progress, response.output_item.added,
-  // response.content_part.added.
+  // response.created, response.in_progress, then the message item (open_message()).
   [[nodiscard]] std::string open();
-  [[nodiscard]] std::string delta(const std::string& piece);  // response.output_text.delta
-  // output_text.done, content_part.done, output_item.done, then response.completed.
-  [[nodiscard]] std::string complete(const std::string& text, const durar::usage& u);
-  // As complete(), with the caller's function calls after the message item: each added,
-  // its arguments in one delta, done.
-  [[nodiscard]] std::string complete_with_calls(const std::string& text,
-                                                const std::vector<const tool_call_block*>& calls,
-                                                const durar::usage& u);
-  // As complete() with the item incomplete, then response.failed.
+  // response.created and response.in_progress only: items open as their content arrives.
+  [[nodiscard]] std::string start();
+  // response.output_item.added and response.content_part.added for a message item, unless
+  // one is open.
+  [[nodiscard]] std::string open_message();
+  // response.output_text.delta, into the open message item (opened when none is).
+  [[nodiscard]] std::string delta(const std::string& piece);
+  // A call to the caller's tools: response.output_item.added (function_call, in_progress,
+  // arguments ""), then response.function_call_arguments.delta per fragment; call_done()
+  // sends .done and output_item.done with the whole arguments.
+  [[nodiscard]] std::string call_added(const tool_call_block& c);
+  [[nodiscard]] std::string call_delta(const tool_call_block& c, std::string_view fragment);
+  [[nodiscard]] std::string call_done(const tool_call_block& c);
+  // Closes what is open (the text `text` holds and no delta sent yet goes to the message
+  // item first), streams the calls of `calls` not streamed yet, then response.completed
+  // with the items in the order they opened. With no item at all, an empty message.
+  [[nodiscard]] std::string complete(const std::string& text, const durar::usage& u,
+                                     const std::vector<const tool_call_block*>& calls = {});
+  // As complete() with the open items incomplete, then response.failed.
   [[nodiscard]] std::string fail(const std::string& text, const durar::usage& u,
                                  const api_error& e);
 
  private:
+  struct item {
+    std::string id;       // msg_..., fc_<call id>
+    std::string call_id;  // "" for a message
+    std::string name;     // a call's
+    std::string text;     // a message's text, a call's arguments so far
+    json done;            // as output_item.done sent it; null while open
+  };
   std::string event(std::string_view type, json payload);
-  std::string close_item(const std::string& text, std::string_view status);
+  std::string take_rest(const std::string& text);  // what of `text` no delta sent yet
+  std::string close_message(std::string_view status);
+  std::string close_call(item& it, const tool_call_block* c, std::string_view status);
+  item* find_call(std::string_view call_id);
+  json output() const;
   response_meta meta_;
   std::int64_t seq_ = 0;
+  bool started_ = false;
+  std::vector<item> items_;             // in output order
+  std::optional<std::size_t> message_;  // the open message item
+  std::string streamed_;                // all text deltas sent
 };
 
 // ---- /v1/embeddings ----------------------------------------------------------------------

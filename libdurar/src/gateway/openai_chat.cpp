@@ -205,9 +205,19 @@ std::shared_ptr<http_turn> start_http_turn(
     gateway_state& state, turn_request request, const std::shared_ptr<http_responder>& responder,
     std::function<void(const std::string& piece)> on_progress,
     std::function<void(const std::shared_ptr<http_turn>&, result<run_result>)> on_done) {
+  return start_http_turn(state, std::move(request), responder, std::move(on_progress), {},
+                         std::move(on_done));
+}
+
+std::shared_ptr<http_turn> start_http_turn(
+    gateway_state& state, turn_request request, const std::shared_ptr<http_responder>& responder,
+    std::function<void(const std::string& piece)> on_progress,
+    std::function<void(const agent_event&)> on_agent_event,
+    std::function<void(const std::shared_ptr<http_turn>&, result<run_result>)> on_done) {
   auto turn = std::make_shared<http_turn>();
   // The callbacks run inside the agent; nothing may escape from them into it.
-  auto on_event = [turn, on_progress = std::move(on_progress)](const agent_event& e) {
+  auto on_event = [turn, on_progress = std::move(on_progress),
+                   on_agent_event = std::move(on_agent_event)](const agent_event& e) {
     if (turn->finished) return;
     try {
       // The first content of a reply: the provider answered (a reply that failed before any
@@ -218,6 +228,7 @@ std::shared_ptr<http_turn> start_http_turn(
       }
       // Whole answers are this same text, gathered: streamed and whole never differ.
       if (std::string piece = turn->text.feed(e); !piece.empty() && on_progress) on_progress(piece);
+      if (on_agent_event) on_agent_event(e);
     } catch (...) {  // a write that failed to allocate: the stream is lost either way
     }
   };
@@ -449,9 +460,31 @@ void handle_chat_completions(gateway_state& state, const http_request& req,
     out->write(sse_data(
         chat_chunk(st->id, st->created, st->model, json::object({{"role", "assistant"}}))));
   };
-  auto content = [out, st](const std::string& piece) {
-    out->write(
-        sse_data(chat_chunk(st->id, st->created, st->model, json::object({{"content", piece}}))));
+  auto chunk = [out, st](json delta) {
+    out->write(sse_data(chat_chunk(st->id, st->created, st->model, std::move(delta))));
+  };
+  auto content = [chunk](const std::string& piece) { chunk(json::object({{"content", piece}})); };
+  auto tool_call_delta = [chunk](json call) {
+    chunk(json::object({{"tool_calls", json::array({std::move(call)})}}));
+  };
+  // The calls to the caller's tools stream as OpenAI streams them: the first chunk of a call
+  // has its index, id, type and name, the next ones pieces of its arguments.
+  auto calls = std::make_shared<client_call_stream>(turn.client_tools);
+  auto on_event = [open, calls, tool_call_delta](const agent_event& e) {
+    auto u = calls->feed(e);
+    if (!u || u->what == client_call_stream::step::end) return;
+    open();
+    const auto index = static_cast<std::int64_t>(u->index);
+    if (u->what == client_call_stream::step::start) {
+      tool_call_delta(
+          json::object({{"index", index},
+                        {"id", u->call->id},
+                        {"type", "function"},
+                        {"function", json::object({{"name", u->call->name}, {"arguments", ""}})}}));
+    } else if (!u->delta.empty()) {
+      tool_call_delta(
+          json::object({{"index", index}, {"function", json::object({{"arguments", u->delta}})}}));
+    }
   };
   start_http_turn(
       state, std::move(turn), out,
@@ -459,8 +492,9 @@ void handle_chat_completions(gateway_state& state, const http_request& req,
         open();
         if (!piece.empty()) content(piece);
       },
-      [out, st, open, content, tool_calls_of](const std::shared_ptr<http_turn>& t,
-                                              result<run_result> r) {
+      std::move(on_event),
+      [out, st, open, content, tool_call_delta, calls, tool_calls_of](
+          const std::shared_ptr<http_turn>& t, result<run_result> r) {
         auto failure = run_failure(r);
         if (!st->opened && failure) return respond_error(*out, to_api_error(*failure));
         open();
@@ -468,26 +502,26 @@ void handle_chat_completions(gateway_state& state, const http_request& req,
           // After the first byte the status is spent: the error goes into the stream.
           out->write(sse_data(error_body(to_api_error(*failure))));
         } else {
-          json calls = tool_calls_of(*r);
-          if (t->text.text().empty() && calls.is_null())
+          if (t->text.text().empty())
             if (std::string whole = text_of(r->final); !whole.empty()) content(whole);
           std::string_view finish = finish_reason_of(*r);
-          if (!calls.is_null()) {
-            // One chunk per call, whole: its index, id, name and all of its arguments.
-            std::int64_t index = 0;
-            for (auto& c : calls.as_array()) {
+          if (json whole = tool_calls_of(*r); !whole.is_null()) {
+            // Calls that did not stream (a provider that sent them whole) go whole, each in
+            // one chunk: its index, id, name and all of its arguments.
+            auto index = static_cast<std::int64_t>(calls->count());
+            for (auto& c : whole.as_array()) {
+              if (calls->started(c.string_or("id"))) continue;
               c.set("index", index++);
-              out->write(sse_data(chat_chunk(st->id, st->created, st->model,
-                                             json::object({{"tool_calls", json::array({c})}}))));
+              tool_call_delta(std::move(c));
             }
             finish = "tool_calls";
           }
           out->write(sse_data(chat_chunk(st->id, st->created, st->model, json::object(), finish)));
           if (st->include_usage) {
-            json chunk = chat_chunk(st->id, st->created, st->model, json::object());
-            chunk.set("choices", json::array());
-            chunk.set("usage", chat_usage(r->total));
-            out->write(sse_data(chunk));
+            json usage = chat_chunk(st->id, st->created, st->model, json::object());
+            usage.set("choices", json::array());
+            usage.set("usage", chat_usage(r->total));
+            out->write(sse_data(usage));
           }
         }
         out->write(sse_done);

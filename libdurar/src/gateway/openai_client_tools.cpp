@@ -177,4 +177,40 @@ json chat_tool_call(const tool_call_block& c) {
        {"function", json::object({{"name", c.name}, {"arguments", c.arguments.dump()}})}});
 }
 
+std::optional<client_call_stream::update> client_call_stream::feed(const agent_event& e) {
+  if (e.kind == agent_event_kind::message_start && e.msg != nullptr &&
+      std::holds_alternative<assistant_message>(*e.msg)) {
+    by_block_.clear();  // content indexes count anew in each message
+    return std::nullopt;
+  }
+  if (e.kind != agent_event_kind::message_update || e.stream == nullptr ||
+      e.stream->message == nullptr)
+    return std::nullopt;
+  const stream_event& s = *e.stream;
+  if (s.kind != event_kind::toolcall_start && s.kind != event_kind::toolcall_delta &&
+      s.kind != event_kind::toolcall_end)
+    return std::nullopt;
+  if (s.content_index >= s.message->content.size()) return std::nullopt;
+  const auto* call = std::get_if<tool_call_block>(&s.message->content[s.content_index]);
+  if (call == nullptr) return std::nullopt;
+  if (s.kind == event_kind::toolcall_start) {
+    if (std::none_of(tools_.begin(), tools_.end(),
+                     [&](const tool_definition& d) { return d.name == call->name; }))
+      return std::nullopt;  // one of the agent's own: it stays inside the run
+    const std::size_t index = ids_.size();
+    ids_.push_back(call->id);
+    by_block_[s.content_index] = index;
+    return update{step::start, index, call, {}};
+  }
+  auto at = by_block_.find(s.content_index);
+  if (at == by_block_.end()) return std::nullopt;
+  if (s.kind == event_kind::toolcall_delta)
+    return update{step::arguments, at->second, call, s.delta};
+  return update{step::end, at->second, call, {}};
+}
+
+bool client_call_stream::started(std::string_view call_id) const {
+  return std::find(ids_.begin(), ids_.end(), call_id) != ids_.end();
+}
+
 }  // namespace durar::gateway_detail

@@ -1,6 +1,7 @@
-// POST /v1/responses (OpenAI Responses / OpenResponses), streamed and whole. One message
-// output item holding one output_text part; the stream's events come in the order
-// CONTRACTS.md gives, each with the next sequence_number (from 0).
+// POST /v1/responses (OpenAI Responses / OpenResponses), streamed and whole. A message
+// output item holding one output_text part, then the calls to the caller's tools as
+// function_call items; the stream's events come in the order CONTRACTS.md gives, each with
+// the next sequence_number (from 0), and a call's arguments stream as the model writes them.
 #include "openai_api.hpp"
 
 namespace durar::gateway_detail {
@@ -169,99 +170,200 @@ std::string responses_stream::event(std::string_view type, json payload) {
   return sse_event(type, e);
 }
 
-std::string responses_stream::open() {
+std::string responses_stream::start() {
+  if (started_) return {};
+  started_ = true;
   json pending = response_object(meta_, "in_progress", json::array(), json());
   std::string out = event("response.created", json::object({{"response", pending}}));
   out += event("response.in_progress", json::object({{"response", std::move(pending)}}));
-  json item = json::object({{"type", "message"},
-                            {"id", meta_.item_id},
-                            {"status", "in_progress"},
-                            {"role", "assistant"},
-                            {"content", json::array()}});
+  return out;
+}
+
+std::string responses_stream::open() {
+  std::string out = start();
+  return out + open_message();
+}
+
+std::string responses_stream::open_message() {
+  if (message_) return {};
+  std::string out = start();
+  // The first message item has the id the response was made with; any later one its own.
+  const bool first =
+      std::none_of(items_.begin(), items_.end(), [](const item& it) { return it.call_id.empty(); });
+  items_.push_back(item{first ? meta_.item_id : "msg_" + new_uuid(), {}, {}, {}, json()});
+  message_ = items_.size() - 1;
+  const auto index = static_cast<std::int64_t>(*message_);
+  const std::string& id = items_.back().id;
+  json added = json::object({{"type", "message"},
+                             {"id", id},
+                             {"status", "in_progress"},
+                             {"role", "assistant"},
+                             {"content", json::array()}});
   out += event("response.output_item.added",
-               json::object({{"output_index", 0}, {"item", std::move(item)}}));
-  out += event("response.content_part.added", json::object({{"item_id", meta_.item_id},
-                                                            {"output_index", 0},
+               json::object({{"output_index", index}, {"item", std::move(added)}}));
+  out += event("response.content_part.added", json::object({{"item_id", id},
+                                                            {"output_index", index},
                                                             {"content_index", 0},
                                                             {"part", output_text_part("")}}));
   return out;
 }
 
 std::string responses_stream::delta(const std::string& piece) {
-  return event("response.output_text.delta", json::object({{"item_id", meta_.item_id},
-                                                           {"output_index", 0},
+  std::string out;
+  std::string_view text = piece;
+  if (!message_) {
+    out = open_message();
+    // A message after a call: the blank line that parted it from the text before does not
+    // begin it.
+    if (items_.size() > 1)
+      while (!text.empty() && text.front() == '\n') text.remove_prefix(1);
+  }
+  streamed_ += piece;
+  if (text.empty()) return out;
+  item& m = items_[*message_];
+  m.text += text;
+  const auto index = static_cast<std::int64_t>(*message_);
+  out += event("response.output_text.delta", json::object({{"item_id", m.id},
+                                                           {"output_index", index},
                                                            {"content_index", 0},
-                                                           {"delta", piece},
+                                                           {"delta", text},
                                                            {"logprobs", json::array()}}));
+  return out;
 }
 
-std::string responses_stream::close_item(const std::string& text, std::string_view status) {
-  std::string out = event("response.output_text.done", json::object({{"item_id", meta_.item_id},
-                                                                     {"output_index", 0},
+std::string responses_stream::close_message(std::string_view status) {
+  if (!message_) return {};
+  const auto index = static_cast<std::int64_t>(*message_);
+  item& m = items_[*message_];
+  message_.reset();
+  std::string out = event("response.output_text.done", json::object({{"item_id", m.id},
+                                                                     {"output_index", index},
                                                                      {"content_index", 0},
-                                                                     {"text", text},
+                                                                     {"text", m.text},
                                                                      {"logprobs", json::array()}}));
-  out += event("response.content_part.done", json::object({{"item_id", meta_.item_id},
-                                                           {"output_index", 0},
+  out += event("response.content_part.done", json::object({{"item_id", m.id},
+                                                           {"output_index", index},
                                                            {"content_index", 0},
-                                                           {"part", output_text_part(text)}}));
-  out += event("response.output_item.done",
-               json::object({{"output_index", 0}, {"item", output_message(meta_, text, status)}}));
+                                                           {"part", output_text_part(m.text)}}));
+  response_meta named = meta_;
+  named.item_id = m.id;
+  m.done = output_message(named, m.text, status);
+  out +=
+      event("response.output_item.done", json::object({{"output_index", index}, {"item", m.done}}));
   return out;
 }
 
-std::string responses_stream::complete(const std::string& text, const durar::usage& u) {
-  std::string out = close_item(text, "completed");
-  json output = json::array({output_message(meta_, text, "completed")});
-  out += event("response.completed",
-               json::object({{"response", response_object(meta_, "completed", std::move(output),
-                                                          responses_usage(u))}}));
+responses_stream::item* responses_stream::find_call(std::string_view call_id) {
+  for (auto& it : items_)
+    if (!it.call_id.empty() && it.call_id == call_id) return &it;
+  return nullptr;
+}
+
+std::string responses_stream::call_added(const tool_call_block& c) {
+  if (find_call(c.id) != nullptr) return {};
+  std::string out = start();
+  out += close_message("completed");  // items follow one another
+  json added = function_call_item(c, "in_progress");
+  added.set("arguments", "");
+  items_.push_back(item{added["id"].as_string(), c.id, c.name, {}, json()});
+  const auto index = static_cast<std::int64_t>(items_.size() - 1);
+  out += event("response.output_item.added",
+               json::object({{"output_index", index}, {"item", std::move(added)}}));
   return out;
 }
 
-std::string responses_stream::complete_with_calls(const std::string& text,
-                                                  const std::vector<const tool_call_block*>& calls,
-                                                  const durar::usage& u) {
-  std::string out = close_item(text, "completed");
-  json output = json::array();
-  // The message item opened with the stream; a reply that only called tools leaves it empty
-  // and it stays out of the final response, as out of a whole one.
-  if (!text.empty()) output.push_back(output_message(meta_, text, "completed"));
-  std::int64_t index = 1;
-  for (const auto* c : calls) {
-    json added = function_call_item(*c, "in_progress");
-    added.set("arguments", "");
-    const std::string item_id = added["id"].as_string();
-    const std::string arguments = c->arguments.dump();
-    out += event("response.output_item.added",
-                 json::object({{"output_index", index}, {"item", std::move(added)}}));
-    out +=
-        event("response.function_call_arguments.delta",
-              json::object({{"item_id", item_id}, {"output_index", index}, {"delta", arguments}}));
-    out += event("response.function_call_arguments.done", json::object({{"item_id", item_id},
+std::string responses_stream::call_delta(const tool_call_block& c, std::string_view fragment) {
+  std::string out = call_added(c);
+  item* it = find_call(c.id);
+  if (fragment.empty() || !it->done.is_null()) return out;
+  it->text += fragment;
+  const auto index = static_cast<std::int64_t>(it - items_.data());
+  out += event("response.function_call_arguments.delta",
+               json::object({{"item_id", it->id}, {"output_index", index}, {"delta", fragment}}));
+  return out;
+}
+
+std::string responses_stream::close_call(item& it, const tool_call_block* c,
+                                         std::string_view status) {
+  const auto index = static_cast<std::int64_t>(&it - items_.data());
+  std::string out;
+  if (c != nullptr) {
+    // The fragments as the model wrote them when they are the call's arguments (so the
+    // deltas add up to them, as OpenAI's do); else the arguments the call was run with.
+    auto raw = json::parse(it.text);
+    std::string arguments = raw && *raw == c->arguments ? std::move(it.text) : c->arguments.dump();
+    it.text = arguments;
+    out += event("response.function_call_arguments.done", json::object({{"item_id", it.id},
                                                                         {"output_index", index},
                                                                         {"name", c->name},
                                                                         {"arguments", arguments}}));
-    json done = function_call_item(*c, "completed");
-    output.push_back(done);
-    out += event("response.output_item.done",
-                 json::object({{"output_index", index}, {"item", std::move(done)}}));
-    ++index;
+    it.done = function_call_item(*c, status);
+    it.done.set("arguments", std::move(arguments));
+  } else {
+    // Cut short: what arrived of it.
+    it.done = json::object({{"type", "function_call"},
+                            {"id", it.id},
+                            {"call_id", it.call_id},
+                            {"name", it.name},
+                            {"arguments", it.text},
+                            {"status", status}});
   }
+  out += event("response.output_item.done",
+               json::object({{"output_index", index}, {"item", it.done}}));
+  return out;
+}
+
+std::string responses_stream::call_done(const tool_call_block& c) {
+  std::string out = call_added(c);
+  item* it = find_call(c.id);
+  if (!it->done.is_null()) return out;
+  return out + close_call(*it, &c, "completed");
+}
+
+std::string responses_stream::take_rest(const std::string& text) {
+  // Text the stream has not sent (an answer that came whole) goes out as one more delta.
+  if (text.size() <= streamed_.size() || text.compare(0, streamed_.size(), streamed_) != 0)
+    return {};
+  return delta(text.substr(streamed_.size()));
+}
+
+json responses_stream::output() const {
+  json out = json::array();
+  for (const auto& it : items_) out.push_back(it.done);
+  return out;
+}
+
+std::string responses_stream::complete(const std::string& text, const durar::usage& u,
+                                       const std::vector<const tool_call_block*>& calls) {
+  std::string out = start();
+  out += take_rest(text);
+  for (const auto* c : calls) {
+    const item* it = find_call(c->id);
+    if (it != nullptr && !it->done.is_null()) continue;
+    if (it == nullptr) out += call_delta(*c, c->arguments.dump());  // it came whole
+    out += call_done(*c);
+  }
+  if (items_.empty()) out += open_message();  // an empty answer is an empty message
+  out += close_message("completed");
+  for (auto& it : items_)  // calls the run did not end on, cut short
+    if (it.done.is_null()) out += close_call(it, nullptr, "incomplete");
   out += event("response.completed",
-               json::object({{"response", response_object(meta_, "completed", std::move(output),
-                                                          responses_usage(u))}}));
+               json::object({{"response",
+                              response_object(meta_, "completed", output(), responses_usage(u))}}));
   return out;
 }
 
 std::string responses_stream::fail(const std::string& text, const durar::usage& u,
                                    const api_error& e) {
-  std::string out = close_item(text, "incomplete");
-  json output = json::array({output_message(meta_, text, "incomplete")});
+  std::string out = start();
+  out += take_rest(text);
+  out += close_message("incomplete");
+  for (auto& it : items_)
+    if (it.done.is_null()) out += close_call(it, nullptr, "incomplete");
   json error = json::object(
       {{"code", e.code.empty() ? json("server_error") : json(e.code)}, {"message", e.message}});
   out += event("response.failed",
-               json::object({{"response", response_object(meta_, "failed", std::move(output),
+               json::object({{"response", response_object(meta_, "failed", output(),
                                                           responses_usage(u), std::move(error))}}));
   return out;
 }
@@ -335,16 +437,33 @@ void handle_responses(gateway_state& state, const std::shared_ptr<openai_context
     return;
   }
 
+  // The stream opens when the provider answers; each item opens when its content starts
+  // (the message with its first text, a call when the model starts it).
   struct stream_state {
     responses_stream events;
+    client_call_stream calls;
     bool opened = false;
   };
-  auto st = std::make_shared<stream_state>(stream_state{responses_stream(meta)});
+  auto st = std::make_shared<stream_state>(
+      stream_state{responses_stream(meta), client_call_stream(turn.client_tools)});
   auto open = [out, st] {
     if (st->opened) return;
     st->opened = true;
     out->start_stream(200, sse_headers());
-    out->write(st->events.open());
+    out->write(st->events.start());
+  };
+  auto on_event = [out, st, open](const agent_event& e) {
+    auto u = st->calls.feed(e);
+    if (!u) return;
+    open();
+    switch (u->what) {
+      case client_call_stream::step::start:
+        return out->write(st->events.call_added(*u->call));
+      case client_call_stream::step::arguments:
+        return out->write(st->events.call_delta(*u->call, u->delta));
+      case client_call_stream::step::end:
+        return out->write(st->events.call_done(*u->call));
+    }
   };
   start_http_turn(
       state, std::move(turn), out,
@@ -352,6 +471,7 @@ void handle_responses(gateway_state& state, const std::shared_ptr<openai_context
         open();
         if (!piece.empty()) out->write(st->events.delta(piece));
       },
+      std::move(on_event),
       [out, st, open, calls_of](const std::shared_ptr<http_turn>& t, result<run_result> r) {
         auto failure = run_failure(r);
         if (!st->opened && failure) return respond_error(*out, to_api_error(*failure));
@@ -360,14 +480,9 @@ void handle_responses(gateway_state& state, const std::shared_ptr<openai_context
         durar::usage used = r ? r->total : durar::usage{};
         if (failure) {
           out->write(st->events.fail(text, used, to_api_error(*failure)));
-        } else if (auto calls = calls_of(*r); !calls.empty()) {
-          out->write(st->events.complete_with_calls(text, calls, used));
         } else {
-          if (text.empty()) {
-            text = text_of(r->final);
-            if (!text.empty()) out->write(st->events.delta(text));
-          }
-          out->write(st->events.complete(text, used));
+          if (text.empty()) text = text_of(r->final);  // an answer that did not stream
+          out->write(st->events.complete(text, used, calls_of(*r)));
         }
         out->write(sse_done);
         out->end();
