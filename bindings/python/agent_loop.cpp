@@ -70,6 +70,7 @@ result<agent_facts> agent_loop::build(agent_setup setup) {
   if (!setup.workspace.empty()) profile_.workspace = setup.workspace;
   overrides_.agent_id = profile_.id;
   overrides_.model = setup.model;
+  overrides_.tool_choice = std::move(setup.tool_choice);
 
   auto store = rt_->sessions(profile_.id);
   if (!store) return fail(store.error());
@@ -142,6 +143,21 @@ result<void> agent_loop::add_tool(tool_definition def) {
     if (auto added = rt_->add_tool(bridge(std::move(def))); !added) return added;
     // The agent's tool list is fixed when it is made: make it again, same session.
     return make_agent();
+  });
+}
+
+result<void> agent_loop::set_tool_choice(durar::tool_choice choice) {
+  return call([this, choice = std::move(choice)]() mutable -> result<void> {
+    if (!agent_) return fail(errc::unavailable, "the agent is closed");
+    if (current_ || agent_->running())
+      return fail(errc::unavailable, "tool_choice cannot change while the agent is running");
+    auto before = std::exchange(overrides_.tool_choice, std::move(choice));
+    // The agent's options are fixed when it is made: make it again, same session.
+    if (auto made = make_agent(); !made) {
+      overrides_.tool_choice = std::move(before);
+      return made;
+    }
+    return {};
   });
 }
 

@@ -35,6 +35,7 @@ struct agent_setup {
   std::filesystem::path state_dir;     // "" = the config's
   std::filesystem::path workspace;     // "" = the agent's
   std::vector<tool_definition> tools;  // host tools; their calls go to the run's channel
+  durar::tool_choice tool_choice;      // agent_options::tool_choice, for every run
 };
 
 // What the agent turned out to be, for the Python properties.
@@ -68,6 +69,8 @@ class agent_loop {
 
   // Each blocks until the loop has answered; all fail with unavailable once closed.
   result<void> add_tool(tool_definition def);
+  // The agent's tool_choice from the next run on (not while running).
+  result<void> set_tool_choice(durar::tool_choice choice);
   // Starts a run; its events, tool calls and outcome arrive on the returned channel.
   result<std::shared_ptr<run_channel>> start(std::string text, bool want_events);
   result<session_view> session();

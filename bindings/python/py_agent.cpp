@@ -69,7 +69,7 @@ std::shared_ptr<py_agent> make_agent(const py::object& config, std::optional<std
                                      std::optional<std::string> session_key,
                                      std::optional<std::filesystem::path> state_dir,
                                      std::optional<std::filesystem::path> workspace,
-                                     const py::object& tools) {
+                                     const py::object& tools, const py::object& tool_choice) {
   agent_setup setup;
   setup.cfg = config_argument(config);
   setup.model = model.value_or("");
@@ -77,8 +77,10 @@ std::shared_ptr<py_agent> make_agent(const py::object& config, std::optional<std
   setup.session_key = session_key.value_or("");
   if (state_dir) setup.state_dir = std::filesystem::absolute(*state_dir);
   if (workspace) setup.workspace = std::filesystem::absolute(*workspace);
+  setup.tool_choice = tool_choice_argument(tool_choice);
 
   auto self = std::make_shared<py_agent>();
+  self->tool_choice = setup.tool_choice;
   if (!tools.is_none())
     for (auto item : tools) {
       python_tool t = make_python_tool(py::reinterpret_borrow<py::object>(item), py::none(),
@@ -119,6 +121,17 @@ py::object add_tool(const std::shared_ptr<py_agent>& self, py::object function, 
     raise_error(added.error());
   }
   return function;
+}
+
+void set_tool_choice(const std::shared_ptr<py_agent>& self, const py::object& value) {
+  durar::tool_choice choice = tool_choice_argument(value);
+  auto loop = self->require();
+  auto changed = [&] {
+    py::gil_scoped_release nogil;
+    return loop->set_tool_choice(choice);
+  }();
+  if (!changed) raise_error(changed.error());
+  self->tool_choice = std::move(choice);
 }
 
 py_run_result run(const std::shared_ptr<py_agent>& self, std::string text,
@@ -163,12 +176,13 @@ void bind_agent(py::module_& m) {
            py::arg("model") = py::none(), py::arg("agent_id") = py::none(),
            py::arg("session_key") = py::none(), py::arg("state_dir") = py::none(),
            py::arg("workspace") = py::none(), py::arg("tools") = py::none(),
+           py::arg("tool_choice") = py::none(),
            "config: a durar.Config, a path, or None for the default config. model: a "
            "provider/model ref or alias for this agent (default: the session's, else the "
            "config's). agent_id: an agent of agents.list (default: the default agent). "
            "session_key: 'work' or 'agent:main:work' (default: the agent's main session). "
            "state_dir, workspace: override the config's. tools: callables to register as "
-           "with add_tool().")
+           "with add_tool(). tool_choice: see the tool_choice property.")
       .def("add_tool", &add_tool, py::arg("function"), py::kw_only(), py::arg("name") = py::none(),
            py::arg("description") = py::none(), py::arg("schema") = py::none(),
            "Registers a Python callable as a tool the model may call, and returns it. It is "
@@ -233,6 +247,15 @@ void bind_agent(py::module_& m) {
                                for (const auto& [name, f] : self.tools) names.push_back(name);
                                return names;
                              })
+      .def_property(
+          "tool_choice", [](const py_agent& self) { return tool_choice_object(self.tool_choice); },
+          &set_tool_choice,
+          "Whether the model may, must or must not call a tool: 'auto' (the default; None "
+          "sets it too), 'none', 'required' (any tool) or {'name': tool}. Sent to the "
+          "vendor as its own field. A forced choice (required, a name) holds until a model "
+          "call of the run has called a tool; the run's later calls are automatic. Applies "
+          "from the next run; not while one is going (UnavailableError). A name no tool "
+          "has, or 'required' without tools, makes run() raise InvalidArgumentError.")
       .def_property_readonly("closed", [](const py_agent& self) { return !self.loop; })
       .def("close", &py_agent::close,
            "Aborts a run in progress, closes the session and stops the agent's thread.")

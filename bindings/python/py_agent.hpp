@@ -19,6 +19,7 @@ struct py_agent {
   std::shared_ptr<agent_loop> loop;  // null once closed
   std::map<std::string, py::object> tools;
   agent_facts facts;
+  durar::tool_choice tool_choice;  // as the loop's agent has it
 
   ~py_agent();
   // The loop, or UnavailableError when closed.

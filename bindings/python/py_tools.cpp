@@ -81,4 +81,59 @@ tool_outcome call_python_tool(const py::object& function, const json& arguments)
   return out;
 }
 
+durar::tool_choice tool_choice_argument(py::handle value) {
+  static constexpr const char* expected =
+      "tool_choice must be 'auto', 'none', 'required' or {'name': tool}";
+  durar::tool_choice choice;
+  if (value.is_none()) return choice;
+  if (py::isinstance<py::str>(value)) {
+    const std::string text = value.cast<std::string>();
+    if (text == "auto")
+      choice.mode = tool_choice_mode::automatic;
+    else if (text == "none")
+      choice.mode = tool_choice_mode::none;
+    else if (text == "required")
+      choice.mode = tool_choice_mode::required;
+    else
+      throw py::value_error(std::string(expected) + ", not '" + text + "'");
+    return choice;
+  }
+  if (!py::isinstance<py::dict>(value))
+    throw py::type_error(std::string(expected) + ", not " +
+                         std::string(py::str(py::type::of(value).attr("__name__"))));
+  auto dict = py::reinterpret_borrow<py::dict>(value);
+  for (auto [key, item] : dict) {
+    const std::string k = py::str(key);
+    if (k == "type") {
+      if (!py::isinstance<py::str>(item) || item.cast<std::string>() != "function")
+        throw py::value_error("tool_choice: 'type' can only be 'function'");
+    } else if (k != "name") {
+      throw py::value_error("tool_choice: unknown key '" + k + "' (" + expected + ")");
+    }
+  }
+  if (!dict.contains("name") || !py::isinstance<py::str>(dict["name"]) ||
+      dict["name"].cast<std::string>().empty())
+    throw py::value_error("tool_choice: 'name' must be a tool's name");
+  choice.mode = tool_choice_mode::named;
+  choice.name = dict["name"].cast<std::string>();
+  return choice;
+}
+
+py::object tool_choice_object(const durar::tool_choice& choice) {
+  switch (choice.mode) {
+    case tool_choice_mode::none:
+      return py::str("none");
+    case tool_choice_mode::required:
+      return py::str("required");
+    case tool_choice_mode::named: {
+      py::dict named;
+      named["name"] = choice.name;
+      return named;
+    }
+    case tool_choice_mode::automatic:
+      break;
+  }
+  return py::str("auto");
+}
+
 }  // namespace durar::python

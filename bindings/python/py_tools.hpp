@@ -6,6 +6,7 @@
 
 #include <durar/json.hpp>
 #include <durar/message.hpp>
+#include <durar/provider.hpp>
 #include <durar/tool.hpp>
 
 #include <optional>
@@ -34,5 +35,11 @@ struct tool_outcome {
 };
 // Calls the tool. The GIL must be held.
 tool_outcome call_python_tool(const py::object& function, const json& arguments);
+
+// A tool_choice from Python: None or 'auto', 'none', 'required', or {'name': tool} (the
+// OpenAI shape {'type': 'function', 'name': tool} too). Raises TypeError/ValueError.
+durar::tool_choice tool_choice_argument(py::handle value);
+// Back to Python: 'auto', 'none', 'required' or {'name': tool}.
+py::object tool_choice_object(const durar::tool_choice& choice);
 
 }  // namespace durar::python

@@ -87,6 +87,33 @@ int capi_write_file(const capi_temp_dir* dir, const char* name, const char* text
   return fclose(f) == 0 && ok ? 0 : -1;
 }
 
+char* capi_read_file(const char* path) {
+  FILE* f = fopen(path, "rb");
+  if (f == NULL) return NULL;
+  size_t size = 0, cap = 4096;
+  char* text = malloc(cap);
+  while (text != NULL) {
+    size += fread(text + size, 1, cap - 1 - size, f);
+    if (size < cap - 1) break; /* end of file (or an error) */
+    char* bigger = realloc(text, cap * 2);
+    if (bigger == NULL) {
+      free(text);
+      text = NULL;
+      break;
+    }
+    text = bigger;
+    cap *= 2;
+  }
+  int failed = ferror(f);
+  fclose(f);
+  if (text == NULL || failed) {
+    free(text);
+    return NULL;
+  }
+  text[size] = '\0';
+  return text;
+}
+
 /* ---- the fake vendor ------------------------------------------------------------------ */
 
 static long long now_ms(void) {
@@ -120,6 +147,11 @@ static int read_url(capi_vendor* v) {
 }
 
 int capi_vendor_start(capi_vendor* v, const char* const* recordings, size_t count) {
+  return capi_vendor_start_logging(v, recordings, count, NULL);
+}
+
+int capi_vendor_start_logging(capi_vendor* v, const char* const* recordings, size_t count,
+                              const char* requests_file) {
   const char* program = getenv("DURAR_FAKE_VENDOR");
   const char* data = getenv("DURAR_TEST_DATA");
   memset(v, 0, sizeof *v);
@@ -130,8 +162,13 @@ int capi_vendor_start(capi_vendor* v, const char* const* recordings, size_t coun
     return -1;
   }
   static char paths[16][1024];
-  char* argv[18];
+  char* argv[20];
+  size_t first = 1;
   argv[0] = (char*)program;
+  if (requests_file != NULL) {
+    argv[first++] = (char*)"--requests";
+    argv[first++] = (char*)requests_file;
+  }
   for (size_t i = 0; i < count; ++i) {
     /* "/PATH=FILE" answers requests to PATH only (see fake_vendor_main.cpp). */
     const char* eq = recordings[i][0] == '/' ? strchr(recordings[i], '=') : NULL;
@@ -140,9 +177,9 @@ int capi_vendor_start(capi_vendor* v, const char* const* recordings, size_t coun
                data, eq + 1);
     else
       snprintf(paths[i], sizeof paths[i], "%s/%s", data, recordings[i]);
-    argv[i + 1] = paths[i];
+    argv[first + i] = paths[i];
   }
-  argv[count + 1] = NULL;
+  argv[first + count] = NULL;
 
   int in[2], out[2];
   if (pipe(in) != 0) return -1;

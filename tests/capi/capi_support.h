@@ -55,6 +55,8 @@ void capi_temp_dir_remove(capi_temp_dir* dir);
 /* Writes `text` to dir/name; the full path goes to `out` (size `n`). 0 on success. */
 int capi_write_file(const capi_temp_dir* dir, const char* name, const char* text, char* out,
                     size_t n);
+/* The whole file as a NUL-terminated string (free() it); NULL when it cannot be read. */
+char* capi_read_file(const char* path);
 
 /* The fake vendor, serving the recordings (paths under $DURAR_TEST_DATA) in turn, cycling;
  * "/PATH=FILE" serves FILE only to requests whose path ends with PATH. */
@@ -66,6 +68,10 @@ typedef struct capi_vendor {
 } capi_vendor;
 /* 0 once the server prints its URL (bounded wait); -1 with a message on stderr otherwise. */
 int capi_vendor_start(capi_vendor* v, const char* const* recordings, size_t count);
+/* The same, appending every request's body to `requests_file` (one line each, written before
+ * the request is answered; see --requests in fake_vendor_main.cpp). */
+int capi_vendor_start_logging(capi_vendor* v, const char* const* recordings, size_t count,
+                              const char* requests_file);
 /* Closes its stdin (it exits on EOF), signals it and reaps it. */
 void capi_vendor_stop(capi_vendor* v);
 

@@ -2,6 +2,7 @@
 and configs pointing a provider at them. Everything listens on 127.0.0.1; every wait is
 bounded."""
 
+import json
 import os
 import select
 import socket
@@ -25,11 +26,15 @@ def recording(name):
 
 
 class FakeVendor:
-    """durar-fake-vendor serving the given recordings in turn; its base URL is `url`."""
+    """durar-fake-vendor serving the given recordings in turn; its base URL is `url`. With
+    `requests` (a path), the program appends each request's body to that file, one line
+    each, before answering it: `received()` reads them back as dicts."""
 
-    def __init__(self, *recordings):
+    def __init__(self, *recordings, requests=None):
+        self.requests = requests
+        logging = ["--requests", str(requests)] if requests is not None else []
         self.proc = subprocess.Popen(
-            [FAKE_VENDOR, *recordings],
+            [FAKE_VENDOR, *logging, *recordings],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -44,6 +49,13 @@ class FakeVendor:
             err = self.proc.stderr.read() if self.proc.poll() is not None else ""
             self.stop()
             raise RuntimeError(f"durar-fake-vendor did not start: {self.url!r} {err}")
+
+    def received(self):
+        """The request bodies so far, parsed (needs `requests`)."""
+        path = Path(self.requests)
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines()]
 
     def stop(self):
         if self.proc.stdin and not self.proc.stdin.closed:
@@ -114,13 +126,15 @@ class StallingServer:
 
 
 @pytest.fixture
-def fake_vendor():
-    """fake_vendor(*recording_names) -> FakeVendor, stopped after the test. Names are
-    relative to tests/data."""
+def fake_vendor(tmp_path):
+    """fake_vendor(*recording_names, log_requests=False) -> FakeVendor, stopped after the
+    test. Names are relative to tests/data; log_requests keeps the request bodies for
+    FakeVendor.received()."""
     started = []
 
-    def start(*names):
-        server = FakeVendor(*[recording(n) for n in names])
+    def start(*names, log_requests=False):
+        requests = tmp_path / f"requests-{len(started)}.log" if log_requests else None
+        server = FakeVendor(*[recording(n) for n in names], requests=requests)
         started.append(server)
         return server
 

@@ -3,7 +3,9 @@
 // turn (cycling), one per request, on 127.0.0.1; `PATH=FILE` answers requests whose path
 // ends with PATH from FILE instead. `--delay-ms N` waits N milliseconds before the status
 // line of every answer (an asio timer per connection, so concurrent delayed requests
-// overlap): a stand-in for an upstream that takes time to answer. Prints the base URL, then
+// overlap): a stand-in for an upstream that takes time to answer. `--requests FILE` appends
+// every request's body to FILE, one line each (the transports send compact JSON), before it
+// is answered: what the binding tests check the vendor received. Prints the base URL, then
 // runs until stdin closes or SIGINT/SIGTERM.
 //
 //   durar-fake-vendor tests/data/providers/router/hello.response.sse
@@ -16,6 +18,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <thread>
@@ -26,7 +29,8 @@ namespace {
 
 int usage(const char* problem = nullptr) {
   if (problem) std::fprintf(stderr, "durar-fake-vendor: %s\n", problem);
-  std::fprintf(stderr, "usage: durar-fake-vendor [--delay-ms N] [PATH=]RECORDING...\n");
+  std::fprintf(stderr,
+               "usage: durar-fake-vendor [--delay-ms N] [--requests FILE] [PATH=]RECORDING...\n");
   return 2;
 }
 
@@ -36,8 +40,15 @@ int main(int argc, char** argv) {
   std::vector<durar::test::fake_response> answers;
   std::vector<std::pair<std::string, durar::test::fake_response>> by_path;
   std::chrono::milliseconds delay{0};
+  std::ofstream requests_log;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i], path;
+    if (arg == "--requests") {
+      if (i + 1 == argc) return usage("--requests needs a file");
+      requests_log.open(argv[++i], std::ios::binary | std::ios::app);
+      if (!requests_log) return usage((std::string("--requests: cannot open ") + argv[i]).c_str());
+      continue;
+    }
     if (arg == "--delay-ms") {
       if (i + 1 == argc) return usage("--delay-ms needs a number of milliseconds");
       const std::string value = argv[++i];
@@ -75,6 +86,10 @@ int main(int argc, char** argv) {
   durar::test::fake_vendor_server server;
   std::size_t next = 0;
   server.respond_with([&](const durar::test::recorded_request& req) {
+    if (requests_log.is_open()) {
+      requests_log << req.body << '\n';
+      requests_log.flush();
+    }
     std::string path = req.target.substr(0, req.target.find('?'));
     for (const auto& [suffix, answer] : by_path)
       if (path.size() >= suffix.size() &&

@@ -207,6 +207,17 @@ DURAR_C_API durar_status durar_turn_set_thinking(durar_turn* turn, const char* l
 DURAR_C_API durar_status durar_turn_set_max_tokens(durar_turn* turn, int64_t max_tokens);
 /* Sampling temperature, 0 to 2; a negative value = the model's default. */
 DURAR_C_API durar_status durar_turn_set_temperature(durar_turn* turn, double temperature);
+/* Whether the model may, must or must not call a tool, sent to the vendor as its own field
+ * (tool_choice; Google's toolConfig): `choice` "auto" (or NULL: the default, the model
+ * decides), "none" (no calls), "required" (at least one call, to any of the agent's tools)
+ * or "named" (a call to the tool `tool_name`, required then; NULL or "" otherwise). A
+ * forced choice (required, named) holds until a model call of the run has called a tool; the
+ * run's later calls are automatic, so the model can give its answer. Ollama has no such
+ * field, and Anthropic takes no forced choice with extended thinking on: there it is not sent.
+ * A name no tool of the agent has, or required without tools, fails the run at its start with
+ * DURAR_INVALID_ARGUMENT. In durar_agent_new's settings: the agent's choice for every run. */
+DURAR_C_API durar_status durar_turn_set_tool_choice(durar_turn* turn, const char* choice,
+                                                    const char* tool_name);
 
 /* The outcome of the last run; valid until the next run with this turn or its free. */
 /* The final answer's text; "" before a run or when there was none. */

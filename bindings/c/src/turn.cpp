@@ -4,6 +4,8 @@
 #include "handles.hpp"
 
 #include <cmath>
+#include <string>
+#include <string_view>
 
 using durar::capi::fail_on;
 using durar::capi::guarded;
@@ -102,6 +104,39 @@ durar_status durar_turn_set_temperature(durar_turn* turn, double temperature) {
       t.request.temperature.reset();
     else
       t.request.temperature = temperature;
+    return DURAR_OK;
+  });
+}
+
+durar_status durar_turn_set_tool_choice(durar_turn* turn, const char* choice,
+                                        const char* tool_name) {
+  return set(turn, [&](durar_turn& t) {
+    const std::string_view mode = choice != nullptr ? choice : "auto";
+    const bool has_name = tool_name != nullptr && *tool_name != '\0';
+    durar::tool_choice parsed;
+    if (mode == "auto")
+      parsed.mode = durar::tool_choice_mode::automatic;
+    else if (mode == "none")
+      parsed.mode = durar::tool_choice_mode::none;
+    else if (mode == "required")
+      parsed.mode = durar::tool_choice_mode::required;
+    else if (mode == "named")
+      parsed.mode = durar::tool_choice_mode::named;
+    else
+      return fail_on(
+          &t.error, DURAR_INVALID_ARGUMENT,
+          "tool_choice must be auto, none, required or named, not '" + std::string(mode) + "'");
+    if (parsed.mode == durar::tool_choice_mode::named) {
+      if (!has_name)
+        return fail_on(&t.error, DURAR_INVALID_ARGUMENT,
+                       "tool_choice named needs the tool's name (tool_name)");
+      parsed.name = tool_name;
+    } else if (has_name) {
+      return fail_on(
+          &t.error, DURAR_INVALID_ARGUMENT,
+          "a tool_name goes with tool_choice named only, not with '" + std::string(mode) + "'");
+    }
+    t.request.tool_choice = std::move(parsed);
     return DURAR_OK;
   });
 }
