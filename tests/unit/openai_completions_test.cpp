@@ -332,6 +332,30 @@ TEST_CASE("tools and tool history", "[openai-completions]") {
   }
 }
 
+TEST_CASE("tools rendered for an earlier request are reused only while they are the same",
+          "[openai-completions]") {
+  call_fixture f;
+  f.conv = replay_conversation();
+  const json first = body(f)["tools"];
+  CHECK(body(f)["tools"] == first);  // the same tools again: the remembered rendering
+
+  // Any change to a tool's name, description or schema renders them anew.
+  f.conv.tools[0].parameters.set("additionalProperties", false);
+  json changed = body(f)["tools"];
+  CHECK(changed[0]["function"]["parameters"]["additionalProperties"] == false);
+  f.conv.tools[0].description = "Run a command";
+  CHECK(body(f)["tools"][0]["function"]["description"] == "Run a command");
+  f.conv.tools.push_back({"extra", "", json::object({{"type", "object"}})});
+  CHECK(body(f)["tools"].size() == first.size() + 1);
+
+  // Member order and number kinds are part of the bytes: 1 and 1.0, {a,b} and {b,a} differ.
+  f.conv.tools.resize(1);
+  f.conv.tools[0].parameters = json::object({{"a", 1}, {"b", 2}});
+  CHECK(body(f)["tools"][0]["function"]["parameters"].dump() == R"({"a":1,"b":2})");
+  f.conv.tools[0].parameters = json::object({{"b", 2}, {"a", 1.0}});
+  CHECK(body(f)["tools"][0]["function"]["parameters"].dump() == R"({"b":2,"a":1.0})");
+}
+
 TEST_CASE("tool-call ids are normalised the same way for the call and its result",
           "[openai-completions]") {
   using detail::openai_tool_call_id;

@@ -528,7 +528,7 @@ result<http_request> build_openai_completions_request(const call_spec& call) {
   wire::append_members(tail, body);
   if (!call.conv.tools.empty()) {
     tail += R"(,"tools":)";
-    write_tools(tail, call.conv.tools);
+    tail += wire::rendered_tools("openai-completions", call.conv.tools, write_tools);
   }
   wire::append_members(tail, after_tools);
   std::string& out = req.body;

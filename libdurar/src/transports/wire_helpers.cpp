@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 
 namespace durar::detail::wire {
 
@@ -137,6 +138,68 @@ std::size_t estimated_body_size(const conversation& conv) {
         m);
   }
   return n + n / 32;
+}
+
+bool same_json(const json& a, const json& b) noexcept {
+  if (a.type() != b.type()) return false;
+  switch (a.type()) {
+    case json_type::null:
+      return true;
+    case json_type::boolean:
+      return a.as_bool() == b.as_bool();
+    case json_type::integer:
+      return a.as_int() == b.as_int();
+    case json_type::uinteger:
+      return a.as_uint() == b.as_uint();
+    case json_type::real: {
+      const double x = a.as_double();
+      const double y = b.as_double();
+      return x == y || (x != x && y != y);  // NaN is written as null either way
+    }
+    case json_type::string:
+      return a.as_string() == b.as_string();
+    case json_type::array: {
+      const auto& x = a.as_array();
+      const auto& y = b.as_array();
+      return std::equal(x.begin(), x.end(), y.begin(), y.end(),
+                        [](const json& l, const json& r) { return same_json(l, r); });
+    }
+    case json_type::object: {
+      const auto& x = a.as_object();
+      const auto& y = b.as_object();
+      return std::equal(x.begin(), x.end(), y.begin(), y.end(), [](const auto& l, const auto& r) {
+        return l.first == r.first && same_json(l.second, r.second);
+      });
+    }
+  }
+  return false;
+}
+
+const std::string& rendered_tools(std::string_view format,
+                                  const std::vector<tool_definition>& tools,
+                                  void (*render)(std::string& out,
+                                                 const std::vector<tool_definition>& tools)) {
+  struct entry {
+    std::vector<tool_definition> tools;
+    std::string text;
+  };
+  // Per thread, so that no lock is taken; one entry per rendering, replaced on a miss.
+  thread_local std::map<std::string, entry, std::less<>> cache;
+  auto it = cache.find(format);
+  if (it == cache.end()) it = cache.emplace(std::string(format), entry{}).first;
+  entry& e = it->second;
+  const bool hit =
+      !e.text.empty() && std::equal(tools.begin(), tools.end(), e.tools.begin(), e.tools.end(),
+                                    [](const tool_definition& a, const tool_definition& b) {
+                                      return a.name == b.name && a.description == b.description &&
+                                             same_json(a.parameters, b.parameters);
+                                    });
+  if (!hit) {
+    e.text.clear();
+    render(e.text, tools);
+    e.tools = tools;
+  }
+  return e.text;
 }
 
 }  // namespace durar::detail::wire

@@ -49,6 +49,19 @@ std::string joined_text(const std::vector<content_block>& blocks, std::string_vi
 // written straight into it.
 void append_members(std::string& out, const json& members);
 
+// Whether two JSON values would be written as the same bytes: the same types, values and
+// member order (json's == ignores order and compares 1 with 1.0).
+bool same_json(const json& a, const json& b) noexcept;
+
+// The tools of a call as one transport renders them, remembered per thread and per
+// transport (`format` names the rendering): a run sends the same tools with every model
+// call, and rendering their schemas again is a tenth of what a short request costs. A hit
+// is found by comparing the tools, which costs a fraction of rendering them.
+const std::string& rendered_tools(std::string_view format,
+                                  const std::vector<tool_definition>& tools,
+                                  void (*render)(std::string& out,
+                                                 const std::vector<tool_definition>& tools));
+
 // About what a conversation's messages take on the wire, so that a request body is allocated
 // once: text as it is plus a little for escapes, and room for each part's fixed keys.
 std::size_t estimated_body_size(const conversation& conv);
