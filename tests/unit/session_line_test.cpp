@@ -50,6 +50,10 @@ TEST_CASE("session keys follow the original's normalisation", "[session]") {
 TEST_CASE("timestamps are JavaScript's toISOString and parse back", "[session]") {
   CHECK(detail::iso_timestamp_ms(1776762843512) == "2026-04-21T09:14:03.512Z");
   CHECK(detail::iso_timestamp_ms(0) == "1970-01-01T00:00:00.000Z");
+  CHECK(detail::iso_timestamp_ms(-1) == "1969-12-31T23:59:59.999Z");
+  CHECK(detail::iso_timestamp_ms(951782400000) == "2000-02-29T00:00:00.000Z");
+  CHECK(detail::iso_timestamp_ms(1796649117009) == "2026-12-07T13:11:57.009Z");
+  CHECK(detail::iso_timestamp_ms(253402300799999) == "9999-12-31T23:59:59.999Z");
   CHECK(detail::parse_iso_ms("2026-04-21T09:14:03.512Z") == 1776762843512);
   CHECK(detail::parse_iso_ms("2026-04-21T09:14:03Z") == 1776762843000);
   CHECK(detail::parse_iso_ms("2026-04-21T11:14:03.5+02:00") == 1776762843500);

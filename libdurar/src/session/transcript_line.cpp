@@ -96,17 +96,46 @@ std::int64_t to_ms(sys_time t) {
 }
 
 std::string iso_timestamp_ms(std::int64_t ms) {
-  using namespace std::chrono;
-  sys_days day = floor<days>(sys_time(milliseconds(ms)));
-  year_month_day ymd(day);
-  auto in_day = milliseconds(ms) - duration_cast<milliseconds>(day.time_since_epoch());
-  auto h = duration_cast<hours>(in_day);
-  auto m = duration_cast<minutes>(in_day - h);
-  auto s = duration_cast<seconds>(in_day - h - m);
-  auto rest = in_day - h - m - s;
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                     h.count(), m.count(), s.count(), rest.count());
+  // The civil date of a day count (Howard Hinnant's civil_from_days), in 64-bit arithmetic
+  // so that any millisecond count gives its true date.
+  constexpr std::int64_t ms_per_day = 86'400'000;
+  std::int64_t z = ms / ms_per_day;
+  std::int64_t in_day = ms % ms_per_day;
+  if (in_day < 0) {
+    in_day += ms_per_day;
+    --z;
+  }
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const std::int64_t doe = z - era * 146097;
+  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::int64_t mp = (5 * doy + 2) / 153;
+  const std::int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  const std::int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  const std::int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const std::int64_t hour = in_day / 3'600'000;
+  const std::int64_t minute = in_day / 60'000 % 60;
+  const std::int64_t second = in_day / 1000 % 60;
+  const std::int64_t milli = in_day % 1000;
+  if (year < 0 || year > 9999)  // beyond four digits: as fmt pads it
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", year, month, day, hour, minute,
+                       second, milli);
+  // Written digit by digit: every transcript line and index record carries one, and
+  // formatting it with fmt cost more than the rest of the line.
+  std::string out = "0000-00-00T00:00:00.000Z";
+  auto put = [&out](std::size_t at, std::int64_t v, int width) {
+    for (int i = width - 1; i >= 0; --i, v /= 10)
+      out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + v % 10);
+  };
+  put(0, year, 4);
+  put(5, month, 2);
+  put(8, day, 2);
+  put(11, hour, 2);
+  put(14, minute, 2);
+  put(17, second, 2);
+  put(20, milli, 3);
+  return out;
 }
 
 std::string iso_timestamp(sys_time t) { return iso_timestamp_ms(to_ms(t)); }
