@@ -64,6 +64,7 @@ std::string date_time_line(const system_prompt_inputs& in) {
 
 std::string build_system_prompt(const system_prompt_inputs& in) {
   std::string p;
+  p.reserve(4096);
   p += fmt::format(
       "You are a personal assistant running in Durar, agent \"{}\". You help the person you "
       "work for by talking with them and by using the tools below to act on their behalf.\n",
@@ -76,10 +77,15 @@ std::string build_system_prompt(const system_prompt_inputs& in) {
   } else {
     p += "These are the tools you can call; their schemas are the source of truth for their "
          "arguments:\n\n";
-    for (const auto& t : in.tools) {
+    for (const auto& t : in.tools) {  // appended, not formatted: a prompt is built per turn
       std::string summary = first_line(t.description);
-      p += summary.empty() ? fmt::format("- {}\n", t.name)
-                           : fmt::format("- {}: {}\n", t.name, summary);
+      p += "- ";
+      p += t.name;
+      if (!summary.empty()) {
+        p += ": ";
+        p += summary;
+      }
+      p += '\n';
     }
     p += "\nUse a tool whenever it gives a better answer than guessing: read before you edit, "
          "check state instead of assuming it, and run independent calls together. When a call "

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -58,10 +59,11 @@ std::size_t utf8_sequence(const unsigned char* p, const unsigned char* end, std:
   return 0;
 }
 
-// Whether any of the 8 bytes in `w` needs more than a copy: a control character, '"', '\\'
-// or a byte of a multibyte sequence. Exact per word (the borrow tricks can only over-report
-// bytes above a real hit), so a clear word is copied as it is.
-bool word_needs_care(std::uint64_t w) {
+// The bytes of the 8 in `w` (loaded little-endian) that need more than a copy: a control
+// character, '"', '\\' or a byte of a multibyte sequence, each marked by its high bit. The
+// borrow tricks can only over-report bytes above a real hit, so the lowest mark is exact: a
+// word without marks is copied as it is, and one with marks is copied up to the first.
+std::uint64_t bytes_needing_care(std::uint64_t w) {
   constexpr std::uint64_t ones = 0x0101010101010101ULL;
   constexpr std::uint64_t high = 0x8080808080808080ULL;
   const std::uint64_t control = (w - ones * 0x20) & ~w;
@@ -69,7 +71,7 @@ bool word_needs_care(std::uint64_t w) {
   const std::uint64_t quote = (q - ones) & ~q;
   const std::uint64_t b = w ^ (ones * '\\');
   const std::uint64_t backslash = (b - ones) & ~b;
-  return ((control | quote | backslash | w) & high) != 0;
+  return (control | quote | backslash | w) & high;
 }
 
 void append_escape(std::string& out, unsigned char c) {
@@ -198,11 +200,19 @@ void json_quote(std::string& out, std::string_view s) {
   const auto* end = p + s.size();
   const auto* run = p;  // start of bytes not yet copied
   while (p < end) {
-    // Most text is plain ASCII: skip it a word at a time.
+    // Most text is plain ASCII: skip it a word at a time, and straight to the first byte of
+    // a word that needs care.
     if (end - p >= 8) {
       std::uint64_t w;
       std::memcpy(&w, p, sizeof w);
-      if (!word_needs_care(w)) {
+      if constexpr (std::endian::native == std::endian::little) {
+        if (const std::uint64_t marks = bytes_needing_care(w); marks == 0) {
+          p += 8;
+          continue;
+        } else {
+          p += std::countr_zero(marks) / 8;
+        }
+      } else if (bytes_needing_care(w) == 0) {
         p += 8;
         continue;
       }
