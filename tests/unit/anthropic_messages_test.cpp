@@ -180,6 +180,8 @@ TEST_CASE("anthropic request: cache retention", "[anthropic-messages]") {
         json::object({{"type", "ephemeral"}}));
   f.options.params = json::object({{"cacheRetention", "long"}});
   CHECK(f.body()["system"][0]["cache_control"]["ttl"].as_string() == "1h");
+  // The same tools rendered with another marker are rendered anew, not reused.
+  CHECK(f.body()["tools"][0]["cache_control"]["ttl"].as_string() == "1h");
   f.options.params = json::object({{"cacheRetention", "none"}});
   CHECK(f.body().dump().find("cache_control") == std::string::npos);
 }

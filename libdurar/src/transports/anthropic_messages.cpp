@@ -262,10 +262,8 @@ json cache_control(const call_spec& call) {
   return cc;
 }
 
-json convert_tools(const call_spec& call, const json& cc) {
+json convert_tools(const std::vector<tool_definition>& defs, bool eager, const json& cc) {
   json tools = json::array();
-  bool eager = compat_flag(call.model, "supportsEagerToolInputStreaming", true);
-  const auto& defs = call.conv.tools;
   for (std::size_t i = 0; i < defs.size(); ++i) {
     const auto& def = defs[i];
     json schema = json::object({{"type", "object"}});
@@ -400,7 +398,7 @@ result<http_request> build_anthropic_request(const call_spec& call) {
     if (call.options.top_p) body.set("top_p", *call.options.top_p);
   }
   if (!call.conv.tools.empty()) {
-    body.set("tools", convert_tools(call, cc));
+    body.set("tools", nullptr);  // its place: the text comes from rendered_tools()
     // A forced call cannot go with extended thinking: the vendor refuses the request.
     const tool_choice& choice = call.options.tool_choice;
     if (choice.mode == tool_choice_mode::none)
@@ -437,7 +435,19 @@ result<http_request> build_anthropic_request(const call_spec& call) {
   json_quote(out, model.id);
   out += R"(,"messages":)";
   write_messages(ctx, call.conv.messages, cc, out);
-  wire::append_members(out, body);
+  if (call.conv.tools.empty()) {
+    wire::append_members(out, body);
+  } else {
+    // The rendering depends on the model's eager streaming flag and the cache marker too.
+    const bool eager = compat_flag(model, "supportsEagerToolInputStreaming", true);
+    std::string format = eager ? "anthropic-messages,eager," : "anthropic-messages,";
+    cc.dump_to(format);
+    wire::append_members(
+        out, body, "tools",
+        wire::rendered_tools(format, call.conv.tools, [&](std::string& text, const auto& tools) {
+          convert_tools(tools, eager, cc).dump_to(text);
+        }));
+  }
   out += '}';
   return req;
 }

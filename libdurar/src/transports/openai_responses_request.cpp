@@ -391,6 +391,18 @@ bool native_openai(const provider_info& provider) {
   return host == "api.openai.com" || host == "chatgpt.com" || host.ends_with(".openai.azure.com");
 }
 
+// The `tools` array: each tool a function, strict mode off.
+void write_tools(std::string& out, const std::vector<tool_definition>& tools) {
+  json array = json::array();
+  for (const auto& t : tools)
+    array.push_back(json::object({{"type", "function"},
+                                  {"name", t.name},
+                                  {"description", t.description},
+                                  {"parameters", t.parameters},
+                                  {"strict", false}}));
+  array.dump_to(out);
+}
+
 }  // namespace
 
 std::string responses_tool_call_id(std::string_view call_id, std::string_view item_id) {
@@ -429,14 +441,7 @@ result<http_request> build_openai_responses_request(const call_spec& call) {
     if (options.top_p) body.set("top_p", *options.top_p);
   }
   if (!call.conv.tools.empty()) {
-    json tools = json::array();
-    for (const auto& t : call.conv.tools)
-      tools.push_back(json::object({{"type", "function"},
-                                    {"name", t.name},
-                                    {"description", t.description},
-                                    {"parameters", t.parameters},
-                                    {"strict", false}}));
-    body.set("tools", std::move(tools));
+    body.set("tools", nullptr);  // its place: the text comes from rendered_tools()
     switch (options.tool_choice.mode) {
       case tool_choice_mode::none:
         body.set("tool_choice", "none");
@@ -477,7 +482,11 @@ result<http_request> build_openai_responses_request(const call_spec& call) {
   json_quote(out, model.id);
   out += R"(,"input":)";
   write_input_items(call.conv, model, out);
-  wire::append_members(out, body);
+  if (call.conv.tools.empty())
+    wire::append_members(out, body);
+  else
+    wire::append_members(out, body, "tools",
+                         wire::rendered_tools("openai-responses", call.conv.tools, write_tools));
   out += '}';
   return req;
 }

@@ -108,12 +108,16 @@ std::string joined_text(const std::vector<content_block>& blocks, std::string_vi
   return out;
 }
 
-void append_members(std::string& out, const json& members) {
+void append_members(std::string& out, const json& members, std::string_view raw_key,
+                    std::string_view raw_value) {
   for (const auto& [key, value] : members.as_object()) {
     out += ',';
     json_quote(out, key);
     out += ':';
-    value.dump_to(out);
+    if (!raw_key.empty() && key == raw_key)
+      out += raw_value;
+    else
+      value.dump_to(out);
   }
 }
 
@@ -175,10 +179,9 @@ bool same_json(const json& a, const json& b) noexcept {
   return false;
 }
 
-const std::string& rendered_tools(std::string_view format,
-                                  const std::vector<tool_definition>& tools,
-                                  void (*render)(std::string& out,
-                                                 const std::vector<tool_definition>& tools)) {
+const std::string& rendered_tools(
+    std::string_view format, const std::vector<tool_definition>& tools,
+    const std::function<void(std::string&, const std::vector<tool_definition>&)>& render) {
   struct entry {
     std::vector<tool_definition> tools;
     std::string text;

@@ -8,6 +8,7 @@
 #include <durar/provider.hpp>
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -46,8 +47,10 @@ bool has_input(const model_info& model, std::string_view kind);
 std::string joined_text(const std::vector<content_block>& blocks, std::string_view sep);
 
 // Appends an object's members as `,"key":value`: the members a body has after the ones
-// written straight into it.
-void append_members(std::string& out, const json& members);
+// written straight into it. The member `raw_key`, when given, is written as `raw_value`,
+// JSON text rendered beforehand (the tools from rendered_tools()), whatever it holds.
+void append_members(std::string& out, const json& members, std::string_view raw_key = {},
+                    std::string_view raw_value = {});
 
 // Whether two JSON values would be written as the same bytes: the same types, values and
 // member order (json's == ignores order and compares 1 with 1.0).
@@ -57,10 +60,9 @@ bool same_json(const json& a, const json& b) noexcept;
 // transport (`format` names the rendering): a run sends the same tools with every model
 // call, and rendering their schemas again is a tenth of what a short request costs. A hit
 // is found by comparing the tools, which costs a fraction of rendering them.
-const std::string& rendered_tools(std::string_view format,
-                                  const std::vector<tool_definition>& tools,
-                                  void (*render)(std::string& out,
-                                                 const std::vector<tool_definition>& tools));
+const std::string& rendered_tools(
+    std::string_view format, const std::vector<tool_definition>& tools,
+    const std::function<void(std::string&, const std::vector<tool_definition>&)>& render);
 
 // About what a conversation's messages take on the wire, so that a request body is allocated
 // once: text as it is plus a little for escapes, and room for each part's fixed keys.
