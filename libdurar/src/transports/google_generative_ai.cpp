@@ -316,6 +316,19 @@ json thinking_config(const call_spec& call) {
   return cfg;
 }
 
+// The `tools` array: one entry holding every function declaration, each schema cut down to
+// what Gemini takes.
+void write_tools(std::string& out, const std::vector<tool_definition>& tools) {
+  json decls = json::array();
+  for (const auto& tool : tools) {
+    json decl = json::object({{"name", tool.name}, {"description", tool.description}});
+    if (json params = gemini_parameters(tool.parameters); !params.is_null())
+      decl.set("parameters", std::move(params));
+    decls.push_back(std::move(decl));
+  }
+  json::array({json::object({{"functionDeclarations", std::move(decls)}})}).dump_to(out);
+}
+
 }  // namespace
 
 result<http_request> build_google_request(const call_spec& call) {
@@ -328,14 +341,7 @@ result<http_request> build_google_request(const call_spec& call) {
                  {{"parts", json::array({json::object({{"text", call.conv.system_prompt}})})}}));
   }
   if (!call.conv.tools.empty()) {
-    json decls = json::array();
-    for (const auto& tool : call.conv.tools) {
-      json decl = json::object({{"name", tool.name}, {"description", tool.description}});
-      if (json params = gemini_parameters(tool.parameters); !params.is_null())
-        decl.set("parameters", std::move(params));
-      decls.push_back(std::move(decl));
-    }
-    body.set("tools", json::array({json::object({{"functionDeclarations", std::move(decls)}})}));
+    body.set("tools", nullptr);  // its place: the text comes from rendered_tools()
     const tool_choice& choice = call.options.tool_choice;
     json calling;
     if (choice.mode == tool_choice_mode::none) {
@@ -377,7 +383,12 @@ result<http_request> build_google_request(const call_spec& call) {
   out += R"({"contents":)";
   converter conv{model, wire::has_input(model, "image"), requires_tool_call_id(model.id), out};
   conv.run(call.conv.messages);
-  wire::append_members(out, body);
+  if (call.conv.tools.empty())
+    wire::append_members(out, body);
+  else
+    wire::append_members(
+        out, body, "tools",
+        wire::rendered_tools("google-generative-ai", call.conv.tools, write_tools));
   out += '}';
   return req;
 }
