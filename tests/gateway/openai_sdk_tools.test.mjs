@@ -70,10 +70,11 @@ test('the same loop streamed, the SDK gathering the call from the events', async
   assert.equal(text, 'It is 18°C and sunny in Paris.');
 });
 
+const chatTools = tools.map(({ type, name, description, parameters }) => ({
+  type, function: { name, description, parameters },
+}));
+
 test('chat completions: tool_calls, then the tool message, as the SDK loop sends them', async () => {
-  const chatTools = tools.map(({ type, name, description, parameters }) => ({
-    type, function: { name, description, parameters },
-  }));
   const messages = [{ role: 'user', content: 'Weather in Paris?' }];
   const first = await client.chat.completions.create({ model: 'durar', messages, tools: chatTools });
   const choice = first.choices[0];
@@ -86,4 +87,27 @@ test('chat completions: tool_calls, then the tool message, as the SDK loop sends
   const second = await client.chat.completions.create({ model: 'durar', messages, tools: chatTools });
   assert.equal(second.choices[0].message.content, 'It is 18°C and sunny in Paris.');
   assert.equal(second.choices[0].finish_reason, 'stop');
+});
+
+test('chat completions streamed: the SDK assembles the call from the pieces the model wrote', async () => {
+  const messages = [{ role: 'user', content: 'Weather in Paris?' }];
+  const stream = client.chat.completions.stream({ model: 'durar', messages, tools: chatTools });
+  const pieces = [];
+  stream.on('chunk', (chunk) => {
+    for (const tc of chunk.choices[0]?.delta?.tool_calls ?? []) {
+      if (tc.function?.arguments) pieces.push(tc.function.arguments);
+    }
+  });
+  const first = await stream.finalChatCompletion();
+  const choice = first.choices[0];
+  assert.equal(choice.finish_reason, 'tool_calls');
+  const call = choice.message.tool_calls[0];
+  assert.equal(call.function.name, 'get_weather');
+  assert.deepEqual(JSON.parse(call.function.arguments), { city: 'Paris' });
+  // The upstream sent the arguments in two pieces; they come through as it sent them.
+  assert.deepEqual(pieces, ['{"city":', ' "Paris"}']);
+
+  messages.push(choice.message, { role: 'tool', tool_call_id: call.id, content: '18C and sunny' });
+  const second = await client.chat.completions.create({ model: 'durar', messages, tools: chatTools });
+  assert.equal(second.choices[0].message.content, 'It is 18°C and sunny in Paris.');
 });
