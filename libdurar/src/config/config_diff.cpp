@@ -29,10 +29,12 @@ const std::vector<reload_rule> rules = {
     {"logging", e::restart},
     {"logging.level", e::hot},
     {"logging.consoleLevel", e::hot},
-    // The gateway: its listener (port, bind, TLS) is made once; auth is swapped in place,
-    // HTTP endpoint and tool switches are read per request, the reload mode per change.
+    // The gateway: its listener (port, bind, TLS) is made once; auth and the browser origins
+    // are swapped in place, HTTP endpoint and tool switches are read per request, the reload
+    // mode per change.
     {"gateway", e::restart},
     {"gateway.auth", e::hot},
+    {"gateway.controlUi.allowedOrigins", e::hot},
     {"gateway.http", e::hot},
     {"gateway.tools", e::hot},
     {"gateway.reload", e::none},

@@ -86,22 +86,6 @@ result<std::chrono::milliseconds> resolve_ms(const std::optional<std::chrono::mi
   return std::chrono::milliseconds(n);
 }
 
-// gateway.controlUi.allowedOrigins: the browser origins (besides loopback ones, always
-// allowed) whose WebSockets the gateway takes; "*" takes any.
-std::vector<std::string> allowed_origins_of(const config& cfg) {
-  std::vector<std::string> out;
-  const json& list = cfg.document["gateway"]["controlUi"]["allowedOrigins"];
-  if (!list.is_array()) return out;
-  for (const auto& v : list.as_array()) {
-    if (!v.is_string()) continue;
-    std::string_view o = v.as_string();
-    while (!o.empty() && std::isspace(static_cast<unsigned char>(o.front()))) o.remove_prefix(1);
-    while (!o.empty() && std::isspace(static_cast<unsigned char>(o.back()))) o.remove_suffix(1);
-    if (!o.empty()) out.emplace_back(o);
-  }
-  return out;
-}
-
 bool is_loopback(const std::string& host) {
   std::error_code ec;
   auto a = asio::ip::make_address(host, ec);
@@ -174,6 +158,20 @@ result<auth_settings> gateway_detail::resolve_gateway_auth(const config& cfg,
                     " without auth (set gateway.auth.token or DURAR_GATEWAY_TOKEN, or bind "
                     "loopback)");
   return a;
+}
+
+std::vector<std::string> gateway_detail::allowed_origins_of(const config& cfg) {
+  std::vector<std::string> out;
+  const json& list = cfg.document["gateway"]["controlUi"]["allowedOrigins"];
+  if (!list.is_array()) return out;
+  for (const auto& v : list.as_array()) {
+    if (!v.is_string()) continue;
+    std::string_view o = v.as_string();
+    while (!o.empty() && std::isspace(static_cast<unsigned char>(o.front()))) o.remove_prefix(1);
+    while (!o.empty() && std::isspace(static_cast<unsigned char>(o.back()))) o.remove_suffix(1);
+    if (!o.empty()) out.emplace_back(o);
+  }
+  return out;
 }
 
 // Aborted runs normally end at once; one that does not is not waited for past this.

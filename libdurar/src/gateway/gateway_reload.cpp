@@ -118,6 +118,13 @@ void gateway_reloader::heard(const reload_report& report) {
     log(log_level::info, "not applied until the gateway restarts: " + keys);
   }
   if (watch_) watch_->set_debounce(debounce_of(cfg));
+  // Browser WebSockets opened from now on are checked against the new list; open ones stay.
+  if (auto origins = allowed_origins_of(cfg); origins != state_.settings.allowed_origins) {
+    state_.settings.allowed_origins = std::move(origins);
+    log(log_level::info,
+        "gateway.controlUi.allowedOrigins changed: new WebSocket connections "
+        "are checked against the new list");
+  }
   bool created = false;
   auto a = resolve_gateway_auth(cfg, state_.settings.bind_host, state_.settings.port, created);
   if (!a || same_auth(*a, state_.settings.auth)) return;  // checked before the swap

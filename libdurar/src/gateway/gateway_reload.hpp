@@ -1,7 +1,8 @@
 // The gateway's side of config hot reload: it watches the config file (and <state>/.env),
 // asks the runtime to reload after each burst of changes, logs what happened, and swaps its
-// own auth when gateway.auth changed. Restarts are the host's: the runtime's reload
-// listeners hear them (see runtime::on_reload).
+// own auth and browser origin list when gateway.auth or gateway.controlUi.allowedOrigins
+// changed. Restarts are the host's: the runtime's reload listeners hear them (see
+// runtime::on_reload).
 #pragma once
 
 #include <durar/result.hpp>
@@ -14,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace durar::gateway_detail {
 
@@ -23,6 +25,10 @@ namespace durar::gateway_detail {
 // secret, names an unknown mode, or would leave a non-loopback address without auth.
 result<auth_settings> resolve_gateway_auth(const config& cfg, const std::string& bind_host,
                                            std::uint16_t port, bool& token_created);
+
+// gateway.controlUi.allowedOrigins: the browser origins (besides loopback ones, always
+// allowed) whose WebSockets the gateway takes; "*" takes any. Read at start and on reload.
+std::vector<std::string> allowed_origins_of(const config& cfg);
 
 class gateway_reloader {
  public:
