@@ -13,6 +13,8 @@
 #include "output.hpp"
 #include "port_owner.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <csignal>
@@ -262,6 +264,11 @@ std::string unit_word(const std::string& word, bool exec) {
   std::string out;
   bool quote = word.empty();
   for (char c : word) {
+    if (c == '\n' || c == '\r' || c == '\t') {  // systemd reads C escapes inside quotes
+      out += c == '\n' ? "\\n" : c == '\r' ? "\\r" : "\\t";
+      quote = true;
+      continue;
+    }
     if (c == '%') out += '%';
     if (c == '$' && exec) out += '$';
     if (c == '\\' || c == '"') out += '\\';
@@ -271,32 +278,86 @@ std::string unit_word(const std::string& word, bool exec) {
   return quote ? '"' + out + '"' : out;
 }
 
-// The variables that choose where the gateway keeps its state and finds its config, so the
-// service runs on what this shell would: NAME=value pairs for Environment= lines.
-std::vector<std::pair<std::string, std::string>> unit_environment(const context& ctx,
-                                                                  const config_paths& paths) {
-  std::vector<std::pair<std::string, std::string>> out;
+// What `durar gateway run` in this shell and directory starts with, before <state>/.env: the
+// process environment, then ./.env (never overriding), as config loading reads them.
+// `from_dotenv` gets the names ./.env added.
+environment shell_environment(const context& ctx, std::vector<std::string>& from_dotenv) {
+  environment env = ctx.env;
+  std::error_code ec;
+  const std::filesystem::path here = std::filesystem::current_path(ec);
+  if (ec || here.empty()) return env;
+  const environment dotenv = read_dotenv(here / ".env");
+  for (const auto& [name, value] : dotenv.vars())
+    if (env.set_default(name, value)) from_dotenv.push_back(name);
+  return env;
+}
+
+// Names whose values a unit file (world-readable, kept in backups) must not hold.
+bool secret_name(std::string_view name) {
+  std::string n(name);
+  for (char& c : n) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (std::string_view end :
+       {"_KEY", "_KEYS", "_TOKEN", "_TOKENS", "_PASSWORD", "_SECRET", "_SECRETS"})
+    if (n.ends_with(end)) return true;
+  // OPENAI_API_KEY_2 and the like: the credential lists providers rotate through.
+  for (std::string_view part : {"API_KEY", "PASSWORD", "SECRET", "TOKEN"})
+    if (n.find(part) != std::string::npos) return true;
+  return false;
+}
+
+bool portable_name(std::string_view s) {
+  if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+// The unit's Environment= lines and what was kept out of them.
+struct unit_env {
+  std::vector<std::pair<std::string, std::string>> vars;  // NAME=value pairs
+  std::vector<std::string> secrets_left_out;              // from ./.env
+  std::vector<std::string> names_left_out;                // from ./.env, not portable names
+};
+
+// The variables that choose where the gateway keeps its state and finds its config, and the
+// rest of ./.env but its secrets, so the service runs on what `gateway run` here would.
+unit_env unit_environment(const environment& env, const std::vector<std::string>& from_dotenv,
+                          const config_paths& paths) {
+  unit_env out;
   auto set = [&](std::string_view name) {
-    auto v = ctx.env.get(name);
+    auto v = env.get(name);
     return v && v->find_first_not_of(" \t\r\n") != std::string::npos ? v : std::nullopt;
   };
   if (auto home = set("DURAR_HOME") ? set("DURAR_HOME") : set("OPENCLAW_HOME")) {
     std::string h = *home;
-    if (auto user_home = ctx.env.get("HOME"); user_home && (h == "~" || h.starts_with("~/")))
+    if (auto user_home = env.get("HOME"); user_home && (h == "~" || h.starts_with("~/")))
       h = *user_home + h.substr(1);
-    out.emplace_back("DURAR_HOME", h);
+    out.vars.emplace_back("DURAR_HOME", h);
   }
   if (set("DURAR_STATE_DIR") || set("OPENCLAW_STATE_DIR"))
-    out.emplace_back("DURAR_STATE_DIR", paths.state_dir.string());
+    out.vars.emplace_back("DURAR_STATE_DIR", paths.state_dir.string());
   if (paths.config_source == "DURAR_CONFIG_PATH" || paths.config_source == "OPENCLAW_CONFIG_PATH")
-    out.emplace_back("DURAR_CONFIG_PATH", paths.config_file.string());
-  if (auto port = set("DURAR_GATEWAY_PORT")) out.emplace_back("DURAR_GATEWAY_PORT", *port);
+    out.vars.emplace_back("DURAR_CONFIG_PATH", paths.config_file.string());
+  if (auto port = set("DURAR_GATEWAY_PORT")) out.vars.emplace_back("DURAR_GATEWAY_PORT", *port);
+  for (const auto& name : from_dotenv) {
+    if (name == "DURAR_HOME" || name == "OPENCLAW_HOME" || name == "DURAR_STATE_DIR" ||
+        name == "OPENCLAW_STATE_DIR" || name == "DURAR_CONFIG_PATH" ||
+        name == "OPENCLAW_CONFIG_PATH" || name == "DURAR_GATEWAY_PORT")
+      continue;  // above, resolved
+    if (secret_name(name)) {
+      out.secrets_left_out.push_back(name);
+    } else if (!portable_name(name)) {
+      out.names_left_out.push_back(name);
+    } else {
+      out.vars.emplace_back(name, *env.get(name));
+    }
+  }
   return out;
 }
 
 // A systemd user unit that keeps `durar gateway run` up, like the original's service.
 std::string unit_text(const std::filesystem::path& durar, const context& ctx,
-                      const config_paths& paths) {
+                      const config_paths& paths, const unit_env& env) {
   std::string args = "gateway run";
   if (paths.config_source == "--config")
     args = "--config " + unit_word(paths.config_file.string(), true) + " " + args;
@@ -304,7 +365,7 @@ std::string unit_text(const std::filesystem::path& durar, const context& ctx,
     args = "--profile " + unit_word(ctx.globals.profile, true) + " " + args;
   if (ctx.globals.dev) args = "--dev " + args;
   std::string environment;
-  for (const auto& [name, value] : unit_environment(ctx, paths))
+  for (const auto& [name, value] : env.vars)
     environment += "Environment=" + unit_word(name + "=" + value, false) + "\n";
   return fmt::format(
       "[Unit]\n"
@@ -329,9 +390,41 @@ std::string read_whole(const std::filesystem::path& file) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+// On stderr: what of ./.env the unit does not carry, and where the service finds it instead.
+void left_out_note(const context& ctx, const unit_env& env, const config_paths& paths) {
+  auto joined = [](const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out;
+  };
+  const std::string warning = ctx.styles.yellow("warning:");
+  if (!env.secrets_left_out.empty()) {
+    const std::filesystem::path state_env = paths.state_dir / ".env";
+    std::vector<std::string> missing;
+    const environment kept = read_dotenv(state_env);
+    for (const auto& n : env.secrets_left_out)
+      if (!kept.get(n)) missing.push_back(n);
+    print(stderr,
+          fmt::format("{} ./.env sets {}, left out of the unit: secrets are not written into "
+                      "unit files. The service reads {} instead{}.\n",
+                      warning, joined(env.secrets_left_out), state_env.string(),
+                      missing.empty() ? std::string(", which has them")
+                                      : "; add " + joined(missing) + " there"));
+  }
+  if (!env.names_left_out.empty())
+    print(stderr, fmt::format("{} ./.env sets {}, left out of the unit: not a variable name "
+                              "systemd takes\n",
+                              warning, joined(env.names_left_out)));
+}
+
 int install_service(context& ctx, const parsed_args& args) {
-  auto paths = resolve_paths(ctx.load().paths, ctx.env);
+  // ./.env as `gateway run` here reads it: its DURAR_STATE_DIR or DURAR_CONFIG_PATH choose
+  // the paths, and what else it sets goes into the unit, but for its secrets.
+  std::vector<std::string> from_dotenv;
+  const environment shell = shell_environment(ctx, from_dotenv);
+  auto paths = resolve_paths(ctx.load().paths, shell);
   if (!paths) return fail_with(ctx, exit_failure, paths.error().message);
+  const unit_env env = unit_environment(shell, from_dotenv, *paths);
   // Where systemd looks for user units: $XDG_CONFIG_HOME/systemd/user, ~/.config by default.
   std::filesystem::path config_home;
   if (auto xdg = ctx.env.get("XDG_CONFIG_HOME"); xdg && !xdg->empty() && xdg->front() == '/') {
@@ -348,7 +441,8 @@ int install_service(context& ctx, const parsed_args& args) {
                                                  : "durar-gateway-" + ctx.globals.profile;
   if (ctx.globals.dev) name = "durar-gateway-dev";
   std::filesystem::path unit = config_home / "systemd/user" / (name + ".service");
-  const std::string text = unit_text(self, ctx, *paths);
+  const std::string text = unit_text(self, ctx, *paths, env);
+  left_out_note(ctx, env, *paths);
 
   const bool existed = std::filesystem::exists(unit, ec);
   const bool unchanged = existed && read_whole(unit) == text;

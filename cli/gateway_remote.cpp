@@ -15,13 +15,12 @@ result<config> config_or_defaults(const context& ctx) {
   load_options opts = ctx.load();
   config_check check = check_config(opts);
   if (check.ok()) return std::move(*check.value);
-  auto paths = resolve_paths(opts.paths, ctx.env);
-  if (!paths) return fail(paths.error());
-  print(stderr, ctx.styles.yellow("warning:") + " the config " + paths->config_file.string() +
+  // The paths and environment the load would have used, ./.env and <state>/.env included (a
+  // DURAR_GATEWAY_TOKEN kept there still reaches the gateway); the process's still win.
+  auto cfg = default_config(opts);
+  if (!cfg) return fail(cfg.error());
+  print(stderr, ctx.styles.yellow("warning:") + " the config " + cfg->paths.config_file.string() +
                     " has errors ('durar config validate' shows them); going on without it\n");
-  config cfg;
-  cfg.paths = std::move(*paths);
-  cfg.env = ctx.env;
   return cfg;
 }
 

@@ -14,8 +14,9 @@ namespace durar::cli {
 
 // The config for commands that need only the state dir and what a running gateway keeps
 // there (gateway.json, gateway.token, logs/): when the config has errors, one warning line
-// on stderr and the defaults on the same paths, so that they still work beside a gateway
-// that serves the config it loaded before the file broke.
+// on stderr and the defaults on the same paths with the same environment (.env files
+// included), so that they still work beside a gateway that serves the config it loaded
+// before the file broke.
 result<config> config_or_defaults(const context& ctx);
 
 // Client options for this config: ws://127.0.0.1:<port>, token/password from

@@ -226,6 +226,14 @@ struct load_options {
 
 // Loads and validates. A missing file is an empty config, not an error.
 DURAR_API config_check check_config(const load_options& opts);
+// What check_config() would give for an empty file at the same place: the same paths and
+// environment (process or opts.env, then ./.env, then <state>/.env), every setting at its
+// default. For commands that need only the state dir when the config file has errors.
+DURAR_API result<config> default_config(const load_options& opts);
+// The variables a .env file sets, read as config loading reads ./.env and <state>/.env
+// (KEY=VALUE lines, export prefix, quotes, # comments; the first of repeated names wins;
+// blank values and names such as PATH, HOME and LD_* left out). A missing file sets none.
+DURAR_API environment read_dotenv(const std::filesystem::path& file);
 // check_config() as a result: the error lists every problem, one per line.
 DURAR_API result<config> load_config(const load_options& opts);
 // Parses and validates text in memory; `file` names it in messages and picks the format

@@ -206,3 +206,13 @@ void substitute_env(json& v, const std::string& path, const environment& env,
 }
 
 }  // namespace durar::detail
+
+namespace durar {
+
+environment read_dotenv(const std::filesystem::path& file) {
+  environment env;
+  detail::merge_dotenv_file(file, env);
+  return env;
+}
+
+}  // namespace durar

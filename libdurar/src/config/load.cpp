@@ -86,27 +86,46 @@ config_check check_document(document doc, environment env, config_paths paths, b
 
 }  // namespace detail
 
+namespace {
+
+// Where a load reads from and the environment it reads with, .env files included.
+struct load_setting {
+  environment env;
+  config_paths paths;
+};
+
+result<load_setting> load_setting_of(const load_options& opts) {
+  environment env = opts.env ? *opts.env : environment::from_process();
+  std::error_code ec;
+  auto wd = opts.working_dir.empty() ? std::filesystem::current_path(ec) : opts.working_dir;
+  // ./.env first: it may set DURAR_STATE_DIR or DURAR_CONFIG_PATH.
+  if (!wd.empty()) detail::merge_dotenv_file(wd / ".env", env);
+  auto paths = resolve_paths(opts.paths, env);
+  if (!paths) return fail(paths.error());
+  detail::merge_dotenv_file(paths->state_dir / ".env", env);
+  return load_setting{std::move(env), std::move(*paths)};
+}
+
+}  // namespace
+
 config_check check_config(const load_options& opts) {
   config_check out;
   std::string file_name;
   try {
-    environment env = opts.env ? *opts.env : environment::from_process();
-    std::error_code ec;
-    auto wd = opts.working_dir.empty() ? std::filesystem::current_path(ec) : opts.working_dir;
-    // ./.env first: it may set DURAR_STATE_DIR or DURAR_CONFIG_PATH.
-    if (!wd.empty()) detail::merge_dotenv_file(wd / ".env", env);
-    auto paths = resolve_paths(opts.paths, env);
-    if (!paths) {
-      out.issues.push_back(detail::plain_error("", paths.error().message));
+    auto setting = load_setting_of(opts);
+    if (!setting) {
+      out.issues.push_back(detail::plain_error("", setting.error().message));
       return out;
     }
-    detail::merge_dotenv_file(paths->state_dir / ".env", env);
-    file_name = paths->config_file.string();
-    bool exists = std::filesystem::exists(paths->config_file, ec);
+    environment& env = setting->env;
+    config_paths& paths = setting->paths;
+    std::error_code ec;
+    file_name = paths.config_file.string();
+    bool exists = std::filesystem::exists(paths.config_file, ec);
     std::string text;
     if (exists) {
       std::string error;
-      auto read = detail::read_file(paths->config_file, error);
+      auto read = detail::read_file(paths.config_file, error);
       if (!read) {
         out.issues.push_back(detail::plain_error(file_name, error));
         return out;
@@ -118,7 +137,7 @@ config_check check_config(const load_options& opts) {
       out.issues.push_back(detail::parse_issue(file_name, parsed.error));
       return out;
     }
-    return detail::check_document(std::move(*parsed.doc), std::move(env), std::move(*paths), exists,
+    return detail::check_document(std::move(*parsed.doc), std::move(env), std::move(paths), exists,
                                   {});
   } catch (const std::exception& e) {
     out.value.reset();
@@ -129,6 +148,21 @@ config_check check_config(const load_options& opts) {
     out.issues.push_back(detail::plain_error(file_name, "internal error"));
   }
   return out;
+}
+
+result<config> default_config(const load_options& opts) {
+  try {
+    auto setting = load_setting_of(opts);
+    if (!setting) return fail(setting.error());
+    config cfg;
+    std::error_code ec;
+    cfg.file_exists = std::filesystem::exists(setting->paths.config_file, ec);
+    cfg.paths = std::move(setting->paths);
+    cfg.env = std::move(setting->env);
+    return cfg;
+  } catch (const std::exception& e) {
+    return fail(errc::internal, std::string("internal error: ") + e.what());
+  }
 }
 
 result<config> load_config(const load_options& opts) {
