@@ -118,9 +118,10 @@ struct reload_harness {
   std::unique_ptr<gateway> gw;
   std::optional<gateway_test::serving_thread> loop;
 
-  explicit reload_harness(int debounce_ms = 100) {
+  explicit reload_harness(int debounce_ms = 100, std::string mode = {}) {
     text.vendor_url = vendor.base_url();
     text.debounce_ms = debounce_ms;
+    text.mode = std::move(mode);
     write_in_place(text.yaml());
     load_options o;
     o.paths.config_path = file;
@@ -164,6 +165,18 @@ struct reload_harness {
     raw_client c(gw->port());
     c.send(chat_request(token));
     return read_response(c);
+  }
+  // The status of the WebSocket upgrade a browser page on `origin` sends.
+  [[nodiscard]] int upgrade_status(const std::string& origin) const {
+    raw_client c(gw->port());
+    c.send(
+        "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+        "Origin: " +
+        origin + "\r\n\r\n");
+    auto r = read_response(c);
+    REQUIRE(r);
+    return r->status;
   }
   // The model the vendor was asked for in its n-th request (0-based).
   [[nodiscard]] std::string vendor_model(std::size_t n) const {
@@ -348,4 +361,38 @@ TEST_CASE("gateway reload: a turn in flight finishes on the config it started wi
   auto next = h.chat(h.text.token);
   REQUIRE(next);
   CHECK(h.vendor_model(1) == "m2");
+}
+
+TEST_CASE("gateway.controlUi.allowedOrigins is a key config reload applies live",
+          "[gateway][reload][admission]") {
+  CHECK(reload_effect_of("gateway.controlUi.allowedOrigins") == reload_effect::hot);
+  CHECK(reload_effect_of("gateway.controlUi.allowedOrigins[0]") == reload_effect::hot);
+}
+
+TEST_CASE("gateway reload: an origin added to allowedOrigins gets in without a restart",
+          "[gateway][reload][admission]") {
+  const std::string mode = GENERATE(std::string(), std::string("hot"));  // "" is hybrid
+  INFO("reload mode: " << (mode.empty() ? "hybrid (default)" : mode));
+  const std::string origin = "https://control.example.com";
+  reload_harness h(100, mode);
+  REQUIRE(h.seen.wait_line("watching "));
+  CHECK(h.upgrade_status(origin) == 403);
+  CHECK(h.upgrade_status("http://127.0.0.1:5173") == 101);  // loopback, always
+
+  h.text.gateway_extra = "  controlUi:\n    allowedOrigins:\n      - " + origin + "\n";
+  h.write_in_place(h.text.yaml());
+  REQUIRE(h.seen.wait_line("config reloaded"));
+  CHECK(h.seen.wait_line("gateway.controlUi.allowedOrigins changed"));
+  CHECK(h.seen.outcomes() == std::vector<reload_report::outcome>{reload_report::outcome::applied});
+  CHECK(h.upgrade_status(origin) == 101);
+  CHECK(h.upgrade_status("https://evil.example.net") == 403);
+
+  // Taken off the list again: refused from the next connect on.
+  h.text.gateway_extra.clear();
+  h.write_in_place(h.text.yaml());
+  REQUIRE(h.seen.wait_line("config reloaded", 2));
+  CHECK(h.seen.outcomes() == std::vector<reload_report::outcome>{reload_report::outcome::applied,
+                                                                 reload_report::outcome::applied});
+  CHECK(h.upgrade_status(origin) == 403);
+  CHECK(h.upgrade_status("http://localhost:3000") == 101);
 }
