@@ -348,6 +348,14 @@ TEST_CASE("tools rendered for an earlier request are reused only while they are 
   f.conv.tools.push_back({"extra", "", json::object({{"type", "object"}})});
   CHECK(body(f)["tools"].size() == first.size() + 1);
 
+  // Alternating between tool sets (two agents on one thread) gives each its own bytes.
+  auto other = f;
+  other.conv.tools = {{"only", "The other agent's tool.", json::object({{"type", "object"}})}};
+  for (int i = 0; i < 3; ++i) {
+    CHECK(body(other)["tools"].size() == 1);
+    CHECK(body(f)["tools"].size() == first.size() + 1);
+  }
+
   // Member order and number kinds are part of the bytes: 1 and 1.0, {a,b} and {b,a} differ.
   f.conv.tools.resize(1);
   f.conv.tools[0].parameters = json::object({{"a", 1}, {"b", 2}});

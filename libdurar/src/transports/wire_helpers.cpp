@@ -186,23 +186,31 @@ const std::string& rendered_tools(
     std::vector<tool_definition> tools;
     std::string text;
   };
-  // Per thread, so that no lock is taken; one entry per rendering, replaced on a miss.
-  thread_local std::map<std::string, entry, std::less<>> cache;
+  // Per thread, so that no lock is taken. A few entries per rendering, the latest used
+  // first: a thread serving several agents, or callers with tools of their own, alternates
+  // between tool sets.
+  constexpr std::size_t kept = 4;
+  thread_local std::map<std::string, std::vector<entry>, std::less<>> cache;
   auto it = cache.find(format);
-  if (it == cache.end()) it = cache.emplace(std::string(format), entry{}).first;
-  entry& e = it->second;
-  const bool hit =
-      !e.text.empty() && std::equal(tools.begin(), tools.end(), e.tools.begin(), e.tools.end(),
-                                    [](const tool_definition& a, const tool_definition& b) {
-                                      return a.name == b.name && a.description == b.description &&
-                                             same_json(a.parameters, b.parameters);
-                                    });
-  if (!hit) {
-    e.text.clear();
-    render(e.text, tools);
-    e.tools = tools;
+  if (it == cache.end()) it = cache.emplace(std::string(format), std::vector<entry>{}).first;
+  std::vector<entry>& entries = it->second;
+  auto same_tools = [&tools](const entry& e) {
+    return std::equal(tools.begin(), tools.end(), e.tools.begin(), e.tools.end(),
+                      [](const tool_definition& a, const tool_definition& b) {
+                        return a.name == b.name && a.description == b.description &&
+                               same_json(a.parameters, b.parameters);
+                      });
+  };
+  auto hit = std::find_if(entries.begin(), entries.end(), same_tools);
+  if (hit == entries.end()) {
+    if (entries.size() == kept) entries.pop_back();
+    entry fresh{tools, {}};
+    render(fresh.text, tools);
+    entries.insert(entries.begin(), std::move(fresh));
+  } else if (hit != entries.begin()) {
+    std::rotate(entries.begin(), hit, hit + 1);
   }
-  return e.text;
+  return entries.front().text;
 }
 
 }  // namespace durar::detail::wire

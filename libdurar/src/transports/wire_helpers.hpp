@@ -57,9 +57,10 @@ void append_members(std::string& out, const json& members, std::string_view raw_
 bool same_json(const json& a, const json& b) noexcept;
 
 // The tools of a call as one transport renders them, remembered per thread and per
-// transport (`format` names the rendering): a run sends the same tools with every model
-// call, and rendering their schemas again is a tenth of what a short request costs. A hit
-// is found by comparing the tools, which costs a fraction of rendering them.
+// transport (`format` names the rendering; the last few tool sets of each): a run sends the
+// same tools with every model call, and rendering their schemas again is a tenth of what a
+// short request costs. A hit is found by comparing the tools, which costs a fraction of
+// rendering them.
 const std::string& rendered_tools(
     std::string_view format, const std::vector<tool_definition>& tools,
     const std::function<void(std::string&, const std::vector<tool_definition>&)>& render);
