@@ -3,7 +3,7 @@
 the machine's speed, for comparing two builds of the request path.
 
 Usage: bench/gateway_instructions.py [--build-dir build/release] [--durar BIN] [--requests 500]
-                                     [--top 25]
+                                     [--top 25] [--save FILE]
 
 Runs `durar gateway run` under valgrind's callgrind against durar-fake-vendor (the same
 config and recording as bench/gateway_bench.py), sends 100 non-streamed chat completions to
@@ -51,6 +51,8 @@ def main():
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--durar", help="the durar binary (default: the build dir's)")
+    parser.add_argument("--save", metavar="FILE",
+                        help="also copy callgrind's counters there, for callgrind_annotate")
     args = parser.parse_args()
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         sys.exit("gateway_instructions: valgrind is not installed (apt-get install valgrind)")
@@ -88,6 +90,8 @@ def main():
             sys.exit(f"gateway_instructions: {result.get('ok')} of {args.requests} requests "
                      "answered, or no counters dumped")
         dump = os.path.join(home, dumps[-1])
+        if args.save:
+            shutil.copyfile(dump, args.save)
         total = None
         for line in annotate(dump, inclusive=False):
             m = re.match(r"\s*([\d,]+)\s.*PROGRAM TOTALS", line)

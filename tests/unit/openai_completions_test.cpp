@@ -332,19 +332,33 @@ TEST_CASE("tools and tool history", "[openai-completions]") {
   }
 }
 
+// A copy of `tools` with `change` applied: a tool_list is never changed in place.
+template <class F>
+tool_list edited(const tool_list& tools, F change) {
+  std::vector<tool_definition> items = tools.items();
+  change(items);
+  return tool_list(std::move(items));
+}
+
 TEST_CASE("tools rendered for an earlier request are reused only while they are the same",
           "[openai-completions]") {
   call_fixture f;
   f.conv = replay_conversation();
   const json first = body(f)["tools"];
-  CHECK(body(f)["tools"] == first);  // the same tools again: the remembered rendering
+  CHECK(body(f)["tools"] == first);  // the same list again: the remembered rendering
+  // An equal list built anew (an API caller's own tools) finds it too.
+  f.conv.tools = edited(f.conv.tools, [](auto&) {});
+  CHECK(body(f)["tools"] == first);
 
   // Any change to a tool's name, description or schema renders them anew.
-  f.conv.tools[0].parameters.set("additionalProperties", false);
+  f.conv.tools =
+      edited(f.conv.tools, [](auto& t) { t[0].parameters.set("additionalProperties", false); });
   json changed = body(f)["tools"];
   CHECK(changed[0]["function"]["parameters"]["additionalProperties"] == false);
-  f.conv.tools[0].description = "Run a command";
+  f.conv.tools = edited(f.conv.tools, [](auto& t) { t[0].description = "Run a command"; });
   CHECK(body(f)["tools"][0]["function"]["description"] == "Run a command");
+  f.conv.tools = edited(f.conv.tools, [](auto& t) { t[0].name = "run"; });
+  CHECK(body(f)["tools"][0]["function"]["name"] == "run");
   f.conv.tools.push_back({"extra", "", json::object({{"type", "object"}})});
   CHECK(body(f)["tools"].size() == first.size() + 1);
 
@@ -357,11 +371,30 @@ TEST_CASE("tools rendered for an earlier request are reused only while they are 
   }
 
   // Member order and number kinds are part of the bytes: 1 and 1.0, {a,b} and {b,a} differ.
-  f.conv.tools.resize(1);
-  f.conv.tools[0].parameters = json::object({{"a", 1}, {"b", 2}});
+  f.conv.tools = edited(f.conv.tools, [](auto& t) {
+    t.resize(1);
+    t[0].parameters = json::object({{"a", 1}, {"b", 2}});
+  });
   CHECK(body(f)["tools"][0]["function"]["parameters"].dump() == R"({"a":1,"b":2})");
-  f.conv.tools[0].parameters = json::object({{"b", 2}, {"a", 1.0}});
+  f.conv.tools = edited(f.conv.tools, [](auto& t) {
+    t[0].parameters = json::object({{"b", 2}, {"a", 1.0}});
+  });
   CHECK(body(f)["tools"][0]["function"]["parameters"].dump() == R"({"b":2,"a":1.0})");
+}
+
+TEST_CASE("a tool list is shared by its copies and never changed under them", "[tools]") {
+  tool_list a = {{"read", "Read a file.", json::object({{"type", "object"}})}};
+  tool_list b = a;
+  CHECK(b.shares(a));
+  b.push_back({"write", "", json::object()});
+  CHECK_FALSE(b.shares(a));
+  CHECK(a.size() == 1);
+  CHECK(b.size() == 2);
+  CHECK(b[0].name == "read");
+  CHECK(tool_list().shares(tool_list(std::vector<tool_definition>{})));  // empty is empty
+  CHECK(tool_list().empty());
+  const std::vector<tool_definition>& view = b;
+  CHECK(view.size() == 2);
 }
 
 TEST_CASE("tool-call ids are normalised the same way for the call and its result",

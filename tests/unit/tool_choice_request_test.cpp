@@ -48,8 +48,8 @@ wire_fixture::fixture call_for(api_kind api) {
       break;
   }
   f.key.emplace("sk-test");
-  f.conv.messages.push_back(user_text("What's the weather in Paris?"));
-  f.conv.tools.push_back(weather());
+  f.conv.messages = {user_text("What's the weather in Paris?")};
+  f.conv.tools = {weather()};
   return f;
 }
 

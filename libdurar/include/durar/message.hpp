@@ -8,6 +8,8 @@
 #include <durar/result.hpp>
 
 #include <cstdint>
+#include <initializer_list>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
@@ -93,11 +95,41 @@ struct tool_definition {
   json parameters = json::object({{"type", "object"}, {"properties", json::object()}});
 };
 
+// The tools of a model call: a list that copies share, so that every call of an agent
+// carries its tools' schemas without copying them, and a transport can tell a list it has
+// rendered before by identity instead of comparing schemas. Reads like a const vector;
+// push_back() gives this copy a list of its own first when others share it.
+class DURAR_API tool_list {
+ public:
+  tool_list() noexcept = default;
+  tool_list(std::vector<tool_definition> tools);            // NOLINT(implicit)
+  tool_list(std::initializer_list<tool_definition> tools);  // NOLINT(implicit)
+
+  [[nodiscard]] const std::vector<tool_definition>& items() const noexcept;
+  operator const std::vector<tool_definition>&() const noexcept { return items(); }  // NOLINT
+  [[nodiscard]] auto begin() const noexcept { return items().begin(); }
+  [[nodiscard]] auto end() const noexcept { return items().end(); }
+  [[nodiscard]] std::size_t size() const noexcept { return items().size(); }
+  [[nodiscard]] bool empty() const noexcept { return items().empty(); }
+  [[nodiscard]] const tool_definition& operator[](std::size_t i) const { return items()[i]; }
+  [[nodiscard]] const tool_definition& front() const { return items().front(); }
+  [[nodiscard]] const tool_definition& back() const { return items().back(); }
+
+  void push_back(tool_definition tool);
+  void clear() noexcept { list_.reset(); }
+
+  // True when both are copies of one list (two empty lists count as one).
+  [[nodiscard]] bool shares(const tool_list& other) const noexcept { return list_ == other.list_; }
+
+ private:
+  std::shared_ptr<const std::vector<tool_definition>> list_;  // null when empty
+};
+
 // What a model is asked: the system prompt, the history, the tools it may call.
 struct conversation {
   std::string system_prompt;
   std::vector<message> messages;
-  std::vector<tool_definition> tools;
+  tool_list tools;
 };
 
 // A user message holding one text block, stamped now.

@@ -48,6 +48,7 @@ using tool_done = std::function<void(tool_result)>;
 class DURAR_API tool {
  public:
   virtual ~tool() = default;
+  // The same for the tool's whole life: agents with the same tool objects share one copy.
   [[nodiscard]] virtual const tool_definition& definition() const noexcept = 0;
   // True when calls must not run alongside the turn's other tool calls.
   [[nodiscard]] virtual bool sequential() const noexcept { return false; }

@@ -8,6 +8,7 @@
 #include "agent/agent_internal.hpp"
 
 #include <algorithm>
+#include <mutex>
 #include <set>
 
 namespace durar {
@@ -38,13 +39,66 @@ void agent_state::emit(const agent_event& e) {
   if (--emitting == 0 && destroyed) listeners.clear();
 }
 
-std::vector<tool_definition> agent_state::tool_definitions() const {
-  std::vector<tool_definition> out;
-  out.reserve(opts.tools.size());
-  for (const auto& t : opts.tools)
-    if (t) out.push_back(t->definition());
-  out.insert(out.end(), opts.client_tools.begin(), opts.client_tools.end());
-  return out;
+namespace {
+
+// Agents made with the same tool objects (a runtime gives every agent of a profile the same
+// ones) share one list of their definitions: a transport renders it once, and each model call
+// after that finds the rendering by identity instead of comparing schemas. A tool's definition
+// is fixed for its lifetime (tool.hpp), so the objects are the key, held weakly: the cache
+// keeps no tool alive, and a live weak reference means the very same object.
+tool_list shared_definitions(const std::vector<std::shared_ptr<tool>>& tools) {
+  struct entry {
+    std::vector<std::weak_ptr<tool>> key;
+    tool_list list;
+  };
+  constexpr std::size_t kept = 8;  // tool sets: profiles, and hosts' own agents
+  static std::mutex lock;
+  static std::vector<entry> cache;  // the latest used first
+  auto same = [&tools](const entry& e) {
+    if (e.key.size() != tools.size()) return false;
+    for (std::size_t i = 0; i < tools.size(); ++i) {
+      if (e.key[i].owner_before(tools[i]) || tools[i].owner_before(e.key[i])) return false;
+    }
+    return true;
+  };
+  {
+    std::lock_guard<std::mutex> hold(lock);
+    if (auto hit = std::find_if(cache.begin(), cache.end(), same); hit != cache.end()) {
+      std::rotate(cache.begin(), hit, hit + 1);
+      return cache.front().list;
+    }
+  }
+  std::vector<tool_definition> defs;
+  defs.reserve(tools.size());
+  for (const auto& t : tools)
+    if (t) defs.push_back(t->definition());
+  entry made{{tools.begin(), tools.end()}, tool_list(std::move(defs))};
+  std::lock_guard<std::mutex> hold(lock);
+  cache.erase(std::remove_if(cache.begin(), cache.end(),
+                             [](const entry& e) {
+                               return std::any_of(e.key.begin(), e.key.end(),
+                                                  [](const auto& w) { return w.expired(); });
+                             }),
+              cache.end());
+  if (cache.size() == kept) cache.pop_back();
+  cache.insert(cache.begin(), made);
+  return made.list;
+}
+
+}  // namespace
+
+const tool_list& agent_state::tool_definitions() const {
+  if (!definitions) {
+    tool_list own = shared_definitions(opts.tools);
+    if (opts.client_tools.empty()) {
+      definitions = std::move(own);
+    } else {
+      std::vector<tool_definition> all = own.items();
+      all.insert(all.end(), opts.client_tools.begin(), opts.client_tools.end());
+      definitions = tool_list(std::move(all));
+    }
+  }
+  return *definitions;
 }
 
 bool agent_state::is_client_tool(std::string_view name) const {

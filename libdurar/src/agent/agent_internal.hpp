@@ -142,10 +142,12 @@ struct agent_state : std::enable_shared_from_this<agent_state> {
   // Runs asked for while a manual compaction was in flight, started when it ends.
   std::deque<std::function<void()>> waiting;
   bool destroyed = false;
-  int emitting = 0;  // depth of emit() calls on the stack
+  int emitting = 0;                              // depth of emit() calls on the stack
+  mutable std::optional<tool_list> definitions;  // tool_definitions(), once asked for
 
   void emit(const agent_event& e);
-  [[nodiscard]] std::vector<tool_definition> tool_definitions() const;
+  // The tools' and client tools' definitions, built at the first model call.
+  [[nodiscard]] const tool_list& tool_definitions() const;
   [[nodiscard]] bool is_client_tool(std::string_view name) const;
   // Why the options cannot run (a client tool named like another tool), if they cannot.
   [[nodiscard]] std::optional<durar::error> options_problem() const;

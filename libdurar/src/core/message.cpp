@@ -182,6 +182,28 @@ std::string text_of(const assistant_message& m) {
   return out;
 }
 
+tool_list::tool_list(std::vector<tool_definition> tools) {
+  if (!tools.empty())
+    list_ = std::make_shared<const std::vector<tool_definition>>(std::move(tools));
+}
+
+tool_list::tool_list(std::initializer_list<tool_definition> tools)
+    : tool_list(std::vector<tool_definition>(tools)) {}
+
+const std::vector<tool_definition>& tool_list::items() const noexcept {
+  static const std::vector<tool_definition> none;
+  return list_ ? *list_ : none;
+}
+
+void tool_list::push_back(tool_definition tool) {
+  // Never changed in place: other copies, and a transport's cache, may hold this list.
+  std::vector<tool_definition> grown;
+  grown.reserve(size() + 1);
+  grown = items();
+  grown.push_back(std::move(tool));
+  list_ = std::make_shared<const std::vector<tool_definition>>(std::move(grown));
+}
+
 std::vector<const tool_call_block*> tool_calls_of(const assistant_message& m) {
   std::vector<const tool_call_block*> out;
   for (const auto& b : m.content)

@@ -180,10 +180,10 @@ bool same_json(const json& a, const json& b) noexcept {
 }
 
 const std::string& rendered_tools(
-    std::string_view format, const std::vector<tool_definition>& tools,
+    std::string_view format, const tool_list& tools,
     const std::function<void(std::string&, const std::vector<tool_definition>&)>& render) {
   struct entry {
-    std::vector<tool_definition> tools;
+    tool_list tools;  // holding the list keeps its identity from being reused
     std::string text;
   };
   // Per thread, so that no lock is taken. A few entries per rendering, the latest used
@@ -201,7 +201,12 @@ const std::string& rendered_tools(
                                same_json(a.parameters, b.parameters);
                       });
   };
-  auto hit = std::find_if(entries.begin(), entries.end(), same_tools);
+  auto hit = std::find_if(entries.begin(), entries.end(),
+                          [&tools](const entry& e) { return e.tools.shares(tools); });
+  if (hit == entries.end()) {
+    hit = std::find_if(entries.begin(), entries.end(), same_tools);
+    if (hit != entries.end()) hit->tools = tools;  // the next call with this list: by identity
+  }
   if (hit == entries.end()) {
     if (entries.size() == kept) entries.pop_back();
     entry fresh{tools, {}};

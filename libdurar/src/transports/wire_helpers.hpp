@@ -59,10 +59,10 @@ bool same_json(const json& a, const json& b) noexcept;
 // The tools of a call as one transport renders them, remembered per thread and per
 // transport (`format` names the rendering; the last few tool sets of each): a run sends the
 // same tools with every model call, and rendering their schemas again is a tenth of what a
-// short request costs. A hit is found by comparing the tools, which costs a fraction of
-// rendering them.
+// short request costs. A hit is a copy of a list rendered before (agents share their tools'
+// lists), or else a list that compares equal, which costs a fraction of rendering it.
 const std::string& rendered_tools(
-    std::string_view format, const std::vector<tool_definition>& tools,
+    std::string_view format, const tool_list& tools,
     const std::function<void(std::string&, const std::vector<tool_definition>&)>& render);
 
 // About what a conversation's messages take on the wire, so that a request body is allocated
