@@ -271,6 +271,58 @@ TEST_CASE("json duplicate keys keep the last value", "[json]") {
   CHECK(b["k7"].as_string() == "last");
 }
 
+TEST_CASE("json duplicate keys at the linear and hashed object sizes", "[json]") {
+  // 32 members are looked up linearly, 33 through a hash index: both keep the first
+  // position and the last value, whatever the values' kinds.
+  for (const int members : {2, 31, 32, 33, 40}) {
+    INFO("members: " << members);
+    std::string text = "{";
+    for (int i = 0; i < members; ++i) {
+      text += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+    }
+    text += R"("k0":{"x":[1,{"y":2}]},"":1,"":[true],"k1":null,"k0":[{"z":"last"}]})";
+    json v = parse_ok(text);
+    CHECK(v.size() == static_cast<std::size_t>(members) + 1);
+    CHECK(v.as_object()[0].first == "k0");
+    CHECK(v["k0"] == json::array({json::object({{"z", "last"}})}));
+    CHECK(v.as_object()[1].first == "k1");
+    CHECK(v["k1"].is_null());
+    CHECK(v.as_object().back().first.empty());
+    CHECK(v[""] == json::array({true}));
+  }
+  // Keys that differ only inside, or share length and first and last bytes.
+  json same_ends = parse_ok(R"({"abc":1,"axc":2,"abc":3,"ac":4,"a":5,"ac":6,"a":7})");
+  CHECK(same_ends.dump() == R"({"abc":3,"axc":2,"ac":6,"a":7})");
+  // A duplicate in a nested object is its own object's business.
+  json nested_dups = parse_ok(R"({"o":{"a":1,"a":2},"p":[{"a":1,"b":0,"a":{"a":3,"a":4}}]})");
+  CHECK(nested_dups.dump() == R"({"o":{"a":2},"p":[{"a":{"a":4},"b":0}]})");
+}
+
+TEST_CASE("json nesting limit holds for objects, duplicates and big objects", "[json]") {
+  auto objects = [](std::size_t depth, std::string_view inner) {
+    std::string s;
+    for (std::size_t i = 0; i < depth; ++i) s += "{\"a\":";
+    return s + std::string(inner) + std::string(depth, '}');
+  };
+  // An empty innermost container counts as a level too.
+  CHECK(parse_ok(objects(json::max_depth - 1, "{}")).is_object());
+  CHECK(parse_ok(objects(json::max_depth - 1, "[]")).is_object());
+  CHECK_THAT(parse_error(objects(json::max_depth, "{}")), Contains("nesting deeper than 512"));
+  CHECK_THAT(parse_error(objects(json::max_depth, "[]")), Contains("nesting deeper than 512"));
+  // The value that replaces a duplicate key is held to the same limit.
+  CHECK(parse_ok("{\"a\":1,\"a\":" + nested(json::max_depth - 1) + "}")["a"].is_array());
+  CHECK_THAT(parse_error("{\"a\":1,\"a\":" + nested(json::max_depth) + "}"),
+             Contains("nesting deeper than 512"));
+  // So is a member of an object big enough for the hash index, and a later sibling's.
+  std::string big = "{";
+  for (int i = 0; i < 40; ++i) big += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  CHECK(parse_ok(big + "\"k3\":" + nested(json::max_depth - 1) + "}")["k3"].is_array());
+  CHECK_THAT(parse_error(big + "\"k3\":" + nested(json::max_depth) + "}"),
+             Contains("nesting deeper than 512"));
+  CHECK_THAT(parse_error("[[1],{\"a\":2}," + nested(json::max_depth) + ",[3]]"),
+             Contains("nesting deeper than 512"));
+}
+
 TEST_CASE("json objects keep key order, set replaces in place", "[json]") {
   json v = parse_ok(R"({"z":1,"a":2,"m":3})");
   CHECK(v.dump() == R"({"z":1,"a":2,"m":3})");

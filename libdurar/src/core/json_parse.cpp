@@ -8,7 +8,10 @@
 #include <new>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace durar {
@@ -29,82 +32,165 @@ dom::parser& thread_parser() {
   return parser;
 }
 
-bool convert(dom::element e, json& out, std::size_t depth);
+// Builds a json from simdjson's DOM. Every child is constructed in place in its parent's
+// storage (no null placeholder to move-assign over); a container is filled first and then
+// moved into its slot, which moves a vector rather than a variant.
+class converter {
+ public:
+  // False once a container sits deeper than json::max_depth; the value is then incomplete.
+  [[nodiscard]] bool ok() const noexcept { return ok_; }
 
-bool convert_array(dom::array a, json& out, std::size_t depth) {
-  json_array items;
-  items.reserve(a.size());
-  for (dom::element child : a) {
-    items.emplace_back();
-    if (!convert(child, items.back(), depth)) return false;
+  void root(dom::element e, std::optional<json>& out) {
+    emit(e, 0, [&out](auto&&... args) { out.emplace(std::forward<decltype(args)>(args)...); });
   }
-  out = json(std::move(items));
-  return true;
-}
 
-bool convert_object(dom::object o, json& out, std::size_t depth) {
-  json_object members;
-  const std::size_t n = o.size();
-  members.reserve(n);
-  // Duplicate keys keep the last value at the first key's position.
-  std::unordered_map<std::string_view, std::size_t> index;
-  if (n > linear_key_lookup) index.reserve(n);
-  for (dom::key_value_pair kv : o) {
-    json* slot = nullptr;
-    if (n > linear_key_lookup) {
-      auto [it, inserted] = index.try_emplace(kv.key, members.size());
-      if (!inserted) slot = &members[it->second].second;
+ private:
+  // Converts to the json of a container, built by the conversion itself: a sink that
+  // emplaces one constructs the json in its slot, so the filled vector moves only once.
+  struct lazy_array {
+    converter* c;
+    dom::array a;
+    std::size_t depth;
+    operator json() const { return json(c->array(a, depth)); }  // NOLINT(implicit)
+  };
+  struct lazy_object {
+    converter* c;
+    dom::object o;
+    std::size_t depth;
+    operator json() const { return json(c->object(o, depth)); }  // NOLINT(implicit)
+  };
+
+  // Calls sink with the arguments of the json constructor that makes e.
+  template <class Sink>
+  void emit(dom::element e, std::size_t depth, Sink&& sink) {
+    switch (e.type()) {
+      case dom::element_type::ARRAY:
+        if (depth >= json::max_depth) {
+          ok_ = false;
+          return;
+        }
+        sink(lazy_array{this, e.get_array().value_unsafe(), depth + 1});
+        return;
+      case dom::element_type::OBJECT:
+        if (depth >= json::max_depth) {
+          ok_ = false;
+          return;
+        }
+        sink(lazy_object{this, e.get_object().value_unsafe(), depth + 1});
+        return;
+      case dom::element_type::INT64:
+        sink(e.get_int64().value_unsafe());
+        return;
+      case dom::element_type::UINT64:
+        sink(e.get_uint64().value_unsafe());
+        return;
+      case dom::element_type::DOUBLE:
+        sink(e.get_double().value_unsafe());
+        return;
+      case dom::element_type::STRING:
+        sink(e.get_string().value_unsafe());
+        return;
+      case dom::element_type::BOOL:
+        sink(e.get_bool().value_unsafe());
+        return;
+      case dom::element_type::NULL_VALUE:
+        sink(nullptr);
+        return;
+    }
+  }
+
+  json_array array(dom::array a, std::size_t depth) {
+    json_array items;
+    items.reserve(a.size());
+    for (dom::element child : a) {
+      emit(child, depth,
+           [&items](auto&&... args) { items.emplace_back(std::forward<decltype(args)>(args)...); });
+      if (!ok_) break;
+    }
+    return items;
+  }
+
+  // Appends the member, or replaces the value of an earlier member with the same key:
+  // duplicate keys keep the last value at the first key's position.
+  void member(json_object& members, json* duplicate, std::string_view key, dom::element e,
+              std::size_t depth) {
+    if (duplicate != nullptr) {
+      emit(e, depth, [duplicate](auto&&... args) {
+        *duplicate = json(std::forward<decltype(args)>(args)...);
+      });
     } else {
-      for (auto& [key, value] : members) {
-        if (key == kv.key) {
-          slot = &value;
-          break;
+      emit(e, depth, [&members, key](auto&&... args) {
+        members.emplace_back(std::piecewise_construct, std::forward_as_tuple(key),
+                             std::forward_as_tuple(std::forward<decltype(args)>(args)...));
+      });
+    }
+  }
+
+  json_object object(dom::object o, std::size_t depth) {
+    const std::size_t n = o.size();
+    return n > linear_key_lookup ? large_object(o, n, depth) : small_object(o, n, depth);
+  }
+
+  json_object small_object(dom::object o, std::size_t n, std::size_t depth) {
+    json_object members;
+    members.reserve(n);
+    // One bit per hash of each key so far: a clear bit proves a key new without a scan.
+    std::uint64_t seen = 0;
+    for (auto it = o.begin(), end = o.end(); it != end; ++it) {
+      const std::string_view key = it.key();
+      const std::uint64_t bit = key_bit(key);
+      json* duplicate = nullptr;
+      if ((seen & bit) != 0) {
+        for (auto& [k, v] : members) {
+          if (k == key) {
+            duplicate = &v;
+            break;
+          }
         }
       }
+      seen |= bit;
+      member(members, duplicate, key, it.value(), depth);
+      if (!ok_) break;
     }
-    if (slot == nullptr) slot = &members.emplace_back(std::string(kv.key), json{}).second;
-    if (!convert(kv.value, *slot, depth)) return false;
+    return members;
   }
-  out = json(std::move(members));
-  return true;
-}
 
-bool convert(dom::element e, json& out, std::size_t depth) {
-  switch (e.type()) {
-    case dom::element_type::ARRAY:
-      return depth < json::max_depth && convert_array(e.get_array().value_unsafe(), out, depth + 1);
-    case dom::element_type::OBJECT:
-      return depth < json::max_depth &&
-             convert_object(e.get_object().value_unsafe(), out, depth + 1);
-    case dom::element_type::INT64:
-      out = json(e.get_int64().value_unsafe());
-      return true;
-    case dom::element_type::UINT64:
-      out = json(e.get_uint64().value_unsafe());
-      return true;
-    case dom::element_type::DOUBLE:
-      out = json(e.get_double().value_unsafe());
-      return true;
-    case dom::element_type::STRING:
-      out = json(e.get_string().value_unsafe());
-      return true;
-    case dom::element_type::BOOL:
-      out = json(e.get_bool().value_unsafe());
-      return true;
-    case dom::element_type::NULL_VALUE:
-      out = json();
-      return true;
+  json_object large_object(dom::object o, std::size_t n, std::size_t depth) {
+    json_object members;
+    members.reserve(n);
+    std::unordered_map<std::string_view, std::size_t> index;
+    index.reserve(n);
+    for (auto it = o.begin(), end = o.end(); it != end; ++it) {
+      const std::string_view key = it.key();
+      auto [pos, inserted] = index.try_emplace(key, members.size());
+      member(members, inserted ? nullptr : &members[pos->second].second, key, it.value(), depth);
+      if (!ok_) break;
+    }
+    return members;
   }
-  return true;
-}
 
-simdjson::error_code parse_into(dom::parser& parser, std::string_view text, json& out) {
+  static std::uint64_t key_bit(std::string_view key) noexcept {
+    std::size_t h = key.size();
+    if (!key.empty()) {
+      h = h * 31 + static_cast<unsigned char>(key.front());
+      h = h * 31 + static_cast<unsigned char>(key.back());
+    }
+    return std::uint64_t{1} << (h & 63);
+  }
+
+  bool ok_ = true;
+};
+
+simdjson::error_code parse_into(dom::parser& parser, std::string_view text,
+                                std::optional<json>& out) {
   if (parser.max_depth() != simdjson_depth) {
     if (auto ec = parser.allocate(parser.capacity(), simdjson_depth)) return ec;
   }
   dom::element root;
   if (auto ec = parser.parse(text.data(), text.size()).get(root)) return ec;
-  return convert(root, out, 0) ? simdjson::SUCCESS : simdjson::DEPTH_ERROR;
+  converter c;
+  c.root(root, out);
+  return c.ok() ? simdjson::SUCCESS : simdjson::DEPTH_ERROR;
 }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -443,14 +529,14 @@ result<json> json::parse(std::string_view text) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   try {
     dom::parser& parser = thread_parser();
-    json out;
+    std::optional<json> out;
     auto ec = parse_into(parser, text, out);
     // 3.0 says NUMBER_ERROR for big integers, later versions BIGINT_ERROR: retry on any error.
     if (ec != simdjson::SUCCESS && ec != simdjson::MEMALLOC && ec != simdjson::CAPACITY) {
       if (auto widened = widen_big_integers(text)) ec = parse_into(parser, *widened, out);
     }
     if (parser.capacity() > keep_capacity) parser = dom::parser{};
-    if (ec == simdjson::SUCCESS) return out;
+    if (ec == simdjson::SUCCESS) return std::move(*out);
     if (ec == simdjson::MEMALLOC)
       return fail(errc::resource_exhausted, "out of memory while parsing JSON");
     if (auto f = error_locator(text).run()) return fail(errc::invalid_argument, locate(text, *f));
