@@ -24,15 +24,9 @@ namespace {
 
 // `"key": {...}` at the first level of the file's pretty-printed object.
 std::string render_member(const session_info& info) {
-  std::string value = info_to_json(info).dump(2);
-  std::string out = "  ";
-  json_quote(out, info.key);
-  out += ": ";
-  out.reserve(out.size() + value.size() + value.size() / 16);
-  for (char c : value) {
-    out += c;
-    if (c == '\n') out += "  ";  // JSON strings hold no raw newline: each one is structure
-  }
+  std::string out;
+  out.reserve(512);
+  render_index_member(out, info);
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include "session/session_internal.hpp"
 
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <fcntl.h>
@@ -87,6 +88,181 @@ json info_to_json(const session_info& info) {
   put_int(j, "compactionCount", info.compaction_count);
   if (info.cost != 0 || j.contains("estimatedCostUsd")) j.set("estimatedCostUsd", info.cost);
   return j;
+}
+
+namespace {
+
+// The fields info_to_json sets, in the order it sets them: one a raw entry lacks is appended
+// in this order after the raw members.
+enum class field_kind { always, integer, string, cost };
+using integer_of = std::int64_t (*)(const session_info&);
+using string_of = const std::string& (*)(const session_info&);
+struct typed_field {
+  std::string_view key;
+  field_kind kind;
+  integer_of integer = nullptr;  // always (but sessionId) and integer fields
+  string_of text = nullptr;      // sessionId and string fields
+};
+#define DURAR_INT(member) [](const session_info& i) -> std::int64_t { return i.member; }
+#define DURAR_STR(member) [](const session_info& i) -> const std::string& { return i.member; }
+constexpr typed_field typed_fields[] = {
+    {"sessionId", field_kind::always, nullptr, DURAR_STR(session_id)},
+    {"updatedAt", field_kind::always, DURAR_INT(updated_at)},
+    {"sessionStartedAt", field_kind::integer, DURAR_INT(started_at)},
+    {"lastInteractionAt", field_kind::integer, DURAR_INT(last_interaction_at)},
+    {"modelOverride", field_kind::string, nullptr, DURAR_STR(model_override)},
+    {"providerOverride", field_kind::string, nullptr, DURAR_STR(provider_override)},
+    {"thinkingLevel", field_kind::string, nullptr, DURAR_STR(thinking_level)},
+    {"model", field_kind::string, nullptr, DURAR_STR(model)},
+    {"modelProvider", field_kind::string, nullptr, DURAR_STR(model_provider)},
+    {"inputTokens", field_kind::integer, DURAR_INT(input_tokens)},
+    {"outputTokens", field_kind::integer, DURAR_INT(output_tokens)},
+    {"totalTokens", field_kind::integer, DURAR_INT(total_tokens)},
+    {"contextTokens", field_kind::integer, DURAR_INT(context_tokens)},
+    {"compactionCount", field_kind::integer, DURAR_INT(compaction_count)},
+    {"estimatedCostUsd", field_kind::cost},
+};
+#undef DURAR_INT
+#undef DURAR_STR
+constexpr std::size_t typed_count = std::size(typed_fields);
+
+int typed_index(std::string_view key) {
+  for (std::size_t i = 0; i < typed_count; ++i)
+    if (typed_fields[i].key == key) return static_cast<int>(i);
+  return -1;
+}
+
+const std::string& string_field(const session_info& info, std::size_t i) {
+  return typed_fields[i].text(info);
+}
+
+std::int64_t integer_field(const session_info& info, std::size_t i) {
+  return typed_fields[i].integer(info);
+}
+
+// Whether info_to_json writes the field when the raw entry does not have it.
+bool written_when_absent(const session_info& info, std::size_t i) {
+  switch (typed_fields[i].kind) {
+    case field_kind::always:
+      return true;
+    case field_kind::integer:
+      return integer_field(info, i) != 0;
+    case field_kind::string:
+      return !string_field(info, i).empty();
+    case field_kind::cost:
+      return info.cost != 0;
+  }
+  return false;
+}
+
+void newline(std::string& out, int level) {
+  out += '\n';
+  out.append(static_cast<std::size_t>(level) * 2, ' ');
+}
+
+// `v` as json::dump(2) writes it nested `level` levels deep.
+void write_nested(std::string& out, const json& v, int level) {
+  if (v.is_array() && !v.empty()) {
+    bool first = true;
+    out += '[';
+    for (const auto& item : v.as_array()) {
+      if (!first) out += ',';
+      first = false;
+      newline(out, level + 1);
+      write_nested(out, item, level + 1);
+    }
+    newline(out, level);
+    out += ']';
+  } else if (v.is_object() && !v.empty()) {
+    bool first = true;
+    out += '{';
+    for (const auto& [key, value] : v.as_object()) {
+      if (!first) out += ',';
+      first = false;
+      newline(out, level + 1);
+      json_quote(out, key);
+      out += ": ";
+      write_nested(out, value, level + 1);
+    }
+    newline(out, level);
+    out += '}';
+  } else {
+    v.dump_to(out);  // a scalar or an empty container: the same at any indent
+  }
+}
+
+void write_typed(std::string& out, const session_info& info, std::size_t i) {
+  switch (typed_fields[i].kind) {
+    case field_kind::always:
+      if (typed_fields[i].text != nullptr) {
+        json_quote(out, string_field(info, i));
+        return;
+      }
+      [[fallthrough]];
+    case field_kind::integer: {
+      char buf[24];  // as json writes an integer
+      auto r = std::to_chars(buf, buf + sizeof buf, integer_field(info, i));
+      out.append(buf, r.ptr);
+      return;
+    }
+    case field_kind::string:
+      json_quote(out, string_field(info, i));
+      return;
+    case field_kind::cost:
+      json(info.cost).dump_to(out);
+      return;
+  }
+}
+
+}  // namespace
+
+void render_index_member(std::string& out, const session_info& info) {
+  out += "  ";
+  json_quote(out, info.key);
+  out += ": ";
+  const json& raw = info.raw;
+  if (!raw.is_object() && !raw.is_null() && info.session_id.empty()) {
+    write_nested(out, raw, 1);
+    return;
+  }
+  static_assert(typed_count <= 32);
+  std::uint32_t seen = 0;
+  bool first = true;
+  auto open_member = [&](std::string_view key) {
+    out += first ? "{\n    " : ",\n    ";
+    first = false;
+    json_quote(out, key);
+    out += ": ";
+  };
+  auto open_typed = [&](std::size_t i) {  // its key is plain ASCII: nothing to escape
+    out += first ? "{\n    \"" : ",\n    \"";
+    first = false;
+    out += typed_fields[i].key;
+    out += "\": ";
+  };
+  // The raw members in their order: the first of a typed field's key holds its typed value
+  // (or goes, for an empty string field); anything else is written as it was.
+  if (raw.is_object()) {
+    for (const auto& [key, value] : raw.as_object()) {
+      int t = typed_index(key);
+      if (t >= 0 && (seen & (1U << t)) == 0) {
+        seen |= 1U << t;
+        auto i = static_cast<std::size_t>(t);
+        if (typed_fields[i].kind == field_kind::string && string_field(info, i).empty()) continue;
+        open_typed(i);
+        write_typed(out, info, i);
+        continue;
+      }
+      open_member(key);
+      write_nested(out, value, 2);
+    }
+  }
+  for (std::size_t i = 0; i < typed_count; ++i) {
+    if ((seen & (1U << i)) != 0 || !written_when_absent(info, i)) continue;
+    open_typed(i);
+    write_typed(out, info, i);
+  }
+  out += first ? "{}" : "\n  }";
 }
 
 result<std::vector<session_info>> read_index(const std::filesystem::path& file) {

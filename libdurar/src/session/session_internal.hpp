@@ -145,6 +145,9 @@ void keep_parsed(const std::filesystem::path& p, parse_mark mark,
 
 session_info info_from_json(std::string key, const json& j);
 json info_to_json(const session_info& info);
+// Appends `  "key": {...}`, the entry as a member of sessions.json's pretty-printed object:
+// the same bytes as info_to_json(info).dump(2) indented one level, without building it.
+void render_index_member(std::string& out, const session_info& info);
 // sessions.json as a key -> entry map in file order; a missing file is an empty index.
 result<std::vector<session_info>> read_index(const std::filesystem::path& file);
 result<void> write_index(const std::filesystem::path& file, const std::vector<session_info>& all,
