@@ -1,14 +1,17 @@
 // The workspace: bootstrap files and their caps, skills, the system prompt with a fixed
 // clock and time zone, time zone arithmetic, and seeding a new workspace.
+#include <durar/tool.hpp>
 #include <durar/workspace.hpp>
 
 #include <catch2/catch.hpp>
 
 #include "../support/temp_dir.hpp"
+#include "agent/system_prompt.hpp"
 #include "agent/zone_time.hpp"
 
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <unistd.h>
 
 using namespace durar;
@@ -251,4 +254,147 @@ TEST_CASE("seeding writes the starting files once and never overwrites", "[works
   std::string line;
   std::getline(in_user, line);
   CHECK(line == "Name: Layla");
+}
+
+TEST_CASE("the system prompt is pinned byte for byte for fixed inputs", "[workspace][prompt]") {
+  temp_workspace ws;
+  ws.write("AGENTS.md", "Always answer in French.\n\n");
+  ws.write("SOUL.md", "You are calm.\nYou are kind.");
+  ws.write("USER.md", std::string(300, 'u'));
+  ws.write("skills/weather/SKILL.md",
+           "---\nname: forecast & more\ndescription: Forecasts <fast> & \"slow\"\n---\n");
+  ws.write("skills/notes/SKILL.md", "---\nname: notes\ndescription: Keeps notes.\n---\n");
+  system_prompt_inputs in;
+  in.workspace = ws.path;
+  in.agent_id = "coder";
+  in.model = "fake/m1";
+  in.tools = {{"read", "Reads a file.  \r\nMore detail.", json::object()},
+              {"exec", "Runs a command.", json::object()},
+              {"quiet", "", json()},
+              {"blank", "\nSecond line only.", json()},
+              {"spaces", "   ", json()}};
+  in.timezone = "<+0530>-5:30";
+  in.now = at(2026, 3, 10, 12, 0);
+  in.max_chars_per_file = 120;
+  const std::string dir = ws.path.string();
+  const std::string expected =
+      "You are a personal assistant running in Durar, agent \"coder\". You help the person you "
+      "work for by talking with them and by using the tools below to act on their behalf.\n"
+      "\n## Tools\n\n"
+      "These are the tools you can call; their schemas are the source of truth for their "
+      "arguments:\n\n"
+      "- read: Reads a file.\n- exec: Runs a command.\n- quiet\n- blank\n- spaces\n"
+      "\nUse a tool whenever it gives a better answer than guessing: read before you edit, "
+      "check state instead of assuming it, and run independent calls together. When a call "
+      "fails, read the error and fix the call rather than repeating it unchanged. Ask before "
+      "doing anything destructive or irreversible that the user did not ask for.\n"
+      "\n## Skills\n\n"
+      "Skills are instructions for particular kinds of task. When a task matches a skill's "
+      "description, read its SKILL.md at the location given before you start, and follow it. "
+      "Read only the skill you need.\n\n<available_skills>\n"
+      "  <skill>\n    <name>forecast &amp; more</name>\n"
+      "    <description>Forecasts &lt;fast&gt; &amp; \"slow\"</description>\n"
+      "    <location>" +
+      dir +
+      "/skills/weather/SKILL.md</location>\n  </skill>\n"
+      "  <skill>\n    <name>notes</name>\n    <description>Keeps notes.</description>\n"
+      "    <location>" +
+      dir +
+      "/skills/notes/SKILL.md</location>\n  </skill>\n</available_skills>\n"
+      "\n## Workspace\n\nYour working directory is " +
+      dir +
+      ". Relative paths resolve there. The files below come from it; keep them up to date "
+      "when you learn something worth remembering.\n"
+      "\n## Current date and time\n\n"
+      "Tuesday, 2026-03-10 17:30 (<+0530>-5:30, +0530, UTC+05:30)\n"
+      "\n## Runtime\n\nagent=coder | model=fake/m1\n"
+      "\n# Workspace files\n\nThese files from your workspace are part of your instructions. "
+      "Follow AGENTS.md, take on the persona in SOUL.md, and use the rest as context.\n"
+      "\n## AGENTS.md\n\nAlways answer in French.\n"
+      "\n## SOUL.md\n\nYou are calm.\nYou are kind.\n"
+      "\n## USER.md\n\n" +
+      std::string(114, 'u') +
+      "\n[...]\n"
+      "\nSome files above were shortened to fit; read them with your tools for the full text.\n";
+  CHECK(build_system_prompt(in) == expected);
+}
+
+TEST_CASE("the system prompt without tools, files or a known zone is pinned",
+          "[workspace][prompt]") {
+  system_prompt_inputs in;
+  in.workspace = fs::temp_directory_path() / "durar-no-such-workspace";
+  in.agent_id = "";
+  auto expected = [&](std::string_view when) {
+    return "You are a personal assistant running in Durar, agent \"main\". You help the person "
+           "you work for by talking with them and by using the tools below to act on their "
+           "behalf.\n\n## Tools\n\n"
+           "No tools are available in this session: answer from what you know and say so when "
+           "you cannot check something.\n"
+           "\n## Workspace\n\nYour working directory is " +
+           in.workspace.string() +
+           ". Relative paths resolve there. The files below come from it; keep them up to date "
+           "when you learn something worth remembering.\n"
+           "\n## Current date and time\n\n" +
+           std::string(when) + "\n\n## Runtime\n\nagent=main | model=(default)\n";
+  };
+  in.timezone = "Mars/Olympus_Mons";
+  in.now = at(2026, 1, 1, 2, 30);
+  CHECK(build_system_prompt(in) ==
+        expected("Thursday, 2026-01-01 02:30 (UTC, UTC+00:00) (time zone 'Mars/Olympus_Mons' "
+                 "is unknown here; showing UTC)"));
+  in.timezone = "EST5EDT,M3.2.0,M11.1.0";
+  CHECK(build_system_prompt(in) ==
+        expected("Wednesday, 2025-12-31 21:30 (EST5EDT,M3.2.0,M11.1.0, EST, UTC-05:00)"));
+  in.timezone = "<-0330>3:30";
+  in.now = at(1905, 2, 3, 4, 5);
+  CHECK(build_system_prompt(in) == expected("Friday, 1905-02-03 00:35 (<-0330>3:30, -0330, "
+                                            "UTC-03:30)"));
+}
+
+TEST_CASE("the prompt over an agent's tools equals the prompt over their copies",
+          "[workspace][prompt]") {
+  temp_workspace ws;
+  ws.write("AGENTS.md", "Be brief.");
+  auto handler = [](const json&, const tool_context&) -> result<tool_result> {
+    return tool_result{};
+  };
+  std::vector<std::shared_ptr<tool>> tools = {
+      make_tool({"read", "Reads a file.\nMore.", json::object()}, handler),
+      make_tool({"exec", "", json::object()}, handler)};
+  std::vector<tool_definition> client = {{"lookup", "Looks up a word.  ", json::object()}};
+  system_prompt_inputs in;
+  in.workspace = ws.path;
+  in.model = "fake/m1";
+  in.timezone = "UTC";
+  in.now = at(2026, 3, 10, 12, 0);
+  system_prompt_inputs copied = in;
+  for (const auto& t : tools) copied.tools.push_back(t->definition());
+  copied.tools.insert(copied.tools.end(), client.begin(), client.end());
+  const std::string expected = build_system_prompt(copied);
+  CHECK(expected.find("- read: Reads a file.\n- exec\n- lookup: Looks up a word.\n") !=
+        std::string::npos);
+  CHECK(detail::build_system_prompt(in, tools, client) == expected);
+  in.tools = {{"ignored", "Not listed.", json::object()}};  // the runtime's entry ignores these
+  CHECK(detail::build_system_prompt(in, tools, client) == expected);
+  CHECK(detail::build_system_prompt(in, {}, {}) == build_system_prompt([&] {
+          auto none = in;
+          none.tools.clear();
+          return none;
+        }()));
+}
+
+TEST_CASE("the prompt lists every tool of a long list in order", "[workspace][prompt]") {
+  system_prompt_inputs in;
+  in.workspace = fs::temp_directory_path() / "durar-no-such-workspace";
+  in.timezone = "UTC";
+  std::string listed = "arguments:\n\n";
+  for (int i = 0; i < 40; ++i) {
+    std::string n = std::to_string(i);
+    in.tools.push_back({"t" + n, "Tool " + n + ". \nDetails " + n + ".", json::object()});
+    listed += "- t" + n + ": Tool " + n + ".\n";
+  }
+  listed += "\nUse a tool";
+  std::string p = build_system_prompt(in);
+  CHECK(p.find(listed) != std::string::npos);
+  CHECK(p.find("Details") == std::string::npos);
 }

@@ -1,13 +1,14 @@
 // The system prompt: who the agent is, what it can call, where it works and when it is,
 // then the workspace files that make it this particular agent. Built once per agent, so a
 // run's turns share one prompt (and the vendors' prompt caches).
-#include <durar/workspace.hpp>
+#include "agent/system_prompt.hpp"
 
 #include <fmt/format.h>
 
 #include "agent/workspace_cache.hpp"
 #include "agent/zone_time.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace durar {
@@ -62,7 +63,9 @@ std::string date_time_line(const system_prompt_inputs& in) {
 
 }  // namespace
 
-std::string build_system_prompt(const system_prompt_inputs& in) {
+std::string detail::build_system_prompt(const system_prompt_inputs& in,
+                                        std::span<const std::shared_ptr<tool>> tools,
+                                        std::span<const tool_definition> more_tools) {
   std::string p;
   p.reserve(4096);
   p += fmt::format(
@@ -71,13 +74,16 @@ std::string build_system_prompt(const system_prompt_inputs& in) {
       in.agent_id.empty() ? std::string("main") : in.agent_id);
 
   p += "\n## Tools\n\n";
-  if (in.tools.empty()) {
+  const bool any_tool =
+      !more_tools.empty() ||
+      std::any_of(tools.begin(), tools.end(), [](const auto& t) { return t != nullptr; });
+  if (!any_tool) {
     p += "No tools are available in this session: answer from what you know and say so when "
          "you cannot check something.\n";
   } else {
     p += "These are the tools you can call; their schemas are the source of truth for their "
          "arguments:\n\n";
-    for (const auto& t : in.tools) {  // appended, not formatted: a prompt is built per turn
+    auto list = [&p](const tool_definition& t) {  // appended: a prompt is built per agent
       std::string summary = first_line(t.description);
       p += "- ";
       p += t.name;
@@ -86,7 +92,10 @@ std::string build_system_prompt(const system_prompt_inputs& in) {
         p += summary;
       }
       p += '\n';
-    }
+    };
+    for (const auto& t : tools)
+      if (t) list(t->definition());
+    for (const auto& t : more_tools) list(t);
     p += "\nUse a tool whenever it gives a better answer than guessing: read before you edit, "
          "check state instead of assuming it, and run independent calls together. When a call "
          "fails, read the error and fix the call rather than repeating it unchanged. Ask "
@@ -139,6 +148,10 @@ std::string build_system_prompt(const system_prompt_inputs& in) {
   // appends above leave up to half of the capacity unused.
   p.shrink_to_fit();
   return p;
+}
+
+std::string build_system_prompt(const system_prompt_inputs& in) {
+  return detail::build_system_prompt(in, {}, in.tools);
 }
 
 }  // namespace durar

@@ -6,6 +6,7 @@
 #include <asio/post.hpp>
 #include <fmt/format.h>
 
+#include "agent/system_prompt.hpp"
 #include "runtime/runtime_impl.hpp"
 
 #include <algorithm>
@@ -289,8 +290,6 @@ result<std::unique_ptr<durar::agent>> runtime::make_agent(const agent_profile& a
                                                           const turn_request& overrides) {
   const config& cfg = impl_->cfg();
   agent_options opts;
-  opts.agent_id = a.id;
-  opts.workspace = a.workspace;
   // Model: this turn's override, else the session's choice, else the agent's.
   opts.model = overrides.model;
   if (opts.model.empty() && s != nullptr)
@@ -302,7 +301,9 @@ result<std::unique_ptr<durar::agent>> runtime::make_agent(const agent_profile& a
     return fail(errc::invalid_argument,
                 "no model given and agents.defaults.model.primary is not set; pick one with "
                 "'durar models set <provider/model>'");
-  if (auto ref = impl_->router().models().resolve(opts.model); !ref) return fail(ref.error());
+  const catalog& models = impl_->router().models();
+  auto ref = models.resolve(opts.model);
+  if (!ref) return fail(ref.error());
 
   std::optional<thinking_level> thinking = overrides.thinking;
   if (!thinking && s != nullptr)
@@ -317,29 +318,27 @@ result<std::unique_ptr<durar::agent>> runtime::make_agent(const agent_profile& a
   opts.request.top_p = overrides.top_p;
 
   opts.tools = tools_for(a);
-  system_prompt_inputs prompt;
-  prompt.workspace = a.workspace;
-  // The prompt lists names and summaries only: the schemas go to the model with each call.
-  for (const auto& t : opts.tools)
-    prompt.tools.push_back({t->definition().name, t->definition().description, json()});
   opts.client_tools = overrides.client_tools;
   opts.tool_choice = overrides.tool_choice;
-  for (const auto& d : opts.client_tools) prompt.tools.push_back({d.name, d.description, json()});
+  // The prompt lists the tools' names and summaries straight from their definitions (the
+  // schemas go to the model with each call); its other fields then move into the options.
+  system_prompt_inputs prompt;
+  prompt.workspace = a.workspace;
   prompt.agent_id = a.id;
-  prompt.model = opts.model.empty() ? cfg.agents.model.primary : opts.model;
+  prompt.model = std::move(opts.model);
   prompt.timezone = cfg.agents.user_timezone;
   prompt.max_chars_per_file = cfg.agents.bootstrap_max_chars;
   prompt.max_chars_total = cfg.agents.bootstrap_total_max_chars;
-  opts.system_prompt = build_system_prompt(prompt);
+  opts.system_prompt = detail::build_system_prompt(prompt, opts.tools, opts.client_tools);
+  opts.agent_id = std::move(prompt.agent_id);
+  opts.workspace = std::move(prompt.workspace);
+  opts.model = std::move(prompt.model);
 
   if (cfg.agents.timeout_seconds) opts.timeout = std::chrono::seconds(*cfg.agents.timeout_seconds);
-  std::string ref_text = prompt.model;
-  if (auto ref = impl_->router().models().resolve(ref_text); ref) {
-    std::int64_t window = 200000;
-    if (const model_info* m = impl_->router().models().model(*ref)) window = m->effective_context();
-    if (cfg.agents.context_tokens) window = std::min(window, *cfg.agents.context_tokens);
-    opts.compaction = compaction_settings_for(cfg, window);
-  }
+  std::int64_t window = 200000;
+  if (const model_info* m = models.model(*ref)) window = m->effective_context();
+  if (cfg.agents.context_tokens) window = std::min(window, *cfg.agents.context_tokens);
+  opts.compaction = compaction_settings_for(cfg, window);
   // The agent keeps the generation it was made from (config and router) for as long as it
   // lives, whatever reloads happen meanwhile: its no-op listener holds it.
   auto made = std::make_unique<durar::agent>(*impl_->current->router, s, std::move(opts));
