@@ -11,6 +11,7 @@
 #include "gateway/http_errors.hpp"
 #include "gateway/http_responder_impl.hpp"
 
+#include <charconv>
 #include <vector>
 
 namespace durar::gateway_detail {
@@ -149,9 +150,47 @@ void append_value(std::string& out, std::string_view value) {
     if (c != '\r' && c != '\n' && c != '\0') out += c;
 }
 
-std::string connection_line(bool close, bool http10) {
+std::string_view connection_line(bool close, bool http10) {
   if (close) return "connection: close\r\n";
   return http10 ? "connection: keep-alive\r\n" : "";
+}
+
+template <class Int>
+void append_decimal(std::string& out, Int i) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, i);
+  out.append(buf, r.ptr);
+}
+
+// The status line and the headers (ours for framing left out), into `out`.
+void write_head(std::string& out, int status, const header_list& headers, bool http10,
+                bool& close) {
+  out += "HTTP/1.1 ";
+  append_decimal(out, status);
+  out += ' ';
+  out += status_reason(status);
+  out += "\r\n";
+  for (const auto& [name, value] : headers) {
+    if (!header_name_ok(name)) continue;
+    if (ascii_iequals(name, "content-length") || ascii_iequals(name, "transfer-encoding"))
+      continue;  // framing is ours
+    if (ascii_iequals(name, "connection")) {
+      if (header_has_token(value, "close")) close = true;
+      continue;
+    }
+    out += name;
+    out += ": ";
+    append_value(out, value);
+    out += "\r\n";
+  }
+  out += connection_line(close, http10);
+}
+
+// Room for a head: the status line, the headers, connection and framing lines.
+std::size_t head_size(const header_list& headers) {
+  std::size_t n = 128;
+  for (const auto& [name, value] : headers) n += name.size() + value.size() + 4;
+  return n;
 }
 
 }  // namespace
@@ -198,21 +237,9 @@ std::shared_ptr<http_connection> responder_impl::usable() const {
 }
 
 std::string responder_impl::head(int status, const header_list& headers, bool& close) const {
-  std::string out = fmt::format("HTTP/1.1 {} {}\r\n", status, status_reason(status));
-  for (const auto& [name, value] : headers) {
-    if (!header_name_ok(name)) continue;
-    if (ascii_iequals(name, "content-length") || ascii_iequals(name, "transfer-encoding"))
-      continue;  // framing is ours
-    if (ascii_iequals(name, "connection")) {
-      if (header_has_token(value, "close")) close = true;
-      continue;
-    }
-    out += name;
-    out += ": ";
-    append_value(out, value);
-    out += "\r\n";
-  }
-  out += connection_line(close, http10_);
+  std::string out;
+  out.reserve(head_size(headers));
+  write_head(out, status, headers, http10_, close);
   return out;
 }
 
@@ -222,12 +249,21 @@ void responder_impl::respond(int status, header_list headers, std::string body) 
   state_ = state::done;
   if (status < 200 || status > 999) status = 500;
   bool close = !keep_alive_;
-  std::string out = head(status, headers, close);
   const bool no_body = status == 204 || status == 304;
-  if (!no_body) out += fmt::format("content-length: {}\r\n", body.size());
-  out += "\r\n";
+  const std::size_t length = body.size();  // a HEAD response says what GET would send
   if (no_body || head_) body.clear();
-  if (body.size() <= 16 * 1024) {
+  // Small bodies go out in the head's buffer, sized for both at once.
+  const bool joined = body.size() <= 16 * 1024;
+  std::string out;
+  out.reserve(head_size(headers) + (joined ? body.size() : 0));
+  write_head(out, status, headers, http10_, close);
+  if (!no_body) {
+    out += "content-length: ";
+    append_decimal(out, length);
+    out += "\r\n";
+  }
+  out += "\r\n";
+  if (joined) {
     out += body;
     c->send(std::move(out));
   } else {

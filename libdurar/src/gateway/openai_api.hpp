@@ -293,6 +293,11 @@ json chat_usage(const durar::usage& u);
 json chat_completion(const std::string& id, std::int64_t created, const std::string& model,
                      const std::string& content, std::string_view finish_reason,
                      const durar::usage& u, json tool_calls = {});
+// chat_completion(...).dump(), written directly: `tool_calls` null for none.
+std::string chat_completion_body(const std::string& id, std::int64_t created,
+                                 const std::string& model, const std::string& content,
+                                 std::string_view finish_reason, const durar::usage& u,
+                                 const std::vector<const tool_call_block*>* tool_calls = nullptr);
 // One chat.completion.chunk; finish_reason null when empty.
 json chat_chunk(const std::string& id, std::int64_t created, const std::string& model, json delta,
                 std::string_view finish_reason = {});

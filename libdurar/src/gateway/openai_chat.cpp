@@ -5,6 +5,7 @@
 #include "openai_api.hpp"
 #include "session/session_internal.hpp"
 
+#include <charconv>
 #include <chrono>
 
 namespace durar::gateway_detail {
@@ -382,6 +383,71 @@ json chat_completion(const std::string& id, std::int64_t created, const std::str
                        {"usage", chat_usage(u)}});
 }
 
+namespace {
+
+// Integers as json::dump writes them.
+void append_int(std::string& out, std::int64_t i) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, i);
+  out.append(buf, r.ptr);
+}
+
+}  // namespace
+
+std::string chat_completion_body(const std::string& id, std::int64_t created,
+                                 const std::string& model, const std::string& content,
+                                 std::string_view finish_reason, const durar::usage& u,
+                                 const std::vector<const tool_call_block*>* tool_calls) {
+  std::string out;
+  out.reserve(400 + id.size() + model.size() + content.size());
+  out += R"({"id":)";
+  json_quote(out, id);
+  out += R"(,"object":"chat.completion","created":)";
+  append_int(out, created);
+  out += R"(,"model":)";
+  json_quote(out, model);
+  out += R"(,"choices":[{"index":0,"message":{"role":"assistant","content":)";
+  if (tool_calls != nullptr && content.empty())
+    out += "null";
+  else
+    json_quote(out, content);
+  out += R"(,"refusal":null)";
+  if (tool_calls != nullptr) {
+    out += R"(,"tool_calls":[)";
+    std::string arguments;
+    bool first = true;
+    for (const tool_call_block* c : *tool_calls) {
+      if (!first) out += ',';
+      first = false;
+      out += R"({"id":)";
+      json_quote(out, c->id);
+      out += R"(,"type":"function","function":{"name":)";
+      json_quote(out, c->name);
+      out += R"(,"arguments":)";
+      arguments.clear();
+      c->arguments.dump_to(arguments);
+      json_quote(out, arguments);
+      out += "}}";
+    }
+    out += ']';
+  }
+  out += R"(},"logprobs":null,"finish_reason":)";
+  json_quote(out, finish_reason);
+  const std::int64_t prompt = u.input + u.cache_read + u.cache_write;
+  out += R"(}],"usage":{"prompt_tokens":)";
+  append_int(out, prompt);
+  out += R"(,"completion_tokens":)";
+  append_int(out, u.output);
+  out += R"(,"total_tokens":)";
+  append_int(out, prompt + u.output);
+  out += R"(,"prompt_tokens_details":{"cached_tokens":)";
+  append_int(out, u.cache_read);
+  out += R"(},"completion_tokens_details":{"reasoning_tokens":)";
+  append_int(out, u.reasoning);
+  out += "}}}";
+  return out;
+}
+
 json chat_chunk(const std::string& id, std::int64_t created, const std::string& model, json delta,
                 std::string_view finish_reason) {
   json choice =
@@ -417,14 +483,6 @@ void handle_chat_completions(gateway_state& state, const http_request& req,
   turn.attachments = std::move(parsed->images);
   apply_sampling(turn, parsed->sampling);
   set_turn_input(turn, *parsed, !durar_header(req, "session-key") && parsed->user.empty());
-  // The reply's calls to the caller's tools (finish_reason tool_calls), null for none.
-  auto tool_calls_of = [tools = turn.client_tools](const run_result& r) {
-    if (r.stop != run_stop::client_tools) return json();
-    json calls = json::array();
-    for (const auto* c : client_calls(r.final, tools)) calls.push_back(chat_tool_call(*c));
-    return calls;
-  };
-
   struct chat_state {
     std::string id = "chatcmpl_" + new_uuid();
     std::int64_t created = unix_seconds();
@@ -437,19 +495,33 @@ void handle_chat_completions(gateway_state& state, const http_request& req,
   st->include_usage = parsed->include_usage;
 
   if (!parsed->stream) {
-    start_http_turn(
-        state, std::move(turn), out, {},
-        [out, st, tool_calls_of](const std::shared_ptr<http_turn>& t, result<run_result> r) {
-          if (auto failure = run_failure(r)) return respond_error(*out, to_api_error(*failure));
-          std::string content = t->text.text().empty() ? text_of(r->final) : t->text.text();
-          json calls = tool_calls_of(*r);
-          const std::string_view finish = calls.is_null() ? finish_reason_of(*r) : "tool_calls";
-          respond_json(*out, 200,
-                       chat_completion(st->id, st->created, st->model, content, finish, r->total,
-                                       std::move(calls)));
-        });
+    auto done = [out, st, tools = turn.client_tools](const std::shared_ptr<http_turn>& t,
+                                                     result<run_result> r) {
+      if (auto failure = run_failure(r)) return respond_error(*out, to_api_error(*failure));
+      std::string whole;
+      const std::string& content =
+          t->text.text().empty() ? (whole = text_of(r->final)) : t->text.text();
+      // The reply's calls to the caller's tools (finish_reason tool_calls), if it stopped on
+      // them. The body is written directly: the same bytes as chat_completion's dump.
+      std::vector<const tool_call_block*> calls;
+      const bool client = r->stop == run_stop::client_tools;
+      if (client) calls = client_calls(r->final, tools);
+      const std::string_view finish = client ? "tool_calls" : finish_reason_of(*r);
+      out->respond(200, {{"content-type", "application/json; charset=utf-8"}},
+                   chat_completion_body(st->id, st->created, st->model, content, finish, r->total,
+                                        client ? &calls : nullptr));
+    };
+    start_http_turn(state, std::move(turn), out, {}, std::move(done));
     return;
   }
+
+  // The reply's calls to the caller's tools (finish_reason tool_calls), null for none.
+  auto tool_calls_of = [tools = turn.client_tools](const run_result& r) {
+    if (r.stop != run_stop::client_tools) return json();
+    json calls = json::array();
+    for (const auto* c : client_calls(r.final, tools)) calls.push_back(chat_tool_call(*c));
+    return calls;
+  };
 
   // The stream opens when the provider answers, so a turn failing before that still gets a
   // real status and an error body instead of a 200 with an error inside.
