@@ -420,7 +420,9 @@ def measure_gateway(gw, args, fake, slow, model, model_header_name, out, timeout
     out["latency"] = run_load(args.load_bin, gw.port, chat_body(False, model), headers,
                               count=requests,
                               warmup=warmup, expect='"chat.completion"', timeout=timeout)
-    time.sleep(1.0)
+    # Idle: Durar gives freed heap back once nothing has started for a second (idle_trim.hpp);
+    # two seconds leave its timer time to run on a loaded machine.
+    time.sleep(2.0)
     out["idle_rss_mb"] = round(gw.rss_mb(), 1)
     # What of it is the process's own memory (heap, stacks) and what is mapped files (its
     # code and shared libraries' pages, touched once: libcurl's global init alone pages in
