@@ -5,6 +5,7 @@
 #include <durar/router.hpp>
 
 #include "agent_fixture.hpp"
+#include "text_decoder.hpp"
 
 using namespace agent_test;
 
@@ -24,14 +25,7 @@ struct recording_transport : transport {
   }
   std::unique_ptr<stream_decoder> make_decoder(const call_spec&,
                                                stream_builder& out) const override {
-    struct decoder : stream_decoder {
-      stream_builder& b;
-      std::size_t block = 0;
-      explicit decoder(stream_builder& builder) : b(builder) { block = b.begin_text(); }
-      void feed(std::string_view bytes) override { b.append(block, bytes); }
-      void finish() override { b.done(stop_reason::stop); }
-    };
-    return std::make_unique<decoder>(out);
+    return std::make_unique<durar::test::text_decoder>(out);
   }
 };
 

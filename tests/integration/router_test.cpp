@@ -7,6 +7,7 @@
 
 #include "fake_vendor_server.hpp"
 #include "temp_dir.hpp"
+#include "text_decoder.hpp"
 
 #include <filesystem>
 
@@ -257,14 +258,7 @@ TEST_CASE("a host transport and provider get the same routing", "[router]") {
     }
     std::unique_ptr<stream_decoder> make_decoder(const call_spec&,
                                                  stream_builder& out) const override {
-      struct decoder : stream_decoder {
-        stream_builder& b;
-        std::size_t block = 0;
-        explicit decoder(stream_builder& builder) : b(builder) { block = b.begin_text(); }
-        void feed(std::string_view bytes) override { b.append(block, bytes); }
-        void finish() override { b.done(stop_reason::stop); }
-      };
-      return std::make_unique<decoder>(out);
+      return std::make_unique<durar::test::text_decoder>(out);
     }
   };
   fake_vendor_server server;
