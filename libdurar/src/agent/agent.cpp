@@ -51,9 +51,14 @@ tool_list shared_definitions(const std::vector<std::shared_ptr<tool>>& tools) {
     std::vector<std::weak_ptr<tool>> key;
     tool_list list;
   };
-  constexpr std::size_t kept = 8;  // tool sets: profiles, and hosts' own agents
-  static std::mutex lock;
-  static std::vector<entry> cache;  // the latest used first
+  struct shared {
+    std::mutex lock;
+    std::vector<entry> cache;  // the latest used first
+  };
+  constexpr std::size_t kept = 8;   // tool sets: profiles, and hosts' own agents
+  static auto* state = new shared;  // never destroyed: agents may be made during exit
+  std::mutex& lock = state->lock;
+  std::vector<entry>& cache = state->cache;
   auto same = [&tools](const entry& e) {
     if (e.key.size() != tools.size()) return false;
     for (std::size_t i = 0; i < tools.size(); ++i) {
