@@ -5,7 +5,7 @@
 #include <durar/router.hpp>
 
 #include "agent_fixture.hpp"
-#include "text_decoder.hpp"
+#include "host_transport.hpp"
 
 using namespace agent_test;
 
@@ -38,15 +38,8 @@ struct setup {
 
   setup() {
     router.add_transport("recording", wire);
-    provider_info p;
-    p.id = "toy";
-    p.custom_api = "recording";
-    p.base_url = server.base_url();
-    p.needs_key = false;
-    model_info m;
-    m.id = "t1";
-    p.models.push_back(m);
-    REQUIRE(router.add_provider(p).has_value());
+    REQUIRE(
+        router.add_provider(durar::test::toy_provider("recording", server.base_url())).has_value());
   }
 
   // One turn of a new agent with these tools; the list its model call carried.

@@ -6,8 +6,8 @@
 #include <catch2/catch.hpp>
 
 #include "fake_vendor_server.hpp"
+#include "host_transport.hpp"
 #include "temp_dir.hpp"
-#include "text_decoder.hpp"
 
 #include <filesystem>
 
@@ -272,15 +272,7 @@ TEST_CASE("a host transport and provider get the same routing", "[router]") {
   config cfg;
   model_router router(io, cfg);
   router.add_transport("echo", std::make_shared<echo_transport>());
-  provider_info p;
-  p.id = "toy";
-  p.custom_api = "echo";
-  p.base_url = server.base_url();
-  p.needs_key = false;
-  model_info m;
-  m.id = "t1";
-  p.models.push_back(m);
-  REQUIRE(router.add_provider(p).has_value());
+  REQUIRE(router.add_provider(durar::test::toy_provider("echo", server.base_url())).has_value());
   completion_request req;
   req.model = "toy/t1";
   req.conv.messages.push_back(user_text("hi"));
