@@ -90,7 +90,7 @@ TEST_CASE("chat completion objects and chunks have OpenAI's shape", "[gateway][o
   u.cache_read = 5;
   u.output = 7;
   u.reasoning = 2;
-  json c = chat_completion("chatcmpl_1", 1700000000, "durar", "Hello!", "stop", u);
+  json c = parse(chat_completion_body("chatcmpl_1", 1700000000, "durar", "Hello!", "stop", u));
   CHECK(c == parse(R"({"id":"chatcmpl_1","object":"chat.completion","created":1700000000,
     "model":"durar","choices":[{"index":0,"message":{"role":"assistant","content":"Hello!",
     "refusal":null},"logprobs":null,"finish_reason":"stop"}],

@@ -289,11 +289,8 @@ struct chat_request {
 api_result<chat_request> parse_chat_request(const json& body);
 
 json chat_usage(const durar::usage& u);
-// `tool_calls` (chat_tool_call each) null for none; with them, content is null when empty.
-json chat_completion(const std::string& id, std::int64_t created, const std::string& model,
-                     const std::string& content, std::string_view finish_reason,
-                     const durar::usage& u, json tool_calls = {});
-// chat_completion(...).dump(), written directly: `tool_calls` null for none.
+// The non-streamed chat.completion body. `tool_calls` null for none; with them, content is
+// null when empty.
 std::string chat_completion_body(const std::string& id, std::int64_t created,
                                  const std::string& model, const std::string& content,
                                  std::string_view finish_reason, const durar::usage& u,

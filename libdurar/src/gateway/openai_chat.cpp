@@ -363,26 +363,6 @@ json chat_usage(const durar::usage& u) {
        {"completion_tokens_details", json::object({{"reasoning_tokens", u.reasoning}})}});
 }
 
-json chat_completion(const std::string& id, std::int64_t created, const std::string& model,
-                     const std::string& content, std::string_view finish_reason,
-                     const durar::usage& u, json tool_calls) {
-  const bool calls = !tool_calls.is_null();
-  json message = json::object({{"role", "assistant"},
-                               {"content", calls && content.empty() ? json() : json(content)},
-                               {"refusal", json()}});
-  if (calls) message.set("tool_calls", std::move(tool_calls));
-  json choice = json::object({{"index", 0},
-                              {"message", std::move(message)},
-                              {"logprobs", json()},
-                              {"finish_reason", finish_reason}});
-  return json::object({{"id", id},
-                       {"object", "chat.completion"},
-                       {"created", created},
-                       {"model", model},
-                       {"choices", json::array({std::move(choice)})},
-                       {"usage", chat_usage(u)}});
-}
-
 namespace {
 
 // Integers as json::dump writes them.
@@ -502,7 +482,7 @@ void handle_chat_completions(gateway_state& state, const http_request& req,
       const std::string& content =
           t->text.text().empty() ? (whole = text_of(r->final)) : t->text.text();
       // The reply's calls to the caller's tools (finish_reason tool_calls), if it stopped on
-      // them. The body is written directly: the same bytes as chat_completion's dump.
+      // them.
       std::vector<const tool_call_block*> calls;
       const bool client = r->stop == run_stop::client_tools;
       if (client) calls = client_calls(r->final, tools);
